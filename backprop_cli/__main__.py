@@ -1,0 +1,7 @@
+"""`python -m backprop_cli` runs the command line."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

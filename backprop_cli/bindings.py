@@ -1,0 +1,57 @@
+"""Values for a program's inputs, from `-a 5` and `NAME=VALUE` on the command line.
+
+A value is a finite decimal number written in ASCII (`-2`, `0.5`, `1e-3`).
+Every input needs exactly one value, and every value needs an input.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from .errors import UsageError
+from .tape import Tape
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+SHORT_BINDING = re.compile(r"-[A-Za-z]", re.ASCII)  # -a VALUE
+LONG_BINDING = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.ASCII | re.DOTALL)  # NAME=VALUE
+
+
+def _show(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
+
+
+def check_value(name: str, text: str) -> str:
+    if not DECIMAL.fullmatch(text):
+        raise UsageError(
+            f"the value of {name}, {_show(text)}, is not a finite decimal number "
+            "(write it like 5, -2, 0.5 or 1e-3)"
+        )
+    return text
+
+
+def resolve(tape: Tape, pairs: Iterable[tuple[str, str]], arithmetic) -> dict:
+    """Check the bindings against the program's inputs and turn them into numbers."""
+    given: dict[str, str] = {}
+    for name, text in pairs:
+        if name in given:
+            raise UsageError(f"{name} is given a value twice ({given[name]} and {text}); give each input one value")
+        given[name] = check_value(name, text)
+    named = tape.named
+    for name in given:
+        if name in tape.inputs:
+            continue
+        if name in named:
+            raise UsageError(f"{name} is assigned by the program, so it is not an input and takes no value")
+        inputs = ", ".join(tape.inputs) or "none"
+        raise UsageError(f"{name} is not used by the program (its inputs are: {inputs})")
+    missing = [name for name in tape.inputs if name not in given]
+    if missing:
+        example = " ".join(f"-{n} VALUE" if len(n) == 1 else f"{n}=VALUE" for n in missing)
+        noun = "a value" if len(missing) == 1 else "values"
+        raise UsageError(f"{', '.join(missing)} {'needs' if len(missing) == 1 else 'need'} {noun}: add {example}")
+    try:
+        return {name: arithmetic.literal(given[name]) for name in tape.inputs}
+    except Exception as err:  # a literal too large for the arithmetic is a usage error here
+        message = getattr(err, "message", str(err))
+        raise UsageError(f"a value is out of range: {message}") from None

@@ -1,0 +1,61 @@
+"""One call from a tape and its input values to every value and gradient, in both modes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from .arithmetic import FLOAT
+from .forward import evaluate, forward_gradient
+from .local import Kink, local_partials
+from .reverse import backward
+from .tape import Tape
+
+# Forward mode costs one sweep per input; past this many node-visits it is skipped
+# (the reverse-mode gradients are still exact; the JSON carries null).
+FORWARD_MODE_BUDGET = 20_000_000
+
+
+@dataclass(frozen=True)
+class Result:
+    tape: Tape
+    inputs: dict  # input name -> value
+    values: list  # per node
+    partials: list  # per node: local derivatives per argument, or None
+    grads: list  # per node: d output / d node, None where not differentiated
+    contributions: list  # per node: upstream x local per argument
+    forward_gradient: dict | None  # input -> d output / d input by forward mode
+    kinks: list[Kink]
+    exact: bool = False
+
+    @property
+    def value(self):
+        return self.values[self.tape.output]
+
+    def received(self) -> list[list[tuple[int, object]]]:
+        """Per node: the (consumer, contribution) pairs its gradient is the sum of."""
+        incoming: list[list] = [[] for _ in self.tape.nodes]
+        for i, sent in enumerate(self.contributions):
+            if sent is not None:
+                for a, c in zip(self.tape.nodes[i].args, sent):
+                    if c is not None:
+                        incoming[a].append((i, c))
+        return incoming
+
+    def gradient(self) -> dict:
+        """d output / d name for every input and named intermediate, in tape order."""
+        return {
+            node.name: self.grads[i]
+            for i, node in enumerate(self.tape.nodes)
+            if node.name is not None and self.grads[i] is not None
+        }
+
+
+def differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT, forward_mode: bool = True) -> Result:
+    values = evaluate(tape, inputs, arithmetic)
+    partials, active, kinks = local_partials(tape, values, arithmetic)
+    one, zero = arithmetic.coerce(1), arithmetic.coerce(0)
+    back = backward(tape, partials, active, one, zero)
+    fwd = None
+    if forward_mode and len(tape.inputs) * len(tape.nodes) <= FORWARD_MODE_BUDGET:
+        fwd = {name: arithmetic.coerce(g) for name, g in forward_gradient(tape, partials).items()}
+    return Result(tape, dict(inputs), values, partials, back.grads, back.contributions, fwd, kinks, arithmetic.exact)

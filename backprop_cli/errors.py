@@ -1,0 +1,74 @@
+"""The one exception family of backprop, and the exit code each member maps to.
+
+Exit codes (documented in the README):
+    0 success, 1 a check failed, 2 usage error, 3 syntax or program error,
+    4 math error, 70 internal error (a bug), 130 interrupted.
+"""
+from __future__ import annotations
+
+OK = 0
+CHECK_FAILED = 1
+USAGE = 2
+SYNTAX = 3
+MATH = 4
+INTERNAL = 70
+INTERRUPTED = 130
+
+
+class BackpropError(Exception):
+    """An error meant for the user: a message and the exit code it maps to."""
+
+    exit_code = INTERNAL
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(BackpropError):
+    """Bad bindings or options: a value missing, unused, repeated or not a number."""
+
+    exit_code = USAGE
+    kind = "usage error"
+
+
+class ProgramError(BackpropError):
+    """The program text is not valid: a syntax error, an unknown function, a name assigned twice."""
+
+    exit_code = SYNTAX
+    kind = "syntax error"
+
+
+class MathError(BackpropError):
+    """A value or derivative that does not exist as a finite real number at the point."""
+
+    exit_code = MATH
+    kind = "math error"
+
+
+def caret_excerpt(source: str, pos: int, end: int | None = None) -> str:
+    """The source line holding `pos`, with carets under pos..end; tabs kept so carets line up."""
+    pos = max(0, min(pos, len(source)))
+    line_start = source.rfind("\n", 0, pos) + 1
+    line_end = source.find("\n", pos)
+    if line_end == -1:
+        line_end = len(source)
+    line = source[line_start:line_end].rstrip("\r")
+    column = pos - line_start
+    width = max(1, min((end if end is not None else pos + 1), line_end) - pos)
+    pad = "".join("\t" if ch == "\t" else " " for ch in line[:column])
+    return f"  {line}\n  {pad}{'^' * width}"
+
+
+def line_and_column(source: str, pos: int) -> tuple[int, int]:
+    """1-based line and column of character offset `pos`."""
+    line = source.count("\n", 0, pos) + 1
+    column = pos - (source.rfind("\n", 0, pos) + 1) + 1
+    return line, column
+
+
+def program_error(source: str, pos: int, end: int | None, message: str) -> ProgramError:
+    """A ProgramError whose message points at source[pos:end] with a caret."""
+    line, column = line_and_column(source, pos)
+    return ProgramError(f"{message} (line {line}, column {column})\n{caret_excerpt(source, pos, end)}")

@@ -1,0 +1,160 @@
+"""The operation table: the only file that knows calculus.
+
+Each operation is one `Op` entry: its arity, how its value is computed, one
+local-derivative rule per argument, how it is written, and (for the non-smooth
+ones) which side of its kink the arguments are on. The evaluators in forward.py
+and reverse.py only look entries up; adding a function means adding one entry.
+
+Rules are written once for floats and for exact fractions: they use plain
+arithmetic, `math` functions (which turn fractions into floats, and so mark the
+point where exactness ends), and `power` below for `^`.
+
+Non-smooth points follow PyTorch: relu'(0) = 0, abs'(0) = 0, and max/min split
+the gradient evenly between tied arguments.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Optional
+
+HALF = Fraction(1, 2)
+
+
+class DomainError(ValueError):
+    """An operand outside the operation's domain; the message says which rule it breaks."""
+
+
+def power(x, y):
+    """x ** y for real numbers: exact for a fraction to an integer power, a float otherwise."""
+    if x == 0 and y < 0:
+        raise DomainError("0 to a negative power is a division by zero")
+    if isinstance(y, Fraction) and y.denominator == 1 and isinstance(x, Fraction):
+        return x ** int(y)
+    if x < 0 and float(y) != int(float(y)):
+        raise DomainError("a negative number to a non-integer power is not a real number")
+    return math.pow(x, y)
+
+
+def _log(x):
+    if x <= 0:
+        raise DomainError("log is defined for positive numbers only")
+    return math.log(x)
+
+
+def _sqrt(x):
+    if x < 0:
+        raise DomainError("sqrt is defined for numbers >= 0 only")
+    return math.sqrt(x)
+
+
+def _div(x, y):
+    if y == 0:
+        raise DomainError("division by zero")
+    return x / y
+
+
+def _sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _sign(x):
+    return (x > 0) - (x < 0)
+
+
+def _d_pow_base(x, y, out):
+    if y == 0:
+        return 0  # PyTorch: d/dx x^0 = 0, even at x = 0
+    if y == 1:
+        return 1
+    return y * power(x, y - 1)
+
+
+def _d_pow_exponent(x, y, out):
+    if x == 0 and y > 0:
+        return 0  # x^y is 0 for every y > 0, so it does not change with y
+    if x <= 0:
+        raise DomainError("the derivative of x^y with respect to y is out * log(x), which needs x > 0")
+    return out * math.log(x)
+
+
+def _d_sqrt(x, out):
+    if out == 0:
+        raise DomainError("sqrt has an infinite derivative at 0")
+    return 1 / (2 * out)
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    arity: int
+    value: Callable  # (*args) -> value
+    partials: tuple[Callable, ...]  # one per argument: (*args, out) -> d out / d arg
+    template: str  # how the node is written, "{0} + {1}"
+    precedence: int  # for printing: 1 sums, 2 products, 3 unary signs, 4 powers, 5 calls
+    derivative_text: tuple[str, ...]  # d out / d arg written with operand names {0}, {1}, {out}
+    branch: Optional[Callable] = None  # (*args) -> -1, 0, +1; 0 means on the kink
+    one_sided: tuple[tuple, ...] = ()  # per argument: (left, right) derivatives at the kink
+    is_function: bool = False  # called by name in the language: exp(x)
+
+
+def _function(name, value, partials, derivative_text, branch=None, one_sided=()):
+    arity = len(partials)
+    args = ", ".join(f"{{{i}}}" for i in range(arity))
+    return Op(name, arity, value, partials, f"{name}({args})", 5, derivative_text, branch, one_sided, True)
+
+
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (
+        Op("add", 2, lambda x, y: x + y, (lambda x, y, o: 1, lambda x, y, o: 1), "{0} + {1}", 1, ("1", "1")),
+        Op("sub", 2, lambda x, y: x - y, (lambda x, y, o: 1, lambda x, y, o: -1), "{0} - {1}", 1, ("1", "-1")),
+        Op("mul", 2, lambda x, y: x * y, (lambda x, y, o: y, lambda x, y, o: x), "{0} * {1}", 2, ("{1}", "{0}")),
+        Op(
+            "div", 2, _div,
+            (lambda x, y, o: 1 / y, lambda x, y, o: -x / (y * y)),
+            "{0} / {1}", 2, ("1/{1}", "-{0}/{1}^2"),
+        ),
+        Op("neg", 1, lambda x: -x, (lambda x, o: -1,), "-{0}", 3, ("-1",)),
+        Op("pos", 1, lambda x: x, (lambda x, o: 1,), "+{0}", 3, ("1",)),
+        Op("pow", 2, power, (_d_pow_base, _d_pow_exponent), "{0}^{1}", 4, ("{1}*{0}^({1} - 1)", "{0}^{1}*log({0})")),
+        Op("copy", 1, lambda x: x, (lambda x, o: 1,), "{0}", 5, ("1",)),
+        _function("exp", math.exp, (lambda x, o: o,), ("exp({0})",)),
+        _function("log", _log, (lambda x, o: 1 / x,), ("1/{0}",)),
+        _function("sqrt", _sqrt, (_d_sqrt,), ("1/(2*sqrt({0}))",)),
+        _function("sin", math.sin, (lambda x, o: math.cos(x),), ("cos({0})",)),
+        _function("cos", math.cos, (lambda x, o: -math.sin(x),), ("-sin({0})",)),
+        _function("tan", math.tan, (lambda x, o: 1 + o * o,), ("1 + tan({0})^2",)),
+        _function("tanh", math.tanh, (lambda x, o: 1 - o * o,), ("1 - tanh({0})^2",)),
+        _function("sigmoid", _sigmoid, (lambda x, o: o * (1 - o),), ("sigmoid({0})*(1 - sigmoid({0}))",)),
+        _function(
+            "relu", lambda x: x if x > 0 else 0, (lambda x, o: 1 if x > 0 else 0,),
+            ("1 if {0} > 0, else 0",), branch=_sign, one_sided=((0, 1),),
+        ),
+        _function(
+            "abs", abs, (lambda x, o: _sign(x),),
+            ("sign({0})",), branch=_sign, one_sided=((-1, 1),),
+        ),
+        _function(
+            "max", lambda x, y: x if x >= y else y,
+            (lambda x, y, o: 1 if x > y else 0 if x < y else HALF, lambda x, y, o: 1 if y > x else 0 if y < x else HALF),
+            ("1 if {0} > {1}, 0 if {0} < {1}, 1/2 if equal", "1 if {1} > {0}, 0 if {1} < {0}, 1/2 if equal"),
+            branch=lambda x, y: _sign(x - y), one_sided=((0, 1), (0, 1)),
+        ),
+        _function(
+            "min", lambda x, y: x if x <= y else y,
+            (lambda x, y, o: 1 if x < y else 0 if x > y else HALF, lambda x, y, o: 1 if y < x else 0 if y > x else HALF),
+            ("1 if {0} < {1}, 0 if {0} > {1}, 1/2 if equal", "1 if {1} < {0}, 0 if {1} > {0}, 1/2 if equal"),
+            branch=lambda x, y: _sign(x - y), one_sided=((1, 0), (1, 0)),
+        ),
+    )
+}
+
+# Named constants of the language. `e` is deliberately not here: it is an ordinary variable.
+CONSTANTS: dict[str, float] = {"pi": math.pi}
+
+FUNCTIONS = tuple(sorted(name for name, op in OPS.items() if op.is_function))

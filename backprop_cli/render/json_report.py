@@ -1,0 +1,72 @@
+"""The --json document of `backprop eval` (its schema is in the README)."""
+from __future__ import annotations
+
+import json
+
+from ..check import CheckReport
+from ..compute import Result
+from .numbers import json_number
+
+
+def _check_document(report: CheckReport) -> dict:
+    return {
+        "ok": report.ok,
+        "rtol": report.rtol,
+        "atol": report.atol,
+        "inputs": {
+            name: {
+                "numeric": json_number(c.numeric),
+                "abs_error": json_number(c.abs_error),
+                "rel_error": json_number(c.rel_error),
+                "step": json_number(c.step),
+                "ok": c.ok,
+                "reason": c.reason,
+            }
+            for name, c in report.inputs.items()
+        },
+    }
+
+
+def eval_document(result: Result, report: CheckReport | None = None) -> dict:
+    tape = result.tape
+    doc = {
+        "program": tape.source,
+        "value": json_number(result.value),
+        "output": tape.output_name,
+        "inputs": {name: json_number(v) for name, v in result.inputs.items()},
+        "gradient": {name: json_number(g) for name, g in result.gradient().items()},
+        "forward_gradient": (
+            None if result.forward_gradient is None
+            else {name: json_number(g) for name, g in result.forward_gradient.items()}
+        ),
+        "nodes": [
+            {
+                "id": node.id,
+                "name": node.name,
+                "op": node.op,
+                "args": [tape.nodes[a].id for a in node.args],
+                "expr": tape.expression(i),
+                "value": json_number(result.values[i]),
+                "grad": json_number(result.grads[i]),
+                "local": None if result.partials[i] is None else [json_number(d) for d in result.partials[i]],
+            }
+            for i, node in enumerate(tape.nodes)
+        ],
+        "kinks": [
+            {
+                "id": tape.nodes[k.node].id,
+                "op": k.op,
+                "used": [json_number(d) for d in k.used],
+                "one_sided": [[left, right] for left, right in k.one_sided],
+            }
+            for k in result.kinks
+        ],
+    }
+    if report is not None:
+        doc["check"] = _check_document(report)
+    return doc
+
+
+def dumps(doc: dict) -> str:
+    """Strict JSON (never NaN or Infinity), indented for people; `jq -c` makes it one line."""
+    return json.dumps(doc, allow_nan=False, ensure_ascii=False, indent=2)

@@ -1,0 +1,42 @@
+"""How numbers are written: to a chosen number of significant digits, fractions as p/q."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+DEFAULT_DIGITS = 6
+
+
+def format_number(value, digits: int | None = DEFAULT_DIGITS) -> str:
+    """`4`, `0.666667`, `-1.5e-07`; a Fraction as `2/3`; None as an em dash.
+
+    digits=None writes a float with every digit it has (repr).
+    """
+    if value is None:
+        return "—"
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    if isinstance(value, int):
+        return str(value)
+    value = float(value)
+    if value == 0:
+        return "0"  # never -0
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if digits is None:
+        return repr(value)
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        sign = "-" if exponent.startswith("-") else ""
+        text = f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
+    return text
+
+
+def json_number(value):
+    """Full precision for JSON: floats as floats, exact fractions as floats too (the exact text goes alongside)."""
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    value = float(value)
+    return 0.0 if value == 0 else value

@@ -1,0 +1,156 @@
+"""Rich tables for `backprop eval`: forward pass, backward pass, inputs, check, kinks.
+
+Every cell is a rich.text.Text, so user text such as `[x]` is never read as markup.
+"""
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..check import CheckReport
+from ..compute import Result
+from .numbers import format_number
+
+VALUE_STYLE = "cyan"
+GRAD_STYLE = "magenta"
+BAD_STYLE = "bold red"
+GOOD_STYLE = "green"
+
+
+def _table(title: str, *columns: tuple[str, str]) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  title_style="bold")
+    for header, justify in columns:
+        table.add_column(header, justify=justify)
+    return table
+
+
+def _lines(lines: list[str], style: str = "") -> Text:
+    return Text("\n".join(lines), style=style)
+
+
+def headline(result: Result, digits: int | None) -> Text:
+    tape = result.tape
+    if tape.output_name:
+        name = tape.output_name
+    elif "\n" not in tape.source and ";" not in tape.source and len(tape.source) <= 60:
+        name = tape.source.strip()
+    else:
+        name = tape.nodes[tape.output].id
+    text = Text()
+    text.append(f"{name} = ", style="bold")
+    text.append(format_number(result.value, digits), style="bold " + VALUE_STYLE)
+    nodes, inputs = len(tape.nodes), len(tape.inputs)
+    text.append(f"   ({nodes} node{'s' * (nodes != 1)}, {inputs} input{'s' * (inputs != 1)})", style="dim")
+    return text
+
+
+def forward_table(result: Result, digits: int | None) -> Table:
+    tape = result.tape
+    table = _table("Forward pass", ("node", "left"), ("name", "left"), ("operation", "left"), ("value", "right"))
+    for i, node in enumerate(tape.nodes):
+        table.add_row(
+            Text(node.id), Text(node.name or ""), Text(tape.expression(i)),
+            Text(format_number(result.values[i], digits), style=VALUE_STYLE),
+        )
+    return table
+
+
+def backward_table(result: Result, digits: int | None) -> Table:
+    """One row per node, output first: what it received, its gradient, and what it sends on."""
+    tape = result.tape
+    table = _table(
+        "Backward pass (reverse mode)",
+        ("node", "left"), ("upstream", "left"), ("gradient", "right"),
+        ("local ∂node/∂arg", "left"), ("contribution", "left"),
+    )
+    received = result.received()
+    for i in range(len(tape.nodes) - 1, -1, -1):
+        node = tape.nodes[i]
+        if result.grads[i] is None:
+            continue
+        if i == tape.output:
+            upstream = ["1 (seed)"]
+        elif received[i]:
+            upstream = [f"{tape.label(c)}: {format_number(v, digits)}" for c, v in received[i]]
+        else:
+            upstream = ["none"]
+        local, sent = [], []
+        if result.partials[i] is not None:
+            for a, d, c in zip(node.args, result.partials[i], result.contributions[i]):
+                if d is not None:
+                    local.append(f"{tape.label(a)}: {format_number(d, digits)}")
+                    sent.append(f"→ {tape.label(a)}: {format_number(c, digits)}")
+        table.add_row(
+            Text(f"{node.id} {node.name}" if node.name else node.id),
+            _lines(upstream),
+            Text(format_number(result.grads[i], digits), style=GRAD_STYLE),
+            _lines(local), _lines(sent),
+        )
+    return table
+
+
+def inputs_table(result: Result, digits: int | None, report: CheckReport | None = None) -> Table:
+    columns = [("input", "left"), ("value", "right"), ("reverse mode", "right"), ("forward mode", "right")]
+    if report is not None:
+        columns += [("finite diff.", "right"), ("rel. error", "right"), ("check", "left")]
+    table = _table("Inputs: gradient of the output", *columns)
+    forward = result.forward_gradient or {}
+    gradient = result.gradient()
+    for name in result.tape.inputs:
+        row = [
+            Text(name),
+            Text(format_number(result.inputs[name], digits), style=VALUE_STYLE),
+            Text(format_number(gradient[name], digits), style=GRAD_STYLE),
+            Text(format_number(forward.get(name), digits), style=GRAD_STYLE),
+        ]
+        if report is not None:
+            c = report.inputs[name]
+            row += [
+                Text(format_number(c.numeric, digits)),
+                Text(format_number(c.rel_error, 2)),
+                Text("ok" if c.ok else "FAILED", style=GOOD_STYLE if c.ok else BAD_STYLE),
+            ]
+        table.add_row(*row)
+    return table
+
+
+def notes(result: Result, digits: int | None, report: CheckReport | None = None) -> list[Text]:
+    tape = result.tape
+    out = []
+    if result.forward_gradient is None:
+        out.append(Text("note: forward mode was skipped: one pass per input over this many nodes is too slow; "
+                        "the reverse-mode gradients above are complete.", style="yellow"))
+    for kink in result.kinks:
+        node = tape.nodes[kink.node]
+        args = [tape.label(a) for a in node.args]
+        sides = "; ".join(
+            f"∂/∂{arg}: left {format_number(left, digits)}, right {format_number(right, digits)}, "
+            f"used {format_number(used, digits)}"
+            for arg, (left, right), used in zip(args, kink.one_sided, kink.used) if used is not None
+        )
+        out.append(Text(
+            f"note: {node.id} = {tape.expression(kink.node)} sits exactly on its kink, where the derivative "
+            f"is a convention (PyTorch's), not a fact. One-sided derivatives: {sides}.",
+            style="yellow",
+        ))
+    if report is not None:
+        for name, c in report.inputs.items():
+            if c.reason:
+                out.append(Text(f"check {name}: {c.reason}", style=GOOD_STYLE if c.ok else BAD_STYLE))
+        verdict = "passed" if report.ok else "FAILED"
+        out.append(Text(
+            f"finite-difference check {verdict} (central differences, tolerance: abs error <= "
+            f"{format_number(report.atol, 3)} + {format_number(report.rtol, 3)} × |gradient| + rounding error)",
+            style=GOOD_STYLE if report.ok else BAD_STYLE,
+        ))
+    return out
+
+
+def eval_view(result: Result, digits: int | None, report: CheckReport | None = None) -> Group:
+    parts = [headline(result, digits), Text(""), forward_table(result, digits), Text(""),
+             backward_table(result, digits), Text(""), inputs_table(result, digits, report)]
+    parts += notes(result, digits, report)
+    return Group(*parts)
