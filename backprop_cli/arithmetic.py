@@ -8,6 +8,7 @@ from there on that value is marked inexact.
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 from .errors import MathError
@@ -34,3 +35,61 @@ class FloatArithmetic:
 
 
 FLOAT = FloatArithmetic()
+
+
+# Exact values larger than this are refused: 2^2^2^2^2^2 or 10^10^10 would
+# otherwise run the machine out of memory. About 4,200 decimal digits, which
+# also keeps every exact value printable under Python's int-to-str limit.
+MAX_EXACT_BITS = 14_000
+_LITERAL = re.compile(r"[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?", re.ASCII)
+
+
+def exact_size_error(what: str) -> MathError:
+    digits = int(MAX_EXACT_BITS * 0.30103)
+    return MathError(f"{what} has more than {digits} digits, too large for exact arithmetic "
+                     "(leave out --exact for a floating-point answer)")
+
+
+def _bits(value: Fraction) -> int:
+    return max(value.numerator.bit_length(), value.denominator.bit_length())
+
+
+def exact_power(base: Fraction, exponent: int) -> Fraction:
+    """base ** exponent for an integer exponent, refusing results too large to hold."""
+    if abs(exponent) > 1 and _bits(base) > 1 and abs(exponent) * (_bits(base) - 1) > MAX_EXACT_BITS:
+        raise exact_size_error(f"{base}^{exponent}")
+    return base ** exponent
+
+
+class ExactArithmetic:
+    """Fractions wherever the rules allow; floats (marked inexact) where a value is irrational."""
+
+    exact = True
+
+    def literal(self, text: str) -> Fraction:
+        match = _LITERAL.fullmatch(text.strip())
+        if match is not None:
+            whole, fraction, exponent = match.groups()
+            size = len(whole) + len(fraction) + abs(int(exponent or 0))
+            if size * 3.33 > MAX_EXACT_BITS:
+                raise exact_size_error(f"the number {text}")
+        return Fraction(text)
+
+    def constant(self, value: float) -> float:
+        return value  # pi: irrational, so inexact from the start
+
+    def coerce(self, value):
+        if isinstance(value, Fraction):
+            if _bits(value) > MAX_EXACT_BITS:
+                raise exact_size_error("an intermediate value")
+            return value
+        if isinstance(value, int):
+            return Fraction(value)
+        return float(value)
+
+    @staticmethod
+    def is_exact(value) -> bool:
+        return isinstance(value, Fraction)
+
+
+EXACT = ExactArithmetic()

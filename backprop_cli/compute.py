@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Mapping
 
 from .arithmetic import FLOAT
@@ -40,6 +41,18 @@ class Result:
                     if c is not None:
                         incoming[a].append((i, c))
         return incoming
+
+    def first_inexact(self) -> tuple[int, str] | None:
+        """In --exact mode: where exactness ended, as (node, "value" or "derivative"), or None if it never did."""
+        if not self.exact:
+            return None
+        for i, value in enumerate(self.values):
+            if not isinstance(value, Fraction):
+                return i, "value"
+        for i, local in enumerate(self.partials):
+            if local is not None and any(d is not None and not isinstance(d, Fraction) for d in local):
+                return i, "derivative"
+        return None
 
     def gradient(self) -> dict:
         """d output / d name for every input and named intermediate, in tape order."""

@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 from .arithmetic import FLOAT
 from .errors import MathError, caret_excerpt
 from .ops import CONSTANTS, OPS, DomainError
+from .render.numbers import format_number
 from .tape import CONST, INPUT, Tape
 
 _ARITHMETIC_FAILURES = (DomainError, ZeroDivisionError, OverflowError, ValueError)
@@ -28,7 +29,7 @@ def describe_node(tape: Tape, i: int, values: Sequence) -> str:
 
 
 def _short(value) -> str:
-    return repr(float(value)) if isinstance(value, float) else str(value)
+    return repr(value) if isinstance(value, float) else format_number(value, 17)
 
 
 def node_error(tape: Tape, i: int, values: Sequence, what: str) -> MathError:
@@ -55,6 +56,8 @@ def evaluate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT) -> list
             value = arithmetic.coerce(OPS[node.op].value(*args))
         except DomainError as err:
             raise node_error(tape, i, values, str(err)) from None
+        except MathError as err:  # an exact value too large to hold
+            raise node_error(tape, i, values, err.message) from None
         except OverflowError:
             raise node_error(tape, i, values, "the result is too large for a 64-bit float (overflow)") from None
         except (ZeroDivisionError, ValueError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .arithmetic import FLOAT
+from .errors import MathError
 from .forward import node_error
 from .ops import OPS, DomainError
 from .tape import CONST, INPUT, Tape
@@ -65,6 +66,8 @@ def local_partials(tape: Tape, values: Sequence, arithmetic=FLOAT) -> tuple[list
                 d = arithmetic.coerce(rule(*args, values[i]))
             except DomainError as err:
                 raise node_error(tape, i, values, f"the derivative does not exist: {err}") from None
+            except MathError as err:
+                raise node_error(tape, i, values, err.message) from None
             except (ZeroDivisionError, OverflowError, ValueError):
                 raise node_error(tape, i, values, f"the derivative of {node.op} is not finite here") from None
             if isinstance(d, float) and not math.isfinite(d):

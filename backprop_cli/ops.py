@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Optional
 
+from .arithmetic import exact_power
+
 HALF = Fraction(1, 2)
 
 
@@ -26,26 +28,78 @@ class DomainError(ValueError):
     """An operand outside the operation's domain; the message says which rule it breaks."""
 
 
+def _integer_root(n: int, q: int):
+    """The q-th root of n >= 0 if it is an integer, else None."""
+    if q == 2:
+        r = math.isqrt(n)
+    else:
+        r = int(round(n ** (1.0 / q))) if n.bit_length() < 1000 else None
+        if r is None:
+            return None
+        r = next((c for c in (r - 1, r, r + 1) if c >= 0 and c ** q == n), None)
+        return r
+    return r if r * r == n else None
+
+
+def _exact_root(x: Fraction, q: int):
+    """x^(1/q) as a Fraction when it is rational (x >= 0), else None."""
+    if q > 64:
+        return None
+    top, bottom = _integer_root(x.numerator, q), _integer_root(x.denominator, q)
+    return Fraction(top, bottom) if top is not None and bottom is not None else None
+
+
 def power(x, y):
-    """x ** y for real numbers: exact for a fraction to an integer power, a float otherwise."""
+    """x ** y for real numbers: exact for fractions where the result is rational, a float otherwise."""
     if x == 0 and y < 0:
         raise DomainError("0 to a negative power is a division by zero")
-    if isinstance(y, Fraction) and y.denominator == 1 and isinstance(x, Fraction):
-        return x ** int(y)
+    if isinstance(y, Fraction) and isinstance(x, Fraction):
+        if y.denominator == 1:
+            return exact_power(x, int(y))
+        if x >= 0:
+            root = _exact_root(x, y.denominator)
+            if root is not None:
+                return exact_power(root, y.numerator)
     if x < 0 and float(y) != int(float(y)):
         raise DomainError("a negative number to a non-integer power is not a real number")
     return math.pow(x, y)
 
 
+# Functions at the points where an irrational function has a rational value,
+# so that --exact keeps exp(0) = 1 and sqrt(9/4) = 3/2 exact.
+def _exp(x):
+    return 1 if x == 0 else math.exp(x)
+
+
+def _sin(x):
+    return 0 if x == 0 else math.sin(x)
+
+
+def _cos(x):
+    return 1 if x == 0 else math.cos(x)
+
+
+def _tan(x):
+    return 0 if x == 0 else math.tan(x)
+
+
+def _tanh(x):
+    return 0 if x == 0 else math.tanh(x)
+
+
 def _log(x):
     if x <= 0:
         raise DomainError("log is defined for positive numbers only")
-    return math.log(x)
+    return 0 if x == 1 else math.log(x)
 
 
 def _sqrt(x):
     if x < 0:
         raise DomainError("sqrt is defined for numbers >= 0 only")
+    if isinstance(x, Fraction):
+        root = _exact_root(x, 2)
+        if root is not None:
+            return root
     return math.sqrt(x)
 
 
@@ -56,6 +110,8 @@ def _div(x, y):
 
 
 def _sigmoid(x):
+    if x == 0:
+        return HALF
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
@@ -79,7 +135,7 @@ def _d_pow_exponent(x, y, out):
         return 0  # x^y is 0 for every y > 0, so it does not change with y
     if x <= 0:
         raise DomainError("the derivative of x^y with respect to y is out * log(x), which needs x > 0")
-    return out * math.log(x)
+    return out * _log(x)
 
 
 def _d_sqrt(x, out):
@@ -123,13 +179,13 @@ OPS: dict[str, Op] = {
         Op("pos", 1, lambda x: x, (lambda x, o: 1,), "+{0}", 3, ("1",)),
         Op("pow", 2, power, (_d_pow_base, _d_pow_exponent), "{0}^{1}", 4, ("{1}*{0}^({1} - 1)", "{0}^{1}*log({0})")),
         Op("copy", 1, lambda x: x, (lambda x, o: 1,), "{0}", 5, ("1",)),
-        _function("exp", math.exp, (lambda x, o: o,), ("exp({0})",)),
+        _function("exp", _exp, (lambda x, o: o,), ("exp({0})",)),
         _function("log", _log, (lambda x, o: 1 / x,), ("1/{0}",)),
         _function("sqrt", _sqrt, (_d_sqrt,), ("1/(2*sqrt({0}))",)),
-        _function("sin", math.sin, (lambda x, o: math.cos(x),), ("cos({0})",)),
-        _function("cos", math.cos, (lambda x, o: -math.sin(x),), ("-sin({0})",)),
-        _function("tan", math.tan, (lambda x, o: 1 + o * o,), ("1 + tan({0})^2",)),
-        _function("tanh", math.tanh, (lambda x, o: 1 - o * o,), ("1 - tanh({0})^2",)),
+        _function("sin", _sin, (lambda x, o: _cos(x),), ("cos({0})",)),
+        _function("cos", _cos, (lambda x, o: -_sin(x),), ("-sin({0})",)),
+        _function("tan", _tan, (lambda x, o: 1 + o * o,), ("1 + tan({0})^2",)),
+        _function("tanh", _tanh, (lambda x, o: 1 - o * o,), ("1 - tanh({0})^2",)),
         _function("sigmoid", _sigmoid, (lambda x, o: o * (1 - o),), ("sigmoid({0})*(1 - sigmoid({0}))",)),
         _function(
             "relu", lambda x: x if x > 0 else 0, (lambda x, o: 1 if x > 0 else 0,),

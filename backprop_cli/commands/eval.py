@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from ..arithmetic import FLOAT
+from ..arithmetic import EXACT, FLOAT
 from ..check import DEFAULT_ATOL, DEFAULT_RTOL, finite_difference_check
 from ..compute import differentiate
 from ..errors import CHECK_FAILED, OK
@@ -17,6 +17,7 @@ EXAMPLES = """
 Examples:
   backprop eval "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3
   backprop eval "e = a + b; f = e * c; g = f / d" -a 5 -b 1 -c -2 -d -3
+  backprop eval "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --exact
   backprop eval "tanh(w1*x1 + b)" w1=0.5 x1=2 b=-1 --check
   backprop eval - --json x=3 < program.txt
 """
@@ -25,21 +26,23 @@ Examples:
 @click.command("eval", cls=ProgramCommand, epilog=EXAMPLES)
 @program_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+@click.option("--exact", is_flag=True, help="Exact rational arithmetic: 2/3, not 0.6666666666666666.")
 @click.option("--check", is_flag=True, help="Compare each input's gradient with central finite differences.")
 @click.option("--rtol", type=float, default=DEFAULT_RTOL, show_default=True, help="Relative tolerance of --check.")
 @click.option("--atol", type=float, default=DEFAULT_ATOL, show_default=True, help="Absolute tolerance of --check.")
 @click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
               help="Significant digits in the tables (JSON always has full precision).")
 @click.pass_context
-def eval_command(ctx, program, file, color, debug, as_json, check, rtol, atol, digits):
+def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, digits):
     """Evaluate PROGRAM at a point and print every value and gradient.
 
     PROGRAM is an expression, or assignments separated by ';' or new lines
     ('-' reads it from standard input). Give each input a value: -x VALUE for
     single-letter names, NAME=VALUE for any name.
     """
-    loaded = load(ctx, program, file, FLOAT)
-    result = differentiate(loaded.tape, loaded.inputs, FLOAT)
+    arithmetic = EXACT if exact else FLOAT
+    loaded = load(ctx, program, file, arithmetic)
+    result = differentiate(loaded.tape, loaded.inputs, arithmetic)
     report = None
     if check:
         report = finite_difference_check(loaded.tape, loaded.inputs, result.gradient(), result.values, rtol, atol)

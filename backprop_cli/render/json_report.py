@@ -5,7 +5,7 @@ import json
 
 from ..check import CheckReport
 from ..compute import Result
-from .numbers import json_number
+from .numbers import exact_text, json_number
 
 
 def _check_document(report: CheckReport) -> dict:
@@ -62,9 +62,27 @@ def eval_document(result: Result, report: CheckReport | None = None) -> dict:
             for k in result.kinks
         ],
     }
+    if result.exact:
+        doc["exact"] = _exact_document(result)
     if report is not None:
         doc["check"] = _check_document(report)
     return doc
+
+
+def _exact_document(result: Result) -> dict:
+    """--exact: every value that stayed rational as a string "p/q" (null where it did not)."""
+    tape = result.tape
+    lost = result.first_inexact()
+    return {
+        "value": exact_text(result.value),
+        "inputs": {name: exact_text(v) for name, v in result.inputs.items()},
+        "gradient": {name: exact_text(g) for name, g in result.gradient().items()},
+        "nodes": [{"id": node.id, "value": exact_text(result.values[i]), "grad": exact_text(result.grads[i])}
+                  for i, node in enumerate(tape.nodes)],
+        "lost_at": None if lost is None else {
+            "id": tape.nodes[lost[0]].id, "expr": tape.expression(lost[0]), "what": lost[1],
+        },
+    }
 
 
 def dumps(doc: dict) -> str:

@@ -1,9 +1,17 @@
 """How numbers are written: to a chosen number of significant digits, fractions as p/q."""
 from __future__ import annotations
 
+import decimal
 from fractions import Fraction
 
 DEFAULT_DIGITS = 6
+LONGEST_FRACTION = 32  # longer exact values are shown approximately in tables (in full in --json)
+
+
+def _decimal_approximation(value: Fraction, digits: int) -> str:
+    context = decimal.Context(prec=digits)
+    quotient = context.divide(decimal.Decimal(value.numerator), decimal.Decimal(value.denominator))
+    return f"{quotient:.{digits - 1}e}"
 
 
 def format_number(value, digits: int | None = DEFAULT_DIGITS) -> str:
@@ -14,7 +22,10 @@ def format_number(value, digits: int | None = DEFAULT_DIGITS) -> str:
     if value is None:
         return "—"
     if isinstance(value, Fraction):
-        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+        text = exact_text(value)
+        if len(text) <= LONGEST_FRACTION:
+            return text
+        return "≈" + _decimal_approximation(value, digits or 17)
     if isinstance(value, int):
         return str(value)
     value = float(value)
@@ -40,3 +51,10 @@ def json_number(value):
         return int(value) if value.denominator == 1 else float(value)
     value = float(value)
     return 0.0 if value == 0 else value
+
+
+def exact_text(value) -> str | None:
+    """A Fraction as "p/q" (or "p"); None for anything that is not exact."""
+    if not isinstance(value, Fraction):
+        return None
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"

@@ -123,6 +123,17 @@ def notes(result: Result, digits: int | None, report: CheckReport | None = None)
     if result.forward_gradient is None:
         out.append(Text("note: forward mode was skipped: one pass per input over this many nodes is too slow; "
                         "the reverse-mode gradients above are complete.", style="yellow"))
+    if result.exact:
+        lost = result.first_inexact()
+        if lost is None:
+            out.append(Text("exact: every value and gradient above is an exact fraction.", style="green"))
+        else:
+            i, what = lost
+            out.append(Text(
+                f"exact until {tape.nodes[i].id} = {tape.expression(i)}: its {what} is not rational, so it and "
+                "what depends on it are shown as floats; the fractions shown are exact.",
+                style="yellow",
+            ))
     for kink in result.kinks:
         node = tape.nodes[kink.node]
         args = [tape.label(a) for a in node.args]
