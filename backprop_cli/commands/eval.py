@@ -32,8 +32,10 @@ Examples:
 @click.option("--atol", type=float, default=DEFAULT_ATOL, show_default=True, help="Absolute tolerance of --check.")
 @click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
               help="Significant digits in the tables (JSON always has full precision).")
+@click.option("--max-rows", type=click.IntRange(0), default=200, show_default=True,
+              help="Largest graph whose forward and backward tables are printed in full.")
 @click.pass_context
-def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, digits):
+def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, digits, max_rows):
     """Evaluate PROGRAM at a point and print every value and gradient.
 
     PROGRAM is an expression, or assignments separated by ';' or new lines
@@ -49,10 +51,10 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     if as_json:
         from ..render.json_report import dumps, eval_document
 
-        sys.stdout.write(dumps(eval_document(result, report)) + "\n")
+        sys.stdout.write(dumps(eval_document(result, report), pretty=sys.stdout.isatty()) + "\n")
     else:
         from ..render.console import make_console
         from ..render.tables import eval_view
 
-        make_console(color).print(eval_view(result, digits, report))
+        make_console(color).print(eval_view(result, digits, report, max_rows))
     return CHECK_FAILED if report is not None and not report.ok else OK

@@ -85,6 +85,6 @@ def _exact_document(result: Result) -> dict:
     }
 
 
-def dumps(doc: dict) -> str:
-    """Strict JSON (never NaN or Infinity), indented for people; `jq -c` makes it one line."""
-    return json.dumps(doc, allow_nan=False, ensure_ascii=False, indent=2)
+def dumps(doc: dict, pretty: bool = False) -> str:
+    """Strict JSON (never NaN or Infinity): indented for a terminal, one line for pipes (as httpie does)."""
+    return json.dumps(doc, allow_nan=False, ensure_ascii=False, indent=2 if pretty else None)

@@ -160,8 +160,16 @@ def notes(result: Result, digits: int | None, report: CheckReport | None = None)
     return out
 
 
-def eval_view(result: Result, digits: int | None, report: CheckReport | None = None) -> Group:
-    parts = [headline(result, digits), Text(""), forward_table(result, digits), Text(""),
-             backward_table(result, digits), Text(""), inputs_table(result, digits, report)]
+def eval_view(result: Result, digits: int | None, report: CheckReport | None = None,
+              max_rows: int = 200) -> Group:
+    parts = [headline(result, digits), Text("")]
+    nodes = len(result.tape.nodes)
+    if nodes <= max_rows:
+        parts += [forward_table(result, digits), Text(""), backward_table(result, digits), Text("")]
+    else:
+        parts += [Text(f"The forward and backward tables are left out: the graph has {nodes} nodes and the "
+                       f"tables show at most {max_rows} (--max-rows N to raise it; --json has every node).",
+                       style="dim"), Text("")]
+    parts.append(inputs_table(result, digits, report))
     parts += notes(result, digits, report)
     return Group(*parts)
