@@ -32,7 +32,9 @@ cli.add_command(eval_command)
 
 
 def _fail(kind: str, message: str) -> None:
-    sys.stderr.write(f"backprop: {kind}: {message}\n")
+    text = f"backprop: {kind}: {message}\n"
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    sys.stderr.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     try:
         result = cli.main(args=args, prog_name="backprop", standalone_mode=False)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handlers below, not at exit
         return result if isinstance(result, int) else OK
     except BackpropError as err:
         _fail(err.kind, err.message)

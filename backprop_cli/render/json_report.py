@@ -86,5 +86,5 @@ def _exact_document(result: Result) -> dict:
 
 
 def dumps(doc: dict, pretty: bool = False) -> str:
-    """Strict JSON (never NaN or Infinity): indented for a terminal, one line for pipes (as httpie does)."""
-    return json.dumps(doc, allow_nan=False, ensure_ascii=False, indent=2 if pretty else None)
+    """Strict ASCII JSON (never NaN or Infinity): indented for a terminal, one line for pipes (as httpie does)."""
+    return json.dumps(doc, allow_nan=False, indent=2 if pretty else None)

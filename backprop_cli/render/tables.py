@@ -166,7 +166,7 @@ def eval_view(result: Result, digits: int | None, report: CheckReport | None = N
     nodes = len(result.tape.nodes)
     if nodes <= max_rows:
         parts += [forward_table(result, digits), Text(""), backward_table(result, digits), Text("")]
-    else:
+    elif max_rows > 0:
         parts += [Text(f"The forward and backward tables are left out: the graph has {nodes} nodes and the "
                        f"tables show at most {max_rows} (--max-rows N to raise it; --json has every node).",
                        style="dim"), Text("")]
