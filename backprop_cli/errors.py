@@ -72,3 +72,9 @@ def program_error(source: str, pos: int, end: int | None, message: str) -> Progr
     """A ProgramError whose message points at source[pos:end] with a caret."""
     line, column = line_and_column(source, pos)
     return ProgramError(f"{message} (line {line}, column {column})\n{caret_excerpt(source, pos, end)}")
+
+
+class MissingToolError(UsageError):
+    """An outside program the requested output needs (Graphviz's `dot`) is not installed: exit 2."""
+
+    kind = "missing tool"

@@ -11,6 +11,7 @@ from ..compute import differentiate
 from ..errors import CHECK_FAILED, OK
 from ..program_command import ProgramCommand, load, program_options
 from ..render.numbers import DEFAULT_DIGITS
+from .graph_output import GRAPH_FORMATS, check_graph_options, emit_graph
 
 EXAMPLES = """
 \b
@@ -20,6 +21,8 @@ Examples:
   backprop eval "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --exact
   backprop eval "tanh(w1*x1 + b)" w1=0.5 x1=2 b=-1 --check
   backprop eval - --json x=3 < program.txt
+  backprop eval "(a+b)*(b+c)" -a -1 -b 3 -c 4 --graph tree
+  backprop eval "(a+b)*(b+c)" -a -1 -b 3 -c 4 --graph svg --out graph.svg
 """
 
 
@@ -34,14 +37,20 @@ Examples:
               help="Significant digits in the tables (JSON always has full precision).")
 @click.option("--max-rows", type=click.IntRange(0), default=200, show_default=True,
               help="Largest graph whose forward and backward tables are printed in full.")
+@click.option("--graph", type=click.Choice(GRAPH_FORMATS), default=None,
+              help="Draw the computational graph instead of the tables: a terminal tree, Graphviz DOT, a Mermaid "
+                   "flowchart, or an SVG/PNG picture (needs Graphviz and --out). With --json, the JSON gains a "
+                   "\"graph\" key.")
+@click.option("--out", type=str, metavar="FILE", default=None, help="Write the --graph picture to FILE.")
 @click.pass_context
-def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, digits, max_rows):
+def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, digits, max_rows, graph, out):
     """Evaluate PROGRAM at a point and print every value and gradient.
 
     PROGRAM is an expression, or assignments separated by ';' or new lines
     ('-' reads it from standard input). Give each input a value: -x VALUE for
     single-letter names, NAME=VALUE for any name.
     """
+    check_graph_options(graph, out, as_json)
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
     result = differentiate(loaded.tape, loaded.inputs, arithmetic)
@@ -51,7 +60,12 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     if as_json:
         from ..render.json_report import dumps, eval_document
 
-        sys.stdout.write(dumps(eval_document(result, report), pretty=sys.stdout.isatty()) + "\n")
+        doc = eval_document(result, report)
+        if graph is not None:
+            emit_graph(result, graph, out, digits, color, doc)
+        sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
+    elif graph is not None:
+        emit_graph(result, graph, out, digits, color, None, report)
     else:
         from ..render.console import make_console
         from ..render.tables import eval_view

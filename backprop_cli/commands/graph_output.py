@@ -1,0 +1,107 @@
+"""`--graph FORMAT [--out FILE]` of `backprop eval`: which picture, and where it goes.
+
+- `tree`, `dot`, `mermaid` print to standard output, or write FILE with --out;
+  `svg` and `png` need --out (they are drawn by Graphviz's `dot`).
+- With --graph the picture replaces the tables. Notes that are not part of the
+  picture (a --check verdict, Graphviz warnings, Mermaid size limits) go to
+  standard error, so standard output holds only the picture; a failed --check
+  still exits 1.
+- With --json, standard output stays one JSON document: it gains a "graph" key,
+  {"format": "dot", "text": "digraph ..."} (or {"format": ..., "file": FILE}
+  when --out wrote it). `--graph tree` has no JSON form and is a usage error there.
+
+The renderers are imported here only when a picture is asked for.
+"""
+from __future__ import annotations
+
+import sys
+
+from ..errors import UsageError
+
+GRAPH_FORMATS = ("tree", "dot", "mermaid", "svg", "png")
+IMAGE_FORMATS = ("svg", "png")  # as in render.graph_image, which is not imported until a picture is drawn
+
+
+def check_graph_options(graph: str | None, out: str | None, as_json: bool) -> None:
+    """Usage errors found before any work; for pictures, that `dot` is installed."""
+    if graph is None:
+        if out is not None:
+            raise UsageError("--out FILE writes a picture of the graph: use it with --graph FORMAT")
+        return
+    if graph in IMAGE_FORMATS:
+        if out is None:
+            raise UsageError(f"--graph {graph} writes a file: give it with --out FILE (e.g. --out graph.{graph})")
+        from ..render.graph_image import find_dot
+
+        find_dot(graph)
+    if graph == "tree" and as_json:
+        raise UsageError("--graph tree is drawn for a terminal and has no JSON form; "
+                         "with --json use --graph dot or --graph mermaid")
+
+
+def _note(message: str) -> None:
+    sys.stderr.write(f"backprop: note: {message}\n")
+
+
+def _write(out: str, data) -> None:
+    try:
+        if isinstance(data, bytes):
+            with open(out, "wb") as handle:
+                handle.write(data)
+        else:
+            with open(out, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(data)
+    except OSError as err:
+        raise UsageError(f"cannot write {out}: {err.strerror or err}") from None
+
+
+def _check_summary(report) -> None:
+    from ..render.numbers import format_number
+
+    for name, c in report.inputs.items():
+        if not c.ok:
+            reason = f" ({c.reason})" if c.reason else ""
+            _note(f"check {name}: FAILED, finite difference {format_number(c.numeric)}{reason}")
+    _note("finite-difference check " + ("passed" if report.ok else "FAILED"))
+
+
+def emit_graph(result, graph: str, out: str | None, digits: int | None, color: str, json_doc: dict | None,
+               report=None) -> None:
+    """Draw the graph in FORMAT and print it or write it to --out (see the module docstring)."""
+    if graph == "tree":
+        from ..render.console import make_console
+        from ..render.graph_tree import graph_tree
+
+        view = graph_tree(result, digits)
+        if out is None:
+            make_console(color).print(view)
+        else:
+            try:
+                with open(out, "w", encoding="utf-8", newline="\n") as handle:
+                    make_console(color, file=handle).print(view)
+            except OSError as err:
+                raise UsageError(f"cannot write {out}: {err.strerror or err}") from None
+    else:
+        from ..render.graph_text import mermaid_limit_note, to_dot, to_mermaid
+
+        text = to_mermaid(result, digits) if graph == "mermaid" else to_dot(result, digits)
+        if graph == "mermaid":
+            limit = mermaid_limit_note(result, text)
+            if limit:
+                _note(limit)
+        data = text
+        if graph in IMAGE_FORMATS:
+            from ..render.graph_image import render_image
+
+            image = render_image(text, graph)
+            for line in image.warnings.splitlines():
+                _note(f"dot: {line}")
+            data = image.data
+        if out is not None:
+            _write(out, data)
+        if json_doc is not None:
+            json_doc["graph"] = {"format": graph, "file": out} if out is not None else {"format": graph, "text": text}
+        elif out is None:
+            sys.stdout.write(text)
+    if report is not None and json_doc is None:
+        _check_summary(report)

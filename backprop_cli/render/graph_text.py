@@ -1,0 +1,257 @@
+"""The computational graph as text other tools draw: Graphviz DOT and Mermaid flowcharts.
+
+Pure functions from a `Result` to a string. Nothing is computed here: every
+number is a value, gradient or local derivative already in the Result, written
+by `numbers.format_number`.
+
+What a picture shows, in both formats:
+- one box per node: its id and name, its operation in source form (`a + b`),
+  then `value V | grad G` (the words keep the two apart without colour);
+- one edge per argument, from the argument to the node (data flows left to
+  right), labelled with the local derivative `∂node/∂arg = D`; edges that carry
+  no gradient (into constants, or off every path to the output) are dashed;
+- inputs, constants, intermediate operations and the output are styled apart.
+
+User text (names, literals, the program) is escaped for each format, and every
+label line is shortened to LABEL_LIMIT characters, so graphs of several hundred
+nodes stay valid and legible.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..compute import Result
+from ..tape import CONST, INPUT
+from .numbers import DEFAULT_DIGITS, format_number
+
+LABEL_LIMIT = 40  # characters per label line; longer ones end in an ellipsis
+CAPTION_LIMIT = 80
+CAPTION_INPUTS = 8  # bindings listed in the DOT caption before "…"
+
+# Mermaid renderers (GitHub's included) refuse diagrams past these limits, and a
+# diagram cannot raise them for itself.
+MERMAID_MAX_TEXT = 50_000
+MERMAID_MAX_EDGES = 500
+
+INPUT_KIND, CONST_KIND, OP_KIND, OUTPUT_KIND = "input", "const", "op", "output"
+
+VALUE_COLOR = "#1d4ed8"  # blue: values
+GRAD_COLOR = "#be185d"  # magenta: gradients
+LOCAL_COLOR = "#047857"  # green: local derivatives on the edges
+KINK_COLOR = "#dc2626"
+
+
+# ---- what each node and edge says (shared by DOT, Mermaid and the tree) ----
+
+def shorten(text: str, limit: int = LABEL_LIMIT) -> str:
+    """One line of at most `limit` characters, ending in an ellipsis when cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def node_kind(result: Result, i: int) -> str:
+    tape = result.tape
+    if i == tape.output:
+        return OUTPUT_KIND
+    op = tape.nodes[i].op
+    return INPUT_KIND if op == INPUT else CONST_KIND if op == CONST else OP_KIND
+
+
+def node_title(result: Result, i: int) -> str:
+    """`v3`, `v3 e` (a named node), `v6 L (output)`."""
+    node = result.tape.nodes[i]
+    title = f"{node.id} {node.name}" if node.name else node.id
+    return title + " (output)" if i == result.tape.output else title
+
+
+def node_operation(result: Result, i: int) -> str:
+    """The operation in source form over the arguments' labels: `a + b`, `input`, `constant 2`."""
+    node = result.tape.nodes[i]
+    if node.op == INPUT:
+        return "input"
+    if node.op == CONST:
+        return f"constant {node.text}"
+    return result.tape.expression(i)
+
+
+def value_text(result: Result, i: int, digits: int | None) -> str:
+    return "value " + format_number(result.values[i], digits)
+
+
+def grad_text(result: Result, i: int, digits: int | None) -> str | None:
+    """`grad G`, or None for a node that is not differentiated (a constant)."""
+    grad = result.grads[i]
+    return None if grad is None else "grad " + format_number(grad, digits)
+
+
+def kink_nodes(result: Result) -> set[int]:
+    return {k.node for k in result.kinks}
+
+
+KINK_TEXT = "on a kink: grad by convention"
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: int  # the argument
+    target: int  # the node that uses it
+    local: str | None  # "∂v3/∂a = 1", or None when the edge carries no gradient
+
+
+def edges(result: Result, digits: int | None) -> list[Edge]:
+    """Every argument edge, in tape order, with its local derivative when it has one."""
+    tape = result.tape
+    out = []
+    for i, node in enumerate(tape.nodes):
+        partials = result.partials[i]
+        for k, a in enumerate(node.args):
+            d = None if partials is None else partials[k]
+            local = None if d is None else f"∂{tape.label(i)}/∂{tape.label(a)} = {format_number(d, digits)}"
+            out.append(Edge(a, i, local))
+    return out
+
+
+def caption(result: Result, digits: int | None) -> str:
+    """The program on one line and the point: `(a+b)*(b+c) at a = -1, b = 3, c = 4`."""
+    lines = [line.strip() for line in result.tape.source.splitlines()]
+    program = shorten("; ".join(line for line in lines if line), CAPTION_LIMIT)
+    bindings = [f"{name} = {format_number(value, digits)}" for name, value in result.inputs.items()]
+    if len(bindings) > CAPTION_INPUTS:
+        bindings = bindings[:CAPTION_INPUTS] + ["…"]
+    return f"{program} at {shorten(', '.join(bindings), CAPTION_LIMIT)}" if bindings else program
+
+
+# ---- Graphviz DOT ----
+
+def dot_string(text: str) -> str:
+    """A DOT double-quoted string, one line: backslashes and quotes escaped, and `&` too (Graphviz reads
+    entities such as `&amp;` even outside HTML labels)."""
+    text = " ".join(text.split())
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;") + '"'
+
+
+def dot_html(text: str) -> str:
+    """Text inside a DOT HTML-like label: &, <, >, quotes as entities; one line."""
+    text = " ".join(text.split())
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#39;"))
+
+
+_DOT_STYLE = {
+    INPUT_KIND: 'shape=ellipse, style=filled, fillcolor="#dbeafe", color="#1d4ed8"',
+    CONST_KIND: 'shape=box, style="filled,dashed", fillcolor="#f9fafb", color="#9ca3af", fontcolor="#4b5563"',
+    OP_KIND: 'shape=box, style="rounded,filled", fillcolor="#f3f4f6", color="#4b5563"',
+    OUTPUT_KIND: 'shape=box, style="rounded,filled,bold", peripheries=2, fillcolor="#fef3c7", color="#b45309"',
+}
+
+
+def _dot_label(result: Result, i: int, digits: int | None, on_kink: bool) -> str:
+    esc = lambda s: dot_html(shorten(s))  # noqa: E731
+    numbers = f'<font color="{VALUE_COLOR}">{esc(value_text(result, i, digits))}</font>'
+    grad = grad_text(result, i, digits)
+    if grad is not None:
+        numbers += f' | <font color="{GRAD_COLOR}">{esc(grad)}</font>'
+    lines = [f"<b>{esc(node_title(result, i))}</b>", esc(node_operation(result, i)), numbers]
+    if on_kink:
+        lines.append(f'<font color="{KINK_COLOR}">{esc(KINK_TEXT)}</font>')
+    return "<" + "<br/>".join(lines) + ">"
+
+
+def to_dot(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
+    """The graph as Graphviz DOT, laid out left to right (inputs on the left, the output on the right)."""
+    tape = result.tape
+    kinks = kink_nodes(result)
+    legend = (f'<font color="{VALUE_COLOR}">value</font> | <font color="{GRAD_COLOR}">grad</font>'
+              f' = ∂output/∂node;  edges: <font color="{LOCAL_COLOR}">local derivative ∂node/∂arg</font>')
+    out = [
+        "digraph backprop {",
+        "  graph [rankdir=LR, nodesep=0.25, ranksep=0.5, fontname=\"Helvetica\", fontsize=12, labelloc=t, "
+        f"label=<{dot_html(caption(result, digits))}<br/><font point-size=\"10\">{legend}</font>>];",
+        '  node [fontname="Helvetica", fontsize=11, margin="0.12,0.06"];',
+        f'  edge [fontname="Helvetica", fontsize=9, color="#6b7280", fontcolor="{LOCAL_COLOR}", arrowsize=0.7];',
+    ]
+    for i, node in enumerate(tape.nodes):
+        style = _DOT_STYLE[node_kind(result, i)]
+        if i in kinks:
+            style += f', color="{KINK_COLOR}", penwidth=2'
+        out.append(f'  "{node.id}" [{style}, label={_dot_label(result, i, digits, i in kinks)}];')
+    for edge in edges(result, digits):
+        source, target = tape.nodes[edge.source].id, tape.nodes[edge.target].id
+        if edge.local is None:
+            out.append(f'  "{source}" -> "{target}" [style=dashed, color="#9ca3af"];')
+        else:
+            out.append(f'  "{source}" -> "{target}" [label={dot_string(shorten(edge.local))}];')
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+# ---- Mermaid ----
+
+def mermaid_text(text: str) -> str:
+    """Text inside a quoted Mermaid label, one line; characters Mermaid or HTML would read become entity codes."""
+    text = " ".join(text.split())
+    return (text.replace("#", "#35;").replace("&", "#38;").replace("%", "#37;").replace('"', "#quot;")
+            .replace("<", "#lt;").replace(">", "#gt;").replace("`", "#96;"))
+
+
+_MERMAID_SHAPE = {  # opening and closing brackets around the quoted label
+    INPUT_KIND: ("([", "])"),  # stadium
+    CONST_KIND: ("(", ")"),  # rounded
+    OP_KIND: ("[", "]"),  # rectangle
+    OUTPUT_KIND: ("[[", "]]"),  # subroutine: a doubled border
+}
+
+_MERMAID_CLASSES = (
+    (INPUT_KIND, "fill:#dbeafe,stroke:#1d4ed8,color:#111827"),
+    (CONST_KIND, "fill:#f9fafb,stroke:#9ca3af,stroke-dasharray:4 3,color:#4b5563"),
+    (OP_KIND, "fill:#f3f4f6,stroke:#4b5563,color:#111827"),
+    (OUTPUT_KIND, "fill:#fef3c7,stroke:#b45309,stroke-width:3px,color:#111827"),
+    ("kink", "stroke:#dc2626,stroke-width:3px"),
+)
+_CLASS_CHUNK = 40  # node ids per `class` line
+
+
+def to_mermaid(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
+    """The graph as a Mermaid flowchart (left to right), for a ```mermaid block in Markdown."""
+    tape = result.tape
+    kinks = kink_nodes(result)
+    out = ["flowchart LR"]
+    members: dict[str, list[str]] = {kind: [] for kind, _ in _MERMAID_CLASSES}
+    for i, node in enumerate(tape.nodes):
+        kind = node_kind(result, i)
+        numbers = value_text(result, i, digits)
+        grad = grad_text(result, i, digits)
+        if grad is not None:
+            numbers = f"{numbers} | {grad}"
+        lines = [node_title(result, i), node_operation(result, i), numbers]
+        if i in kinks:
+            lines.append(KINK_TEXT)
+            members["kink"].append(node.id)
+        opening, closing = _MERMAID_SHAPE[kind]
+        label = "<br/>".join(mermaid_text(shorten(line)) for line in lines)
+        out.append(f'  {node.id}{opening}"{label}"{closing}')
+        members[kind].append(node.id)
+    for edge in edges(result, digits):
+        source, target = tape.nodes[edge.source].id, tape.nodes[edge.target].id
+        if edge.local is None:
+            out.append(f"  {source} -.-> {target}")
+        else:
+            out.append(f'  {source} -->|"{mermaid_text(shorten(edge.local))}"| {target}')
+    for kind, style in _MERMAID_CLASSES:
+        if members[kind]:
+            out.append(f"  classDef {kind} {style}")
+    for kind, _ in _MERMAID_CLASSES:
+        ids = members[kind]
+        for start in range(0, len(ids), _CLASS_CHUNK):
+            out.append(f"  class {','.join(ids[start:start + _CLASS_CHUNK])} {kind}")
+    return "\n".join(out) + "\n"
+
+
+def mermaid_limit_note(result: Result, text: str) -> str | None:
+    """Why common Mermaid renderers would refuse this diagram, or None when it is within their limits."""
+    count = sum(len(node.args) for node in result.tape.nodes)
+    if count > MERMAID_MAX_EDGES or len(text) > MERMAID_MAX_TEXT:
+        return (f"this Mermaid diagram has {count:,} edges and {len(text):,} characters; Mermaid renderers (GitHub's "
+                f"too) draw at most {MERMAID_MAX_EDGES:,} edges and {MERMAID_MAX_TEXT:,} characters, so use "
+                "--graph svg or --graph dot for a graph this size")
+    return None
