@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -70,7 +71,7 @@ class _BuildNodes(Transformer):
         return Name(str(token), _between(token, token))
 
     def atom(self, children):  # "(" expr ")": the parentheses add nothing but span
-        return children[1]
+        return replace(children[1], span=_between(children[0], children[-1]))
 
     def call(self, children):
         func, args = children[0], tuple(c for c in children[2:-1] if not isinstance(c, Token))
