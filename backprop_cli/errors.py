@@ -47,6 +47,9 @@ class MathError(BackpropError):
     kind = "math error"
 
 
+EXCERPT_CONTEXT = 40  # characters shown either side of an error's spot on a long line
+
+
 def caret_excerpt(source: str, pos: int, end: int | None = None) -> str:
     """The source line holding `pos`, with carets under pos..end; tabs kept so carets line up."""
     pos = max(0, min(pos, len(source)))
@@ -57,6 +60,12 @@ def caret_excerpt(source: str, pos: int, end: int | None = None) -> str:
     line = source[line_start:line_end].rstrip("\r")
     column = pos - line_start
     width = max(1, min((end if end is not None else pos + 1), line_end) - pos)
+    if len(line) > 2 * EXCERPT_CONTEXT:  # a long line: show a window around the spot, not all of it
+        left = max(0, column - EXCERPT_CONTEXT)
+        right = min(len(line), column + max(width, 1) + EXCERPT_CONTEXT)
+        width = min(width, right - column)
+        line = ("..." if left else "") + line[left:right] + ("..." if right < len(line) else "")
+        column = column - left + (3 if left else 0)
     pad = "".join("\t" if ch == "\t" else " " for ch in line[:column])
     return f"  {line}\n  {pad}{'^' * width}"
 

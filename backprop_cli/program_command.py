@@ -7,6 +7,7 @@ mistaken for an option, and the tool's own options are all long.
 """
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 
@@ -39,7 +40,9 @@ class ProgramCommand(click.Command):
         i = 0
         while i < len(args):
             token = args[i]
-            if token == "--" and program_forced is None and i + 1 < len(args):
+            if token == "--" and i + 1 == len(args):
+                i += 1  # a trailing `--` marks nothing
+            elif token == "--" and program_forced is None and i + 1 < len(args):
                 program_forced = args[i + 1]  # `-- -x^2`: the next word is the program, whatever it looks like
                 i += 2
             elif token.startswith("--") and len(token) > 2:
@@ -60,7 +63,14 @@ class ProgramCommand(click.Command):
         wants_help = "--help" in options
         program = program_forced
         if program is None and not from_file and positionals:
-            program = positionals.pop(0)
+            # NAME=VALUE bindings may come first (`x1=0.5 "x1*2"`): the program is the first word that is
+            # not one; when every word looks like one (`"y=2"`), the first is the program
+            at = next((k for k, token in enumerate(positionals) if not LONG_BINDING.fullmatch(token)), 0)
+            program = positionals.pop(at)
+        if from_file and positionals and not LONG_BINDING.fullmatch(positionals[0]) and not wants_help:
+            raise UsageError("give the program either as an argument or with --file, not both")
+        if program is not None and OPTION_LIKE.fullmatch(program) and positionals and not wants_help:
+            raise UsageError(_not_a_binding(program))  # `-ab 3`: a cluster of short options, not a program
         for token in positionals:
             match = LONG_BINDING.fullmatch(token)
             if match is None:
@@ -72,6 +82,9 @@ class ProgramCommand(click.Command):
             raise UsageError("give the program either as an argument or with --file, not both")
         ctx.meta["bindings"] = bindings
         return super().parse_args(ctx, options + (["--", program] if program is not None else []))
+
+
+OPTION_LIKE = re.compile(r"-[A-Za-z][A-Za-z0-9_]+", re.ASCII)
 
 
 def _not_a_binding(token: str) -> str:
