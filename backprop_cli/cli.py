@@ -7,7 +7,9 @@ import sys
 import click
 
 from . import __version__
+from .commands.check import check_command
 from .commands.eval import eval_command
+from .commands.explain import explain_command
 from .errors import INTERNAL, INTERRUPTED, OK, USAGE, BackpropError
 
 EXIT_CODES = """
@@ -29,6 +31,8 @@ def cli():
 
 
 cli.add_command(eval_command)
+cli.add_command(explain_command)
+cli.add_command(check_command)
 
 
 def _fail(kind: str, message: str) -> None:

@@ -1,0 +1,65 @@
+"""`backprop explain`: the worked solution of a program at a point, as a textbook writes it."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..arithmetic import EXACT, FLOAT
+from ..compute import differentiate
+from ..errors import OK
+from ..program_command import ProgramCommand, load, program_options
+from ..render.numbers import DEFAULT_DIGITS
+
+EXAMPLES = """
+\b
+Examples:
+  backprop explain "e = a + b; f = e * c; g = f / d" -a 5 -b 1 -c -2 -d -3
+  backprop explain "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --exact
+  backprop explain "(a+b)*(b+c)" -a -1 -b 3 -c 4 --wrt b
+  backprop explain "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --format latex > answer.tex
+"""
+
+
+@click.command("explain", cls=ProgramCommand, epilog=EXAMPLES)
+@program_options
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "latex"]), default="text",
+              show_default=True, help="Plain text, Markdown for a homework sheet, or a LaTeX document.")
+@click.option("--wrt", metavar="NAME", help="Only the backward steps on the paths from the output to NAME.")
+@click.option("--exact", is_flag=True, help="Exact rational arithmetic: 2/3, not 0.666667.")
+@click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
+              help="Significant digits of floats (exact fractions are always written in full).")
+@click.pass_context
+def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits):
+    """Print the worked solution of PROGRAM at a point: forward pass, then the chain rule step by step.
+
+    Each forward line is a node's definition, its operands' values and its value
+    (e = a + b = 5 + 1 = 6); each backward line is a node's gradient by the chain
+    rule, written symbolically with the operands' names, then with numbers
+    (∂g/∂e = ∂g/∂f · ∂f/∂e = (1/d) · c = (-1/3) · (-2) = 2/3), sums written out
+    where a node feeds several others. Unnamed intermediates are called by their
+    node ids (v3). Give each input a value: -x VALUE or NAME=VALUE.
+    """
+    from ..render.explain import render
+    from ..steps import resolve_wrt, worked_solution
+
+    arithmetic = EXACT if exact else FLOAT
+    loaded = load(ctx, program, file, arithmetic)
+    if wrt is not None:
+        resolve_wrt(loaded.tape, wrt)  # an unknown name is a usage error before any arithmetic
+    result = differentiate(loaded.tape, loaded.inputs, arithmetic, forward_mode=False)
+    worked = worked_solution(result, wrt)
+    _write(render(worked, fmt, digits))
+    return OK
+
+
+_ASCII = str.maketrans({"∂": "d", "·": "*", "≈": "~", "—": "-"})
+
+
+def _write(text: str) -> None:
+    """Write to standard output; on a terminal that cannot show ∂ and ·, write them as d and *."""
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+        sys.stdout.write(text.translate(_ASCII).encode(encoding, "replace").decode(encoding))
