@@ -1,0 +1,98 @@
+"""`backprop check`: grade a student's answers (values and gradients) against the computed ones."""
+from __future__ import annotations
+
+import math
+import sys
+
+import click
+
+from ..arithmetic import EXACT, FLOAT
+from ..compute import differentiate
+from ..errors import CHECK_FAILED, OK, UsageError
+from ..grading import expectations, grade, parse_answers_text, split_expectation
+from ..program_command import ProgramCommand, load, program_options
+from ..render.numbers import DEFAULT_DIGITS
+from ..steps import backward_steps
+
+EXAMPLES = """
+\b
+Examples:
+  backprop check "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --expect value=4 --expect a=6 --expect d=108
+  backprop check "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --expect d=-2 --expect e=2
+  backprop check "sigmoid(x)" -x 1 --expect value="1/(1+exp(-1))" --expect x=0.197
+  backprop check "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --answers alice.txt --json
+
+\b
+ANSWER is an integer (108), a decimal (0.67, 1e-3), a fraction (-4/3) or a
+constant expression (sqrt(2)/2). NAME is `value` (the output's value), an input
+or intermediate name (d output / d NAME), or NAME.value (that node's value).
+A decimal is right within one unit of its last written digit (0.67 passes for
+2/3); integers, fractions and expressions must match to 1e-9 relative.
+Exit status: 0 all answers right, 1 some answer wrong, 2 usage error.
+"""
+
+
+def _read_answers(path: str, program: str | None) -> list[tuple[str, str]]:
+    if path == "-":
+        if program == "-":
+            raise UsageError("standard input cannot hold both the program and the answers; use --answers FILE")
+        data, name = sys.stdin.read(), "standard input"
+    else:
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except OSError as err:
+            raise UsageError(f"cannot read the answers file {path}: {err.strerror or err}") from None
+        try:
+            data = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise UsageError(f"the answers file {path} is not UTF-8 text (byte {err.start})") from None
+        name = path
+    return parse_answers_text(data, name)
+
+
+@click.command("check", cls=ProgramCommand, epilog=EXAMPLES)
+@program_options
+@click.option("--expect", "expect", multiple=True, metavar="NAME=ANSWER",
+              help="An answer to grade (repeatable): value=4, d=4/3, e.value=-6.")
+@click.option("--answers", "answers", type=str, metavar="FILE",
+              help="Read answers from FILE, one NAME=ANSWER a line ('#' comments; '-' for standard input).")
+@click.option("--tolerance", type=float, default=None, metavar="T",
+              help="Accept every answer within T relative of the true value, instead of the default rule.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+@click.option("--exact", is_flag=True, help="Exact rational arithmetic: correct values read 2/3, not 0.666667.")
+@click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
+              help="Significant digits in the tables (JSON always has full precision).")
+@click.pass_context
+def check_command(ctx, program, file, color, debug, expect, answers, tolerance, as_json, exact, digits):
+    """Grade answers to PROGRAM at a point: values and gradients, with the steps of wrong ones.
+
+    Each answer is NAME=ANSWER; give them with --expect or in a file with
+    --answers. Inputs are bound as for eval: -x VALUE or NAME=VALUE.
+    """
+    items = [(item, f"--expect {item}") for item in expect]
+    for item, where in items:
+        split_expectation(item, where)
+    if answers is not None:
+        items += _read_answers(answers, program)
+    if not items:
+        raise UsageError("nothing to check: give at least one answer with --expect NAME=ANSWER "
+                         "(as in --expect d=4/3) or --answers FILE")
+    if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
+        raise UsageError(f"--tolerance must be a finite number >= 0, not {tolerance}")
+    arithmetic = EXACT if exact else FLOAT
+    loaded = load(ctx, program, file, arithmetic)
+    wanted = expectations(loaded.tape, items)
+    result = differentiate(loaded.tape, loaded.inputs, arithmetic, forward_mode=False)
+    graded = grade(result, wanted, tolerance, backward_order=[step.node for step in backward_steps(result)])
+    if as_json:
+        from ..render.check_report import check_document
+        from ..render.json_report import dumps
+
+        sys.stdout.write(dumps(check_document(result, graded), pretty=sys.stdout.isatty()) + "\n")
+    else:
+        from ..render.check_view import check_view
+        from ..render.console import make_console
+
+        make_console(color).print(check_view(result, graded, digits))
+    return OK if graded.ok else CHECK_FAILED

@@ -1,0 +1,145 @@
+"""Rich output of `backprop check`: the answers table, the rule, the steps of wrong answers, the verdict.
+
+Every cell is a rich.text.Text, so user text such as `[x]` is never read as markup.
+"""
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..compute import Result
+from ..grading import GRADIENT, VALUE, Grade, Verdict, rule_statement
+from .numbers import format_number
+
+GOOD_STYLE = "green"
+BAD_STYLE = "bold red"
+DIM = "dim"
+
+
+def output_symbol(result: Result) -> str:
+    """How the output is called in ∂out/∂x: its name, or its node id for a bare expression."""
+    tape = result.tape
+    return tape.output_name or tape.label(tape.output)
+
+
+def meaning(result: Result, verdict: Verdict) -> str:
+    """What an answer is an answer to: `∂g/∂d`, `value of g`, `value of e`."""
+    e = verdict.expectation
+    if e.kind == GRADIENT:
+        return f"∂{output_symbol(result)}/∂{e.name}"
+    if e.kind == VALUE:
+        return f"value of {output_symbol(result)}"
+    return f"value of {e.name}"
+
+
+def _row_digits(verdict: Verdict, digits: int | None) -> int | None:
+    """A decimal answer is compared with as many digits as it was written with, and one more."""
+    answer = verdict.expectation.answer
+    if digits is None or answer.form != "decimal":
+        return digits
+    mantissa = answer.text.lstrip("+-").split("e")[0].split("E")[0].replace(".", "").lstrip("0")
+    return min(17, max(digits, len(mantissa) + 1))
+
+
+def heading(result: Result, digits: int | None) -> list[Text]:
+    """`Program: ...` and `Given: ...`, as explain writes them."""
+    tape = result.tape
+    lines = [line.rstrip() for line in tape.source.strip("\n").splitlines() if line.strip()]
+    if len(lines) == 1 and len(lines[0]) <= 200:
+        out = [Text(f"Program: {lines[0].strip()}")]
+    elif 1 < len(lines) <= 12 and all(len(line) <= 100 for line in lines):
+        out = [Text("Program:")] + [Text(f"  {line}") for line in lines]
+    else:
+        out = [Text(f"Program: {len(lines)} lines, {len(tape.nodes)} nodes, output {output_symbol(result)}")]
+    given = ", ".join(f"{name} = {format_number(v, digits)}" for name, v in result.inputs.items())
+    out.append(Text(f"Given:   {given or 'no inputs'}"))
+    unnamed = [node.id for i, node in enumerate(tape.nodes)
+               if node.name is None and node.op not in ("input", "const")
+               and (i == tape.output or result.grads[i] is not None)]
+    if unnamed:
+        sentence = ("Intermediate results the program does not name are called by their node ids (as in "
+                    f"`backprop eval`): {', '.join(unnamed)}.")
+        if tape.output_name is None:
+            sentence += f" The output is {output_symbol(result)}."
+        out.append(Text(sentence, style=DIM))
+    return out
+
+
+def answers_table(result: Result, grade: Grade, digits: int | None) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for header, justify in (("answer", "left"), ("is", "left"), ("given", "right"), ("correct", "right"),
+                            ("", "left"), ("rule", "left")):
+        table.add_column(header, justify=justify)
+    for v in grade.verdicts:
+        mark = Text("✓", style=GOOD_STYLE) if v.ok else Text("✗", style=BAD_STYLE)
+        table.add_row(
+            Text(v.target), Text(meaning(result, v)), Text(v.expectation.answer.text),
+            Text(format_number(v.correct, _row_digits(v, digits))), mark, Text(v.rule, style=DIM),
+        )
+    return table
+
+
+def _names(result: Result, verdicts) -> str:
+    names = [meaning(result, v) for v in verdicts]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def verdict_lines(result: Result, grade: Grade, digits: int | None) -> list[Text]:
+    count = len(grade.verdicts)
+    wrong = grade.wrong
+    if not wrong:
+        return [Text(f"Verdict: {count} of {count} answer{'s are' if count != 1 else ' is'} right.", style=GOOD_STYLE)]
+    names = ", ".join(v.target for v in wrong)
+    lines = [Text(f"Verdict: {len(wrong)} of {count} answer{'s' * (count != 1)} "
+                  f"{'is' if len(wrong) == 1 else 'are'} wrong ({names}).", style=BAD_STYLE)]
+    first = grade.first_wrong
+    if first is not None and grade.gradient_answers > 1:
+        text = (f"First wrong step in backward order: {meaning(result, first)} "
+                f"(you wrote {first.expectation.answer.text}, it is {format_number(first.correct, digits)}). ")
+        if grade.right_before:
+            text += (f"Your gradients between it and the output, {_names(result, grade.right_before)}, "
+                     "are right: the path went off at this step.")
+        else:
+            text += "It is the first gradient you answered on its path from the output."
+        if grade.carried:
+            text += (f" {_names(result, grade.carried)} {'is' if len(grade.carried) == 1 else 'are'} computed "
+                     "through it, so the same mistake may be carried along.")
+        if len(grade.separate) == 1:
+            text += f" {_names(result, grade.separate)} is on another path: check it on its own."
+        elif grade.separate:
+            text += f" {_names(result, grade.separate)} are on other paths: check them on their own."
+        lines.append(Text(text))
+    value = grade.first_wrong_value
+    if value is not None and first is not None:
+        lines.append(Text(f"The forward pass already goes wrong at {value.target} (you wrote "
+                          f"{value.expectation.answer.text}, it is {format_number(value.correct, digits)}), and the "
+                          "gradients are computed from the forward values: fix that first."))
+    return lines
+
+
+def steps_section(result: Result, verdict: Verdict, digits: int | None) -> Group:
+    """The steps that lead to the correct value of a wrong answer: the chain rule, or the forward pass."""
+    from .check_steps import gradient_steps, value_steps
+
+    e = verdict.expectation
+    if e.kind == GRADIENT:
+        what, lines = meaning(result, verdict), gradient_steps(result, e.name, digits)
+    else:
+        what, lines = result.tape.label(e.node), value_steps(result, e.node, digits)
+    title = Text()
+    title.append(f"How {what} = {format_number(verdict.correct, digits)} is found", style="bold")
+    title.append(f" (you wrote {e.answer.text}):")
+    return Group(title, Text("\n".join("  " + line for line in lines)))
+
+
+def check_view(result: Result, grade: Grade, digits: int | None) -> Group:
+    parts = [*heading(result, digits), Text(""), answers_table(result, grade, digits), Text(""),
+             Text(f"Rule: {rule_statement(grade.tolerance)}.", style=DIM)]
+    for v in grade.verdicts:
+        if not v.ok:
+            parts += [Text(""), steps_section(result, v, digits)]
+    parts += [Text("")] + verdict_lines(result, grade, digits)
+    return Group(*parts)
+
