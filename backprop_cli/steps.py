@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .compute import Result
 from .errors import UsageError
+from .local import reaches_output
 from .ops import CONSTANTS, OPS
 from .tape import CONST, INPUT, Tape
 
@@ -180,26 +181,10 @@ def _on_paths(tape: Tape, target: int) -> list[bool]:
     depends[target] = True
     for i in range(target + 1, n):
         depends[i] = any(depends[a] for a in tape.nodes[i].args)
-    reach = [False] * n
-    reach[tape.output] = True
-    for i in range(n - 1, -1, -1):
-        if reach[i]:
-            for a in tape.nodes[i].args:
-                reach[a] = True
-    keep = [d and r for d, r in zip(depends, reach)]
+    keep = [d and r for d, r in zip(depends, reaches_output(tape))]
     keep[tape.output] = True
     keep[target] = True
     return keep
-
-
-def _reaches(tape: Tape) -> list[bool]:
-    reach = [False] * len(tape.nodes)
-    reach[tape.output] = True
-    for i in range(len(tape.nodes) - 1, -1, -1):
-        if reach[i]:
-            for a in tape.nodes[i].args:
-                reach[a] = True
-    return reach
 
 
 def _short_symbolic(upstream: str | None, local: str) -> str | None:
@@ -224,7 +209,7 @@ def backward_steps(result: Result, wrt: str | None = None) -> list[BackwardStep]
     output = tape.output
     output_label = _label(tape, output)
     keep = _on_paths(tape, resolve_wrt(tape, wrt, result.grads)) if wrt is not None else None
-    reach = _reaches(tape)
+    reach = reaches_output(tape)
     received = result.received()
     symbolic: list[str | None] = [None] * len(nodes)
     steps: list[BackwardStep] = []
