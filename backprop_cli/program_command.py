@@ -31,6 +31,9 @@ def _value_options(command: click.Command) -> set[str]:
 class ProgramCommand(click.Command):
     """A click command whose arguments are a program and its bindings, besides long options."""
 
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return super().collect_usage_pieces(ctx) + ["[-x VALUE | NAME=VALUE]..."]
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         takes_value = _value_options(self)
         options: list[str] = []
