@@ -32,6 +32,27 @@ def check_value(name: str, text: str) -> str:
 
 def resolve(tape: Tape, pairs: Iterable[tuple[str, str]], arithmetic) -> dict:
     """Check the bindings against the program's inputs and turn them into numbers."""
+    given = check_bindings(tape, pairs)
+    missing = [name for name in tape.inputs if name not in given]
+    if missing:
+        example = " ".join(f"-{n} VALUE" if len(n) == 1 else f"{n}=VALUE" for n in missing)
+        noun = "a value" if len(missing) == 1 else "values"
+        raise UsageError(f"{', '.join(missing)} {'needs' if len(missing) == 1 else 'need'} {noun}: add {example}")
+    return literals(given, tape.inputs, arithmetic)
+
+
+def literals(given: dict, names: Iterable[str], arithmetic) -> dict:
+    """The checked value texts of `names` as numbers of the arithmetic."""
+    try:
+        return {name: arithmetic.literal(given[name]) for name in names}
+    except Exception as err:  # a literal too large for the arithmetic is a usage error here
+        message = getattr(err, "message", str(err))
+        raise UsageError(f"a value is out of range: {message}") from None
+
+
+def check_bindings(tape: Tape, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """name -> value text for the bindings given, each one an input of the program given once
+    (`eval --batch` binds the rest from its file)."""
     given: dict[str, str] = {}
     for name, text in pairs:
         if name in given:
@@ -45,13 +66,4 @@ def resolve(tape: Tape, pairs: Iterable[tuple[str, str]], arithmetic) -> dict:
             raise UsageError(f"{name} is assigned by the program, so it is not an input and takes no value")
         inputs = ", ".join(tape.inputs) or "none"
         raise UsageError(f"{name} is not used by the program (its inputs are: {inputs})")
-    missing = [name for name in tape.inputs if name not in given]
-    if missing:
-        example = " ".join(f"-{n} VALUE" if len(n) == 1 else f"{n}=VALUE" for n in missing)
-        noun = "a value" if len(missing) == 1 else "values"
-        raise UsageError(f"{', '.join(missing)} {'needs' if len(missing) == 1 else 'need'} {noun}: add {example}")
-    try:
-        return {name: arithmetic.literal(given[name]) for name in tape.inputs}
-    except Exception as err:  # a literal too large for the arithmetic is a usage error here
-        message = getattr(err, "message", str(err))
-        raise UsageError(f"a value is out of range: {message}") from None
+    return given

@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
 
+from ._gc import paused_gc
 from .arithmetic import FLOAT
 from .forward import evaluate, forward_gradient
 from .local import Kink, local_partials
-from .reverse import backward
+from .records import FrozenRecord
+from .reverse import backward, reverse_pass
 from .tape import Tape
 
 # Forward mode costs one sweep per input; past this many node-visits it is skipped
@@ -16,8 +18,9 @@ from .tape import Tape
 FORWARD_MODE_BUDGET = 20_000_000
 
 
-@dataclass(frozen=True)
-class Result:
+# eq and repr come from FrozenRecord (the same methods a dataclass writes, without creating them on each start)
+@dataclass(frozen=True, eq=False, repr=False)
+class Result(FrozenRecord):
     tape: Tape
     inputs: dict  # input name -> value
     values: list  # per node
@@ -64,10 +67,18 @@ class Result:
 
 
 def differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT, forward_mode: bool = True) -> Result:
+    with paused_gc():  # lists of numbers and tuples: nothing for the cycle collector to find
+        return _differentiate(tape, inputs, arithmetic, forward_mode)
+
+
+def _differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool) -> Result:
     values = evaluate(tape, inputs, arithmetic)
-    partials, active, kinks = local_partials(tape, values, arithmetic)
-    one, zero = arithmetic.coerce(1), arithmetic.coerce(0)
-    back = backward(tape, partials, active, one, zero)
+    if arithmetic is FLOAT:
+        partials, active, kinks, back = reverse_pass(tape, values)
+    else:
+        partials, active, kinks = local_partials(tape, values, arithmetic)
+        one, zero = arithmetic.coerce(1), arithmetic.coerce(0)
+        back = backward(tape, partials, active, one, zero)
     fwd = None
     if forward_mode and len(tape.inputs) * len(tape.nodes) <= FORWARD_MODE_BUDGET:
         fwd = {name: arithmetic.coerce(g) for name, g in forward_gradient(tape, partials).items()}

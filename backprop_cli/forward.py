@@ -12,7 +12,6 @@ from typing import Mapping, Sequence
 from .arithmetic import FLOAT
 from .errors import MathError, caret_excerpt
 from .ops import CONSTANTS, OPS, DomainError
-from .render.numbers import format_number
 from .tape import CONST, INPUT, Tape
 
 _ARITHMETIC_FAILURES = (DomainError, ZeroDivisionError, OverflowError, ValueError)
@@ -29,6 +28,8 @@ def describe_node(tape: Tape, i: int, values: Sequence) -> str:
 
 
 def _short(value) -> str:
+    from .render.numbers import format_number
+
     return repr(value) if isinstance(value, float) else format_number(value, 17)
 
 
@@ -38,34 +39,66 @@ def node_error(tape: Tape, i: int, values: Sequence, what: str) -> MathError:
     return MathError(f"{what} in {describe_node(tape, i, values)}{where}")
 
 
+_LEAVES = (INPUT, CONST)
+
+
+class _NotFinite(Exception):
+    pass
+
+
 def evaluate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT) -> list:
     """The value of every node, in tape order."""
-    values: list = [None] * len(tape.nodes)
-    for i, node in enumerate(tape.nodes):
-        if node.op == INPUT:
-            values[i] = inputs[node.name]
-            continue
-        if node.op == CONST:
-            if node.text in CONSTANTS:
-                values[i] = arithmetic.constant(CONSTANTS[node.text])
+    nodes = tape.nodes
+    values: list = [None] * len(nodes)
+    coerce = arithmetic.coerce
+    as_float = arithmetic is FLOAT  # the common case: one type check instead of a call per node
+    rules = {name: op.value for name, op in OPS.items()}  # looked up per call: OPS is the one table
+    isfinite = math.isfinite
+    i = -1
+    try:
+        for i, node in enumerate(nodes):
+            op = node.op
+            args = node.args
+            if op in _LEAVES:
+                values[i] = _leaf(node, inputs, arithmetic)
+                continue
+            if len(args) == 2:
+                value = rules[op](values[args[0]], values[args[1]])
+            elif len(args) == 1:
+                value = rules[op](values[args[0]])
             else:
-                values[i] = arithmetic.literal(node.text)
-            continue
-        args = [values[a] for a in node.args]
-        try:
-            value = arithmetic.coerce(OPS[node.op].value(*args))
-        except DomainError as err:
+                value = rules[op](*[values[a] for a in args])
+            if as_float:
+                if type(value) is not float:
+                    value = float(value)
+                if not isfinite(value):
+                    raise _NotFinite
+            else:
+                value = coerce(value)
+                if isinstance(value, float) and not isfinite(value):
+                    raise _NotFinite
+            values[i] = value
+    except _NotFinite:
+        raise node_error(tape, i, values, "the result is too large for a 64-bit float (overflow)") from None
+    except (DomainError, MathError, OverflowError, ZeroDivisionError, ValueError) as err:
+        if nodes[i].op in _LEAVES:
+            raise  # a literal or an input value: its own message
+        if isinstance(err, DomainError):
             raise node_error(tape, i, values, str(err)) from None
-        except MathError as err:  # an exact value too large to hold
+        if isinstance(err, MathError):  # an exact value too large to hold
             raise node_error(tape, i, values, err.message) from None
-        except OverflowError:
+        if isinstance(err, OverflowError):
             raise node_error(tape, i, values, "the result is too large for a 64-bit float (overflow)") from None
-        except (ZeroDivisionError, ValueError):
-            raise node_error(tape, i, values, f"{node.op} is not defined here") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise node_error(tape, i, values, "the result is too large for a 64-bit float (overflow)")
-        values[i] = value
+        raise node_error(tape, i, values, f"{nodes[i].op} is not defined here") from None
     return values
+
+
+def _leaf(node, inputs: Mapping[str, object], arithmetic):
+    if node.op == INPUT:
+        return inputs[node.name]
+    if node.text in CONSTANTS:
+        return arithmetic.constant(CONSTANTS[node.text])
+    return arithmetic.literal(node.text)
 
 
 def tangents(tape: Tape, partials: Sequence, seed: int) -> list:
@@ -77,10 +110,20 @@ def tangents(tape: Tape, partials: Sequence, seed: int) -> list:
         local = partials[i]
         if local is None:
             continue
-        total = 0
-        for a, d in zip(nodes[i].args, local):
+        args = nodes[i].args
+        if len(args) == 2:
+            a, b = args
+            d, e = local
+            total = 0
             if d is not None and tangent[a]:
                 total = total + d * tangent[a]
+            if e is not None and tangent[b]:
+                total = total + e * tangent[b]
+        else:
+            total = 0
+            for a, d in zip(args, local):
+                if d is not None and tangent[a]:
+                    total = total + d * tangent[a]
         tangent[i] = total
     return tangent
 

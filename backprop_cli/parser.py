@@ -1,27 +1,44 @@
-"""Text -> syntax tree. Loads grammar/backprop.lark and builds `nodes` during the LALR parse.
+"""Text -> syntax tree: grammar/backprop.lark's LALR(1) parser, building `nodes` as it reduces.
 
-The transformer runs inside Lark's LALR parser (one callback per reduction, no
-recursion), so 10,000 nested parentheses parse as easily as one. Lark's errors
-are translated here, and only here, into ProgramError with a caret under the spot.
+One grammar, two engines for it:
+
+- The fast path drives the tables Lark computed from the grammar ahead of time
+  (`_generated_parser.py`, rewritten by `python -m backprop_cli.generate_parser`
+  and checked to be current by tests/test_generated_parser.py): Lark's own lexer
+  regex, then a table-driven shift/reduce loop. It imports nothing of Lark, so
+  a run of `backprop` does not pay for loading Lark and building the grammar.
+  Before trusting the tables it compares the grammar text they were built from
+  with the grammar file; if they differ, Lark parses everything.
+- Anything the fast path does not accept (every syntax error) is parsed again by
+  Lark itself, imported only then, so error messages are Lark's analysis of the
+  grammar, translated here, and only here, into ProgramError with a caret under
+  the spot.
+
+Both run the same callbacks, one per grammar alias, and neither recurses, so
+10,000 nested parentheses parse as easily as one.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import replace
+import re
 from functools import lru_cache
-from pathlib import Path
+from sys import intern as _intern
 
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
+from ._gc import paused_gc
 from .errors import program_error
+from .limits import check_source
 from .nodes import Apply, Assign, Name, Number, Program, Span
 
-_HERE = Path(__file__).resolve().parent
+# The parser options, shared by the generated tables (generate_parser.py) and the Lark fallback.
+LARK_OPTIONS = dict(parser="lalr", keep_all_tokens=True, maybe_placeholders=False)
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
 # In a wheel the grammar is packaged as backprop_cli/grammar/; in a source checkout
 # (and an editable install) it is the top-level grammar/ folder.
-_GRAMMAR_CANDIDATES = (_HERE / "grammar" / "backprop.lark", _HERE.parent / "grammar" / "backprop.lark")
+_GRAMMAR_CANDIDATES = (
+    os.path.join(_HERE, "grammar", "backprop.lark"),
+    os.path.join(os.path.dirname(_HERE), "grammar", "backprop.lark"),
+)
 
 # How terminals read in error messages: symbols, not Lark's names for them.
 _TERMINAL_WORDS = {
@@ -36,75 +53,252 @@ _TERMINAL_WORDS = {
 _WORD_ORDER = ("a number", "a name", "'('", "')'", "','", "'='", "'+'", "'-'", "'*'", "'/'", "'^'", "';'", "a new line")
 
 
-def grammar_path() -> Path:
+def _grammar_file() -> str:
     for path in _GRAMMAR_CANDIDATES:
-        if path.is_file():
+        if os.path.isfile(path):
             return path
     raise FileNotFoundError("grammar/backprop.lark is missing from this installation")
 
 
-def _start(item) -> int:
-    return item.start_pos if isinstance(item, Token) else item.span.start
+def grammar_path():
+    """The grammar file this installation parses with (a pathlib.Path)."""
+    from pathlib import Path
+
+    return Path(_grammar_file())
 
 
-def _end(item) -> int:
-    return item.end_pos if isinstance(item, Token) else item.span.end
+def _grammar_text() -> str:
+    with open(_grammar_file(), encoding="utf-8") as handle:
+        return handle.read()
 
 
-def _between(first, last) -> Span:
-    return Span(_start(first), _end(last))
+# ----------------------------------------------------------------------------------------------
+# Building nodes. A token is anything with .group(), .start() and .end(): a regex match on the
+# fast path, a _LarkToken on Lark's. Every other child is a node.
+
+class _LarkToken:
+    """A Lark token seen through the interface of a regex match."""
+
+    __slots__ = ("value", "start_pos", "end_pos")
+
+    def __init__(self, token) -> None:
+        self.value, self.start_pos, self.end_pos = str(token), token.start_pos, token.end_pos
+
+    def group(self) -> str:
+        return self.value
+
+    def start(self) -> int:
+        return self.start_pos
+
+    def end(self) -> int:
+        return self.end_pos
 
 
-class _BuildNodes(Transformer):
-    """One method per grammar alias; each returns a `nodes` record.
+_NODE_TYPES = (Number, Name, Apply, Assign)
 
-    The parser keeps all tokens, so every callback sees its parentheses and
-    operator symbols and can give its node the exact span it covers.
-    """
 
-    def number(self, children):
-        (token,) = children
-        return Number(str(token), _between(token, token))
+def _number(children):
+    (token,) = children
+    return Number(token.group(), Span(token.start(), token.end()))
 
-    def name(self, children):
-        (token,) = children
-        return Name(str(token), _between(token, token))
 
-    def atom(self, children):  # "(" expr ")": the parentheses add nothing but span
-        return replace(children[1], span=_between(children[0], children[-1]))
+def _name(children):
+    (token,) = children  # one string per distinct name, however often it is used
+    return Name(_intern(token.group()), Span(token.start(), token.end()))
 
-    def call(self, children):
-        func, args = children[0], tuple(c for c in children[2:-1] if not isinstance(c, Token))
-        return Apply(str(func), args, _between(func, children[-1]), is_call=True)
 
-    def assign(self, children):
-        target, _, expr = children
-        return Assign(str(target), _between(target, target), expr, _between(target, expr))
+def _atom(children):  # "(" expr ")": the parentheses widen the span and add nothing else
+    inner, span = children[1], Span(children[0].start(), children[-1].end())
+    if type(inner) is Apply:
+        return Apply(inner.op, inner.args, span, inner.is_call)
+    return type(inner)(inner.text if type(inner) is Number else inner.name, span)
 
-    def _binary(op):  # noqa: N805 - builds the operator callbacks below
-        def build(self, children):
-            left, _, right = children
-            return Apply(op, (left, right), _between(left, right))
 
-        return build
+def _call(children):
+    func = children[0]
+    args = tuple(c for c in children[2:-1] if isinstance(c, _NODE_TYPES))
+    return Apply(func.group(), args, Span(func.start(), children[-1].end()), is_call=True)
 
-    def _unary(op):  # noqa: N805
-        def build(self, children):
-            sign, operand = children
-            return Apply(op, (operand,), _between(sign, operand))
 
-        return build
+def _assign(children):
+    target, _, expr = children
+    start = target.start()
+    return Assign(target.group(), Span(start, target.end()), expr, Span(start, expr.span.end))
 
-    add, sub, mul, div, pow = _binary("add"), _binary("sub"), _binary("mul"), _binary("div"), _binary("pow")
-    neg, pos = _unary("neg"), _unary("pos")
-    del _binary, _unary
 
-    def start(self, children):
-        return tuple(c for c in children if not isinstance(c, Token))
+def _binary(op):
+    def build(children):
+        left, _, right = children
+        return Apply(op, (left, right), Span(left.span.start, right.span.end))
 
+    return build
+
+
+def _unary(op):
+    def build(children):
+        sign, operand = children
+        return Apply(op, (operand,), Span(sign.start(), operand.span.end))
+
+    return build
+
+
+def _start(children):
+    return tuple(c for c in children if isinstance(c, _NODE_TYPES))
+
+
+# One callback per grammar alias (or rule name); rules named _... are inlined into their parent.
+CALLBACKS = {
+    "number": _number, "name": _name, "atom": _atom, "call": _call, "assign": _assign, "start": _start,
+    "add": _binary("add"), "sub": _binary("sub"), "mul": _binary("mul"), "div": _binary("div"),
+    "pow": _binary("pow"), "neg": _unary("neg"), "pos": _unary("pos"),
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# The fast path: the generated tables.
+
+class _NotAccepted(Exception):
+    """The fast path cannot parse this text; Lark will, or will say why not."""
+
+
+def _reducer(size: int, callback: str, expand1: bool, inlined: tuple):
+    """A reduction as Lark's tree builder does it: inline _rules, expand a single child, call back."""
+    if callback.startswith("_"):
+        function = None  # an inlined rule: its children go to its parent
+    else:
+        function = CALLBACKS[callback]
+    if not inlined:
+        if function is None:
+            return list
+        if expand1:
+            return lambda children: children[0] if len(children) == 1 else function(children)
+        return function
+    positions = tuple((i, i in inlined) for i in range(size))
+
+    def reduce(children):
+        kept = None
+        for i, inline in positions:
+            child = children[i]
+            if inline:
+                if kept is None:
+                    kept = child  # reuse the left-recursive list: no quadratic copying
+                else:
+                    kept.extend(child)
+            elif kept is None:
+                kept = [child]
+            else:
+                kept.append(child)
+        kept = kept if kept is not None else []
+        if function is None:
+            return kept
+        if expand1 and len(kept) == 1:
+            return kept[0]
+        return function(kept)
+
+    return reduce
+
+
+@lru_cache(maxsize=1)
+def _tables():
+    """(lexer, table, reductions, start, accept), or None when the generated tables are not current."""
+    try:
+        from . import _generated_parser as generated
+    except ImportError:
+        return None
+    try:
+        if _grammar_text() != generated.GRAMMAR:
+            return None
+    except OSError:
+        return None
+    lexer = re.compile(generated.TOKEN_PATTERN + r"|(?P<_BACKPROP_UNMATCHED>[\s\S])", generated.TOKEN_FLAGS)
+    reductions = []
+    for name, size, callback, expand1, inlined in generated.RULES:
+        if expand1 and size == 1 and not inlined:
+            reductions.append((name, size, None))  # `?rule: other`: the child passes through unchanged
+        else:
+            reductions.append((name, size, _reducer(size, callback, expand1, inlined)))
+    ignore = frozenset(generated.IGNORE) | {"_BACKPROP_UNMATCHED"}
+    return lexer, generated.TABLE, tuple(reductions), generated.START_STATE, generated.ACCEPT_STATE, ignore
+
+
+def _parse_fast(source: str, tables):
+    lexer, table, reductions, start, accept, skip = tables
+    states = [start]
+    values = []
+    state = start
+    passes: dict = {}  # (state below, state, lookahead) -> state after the chain of pass-through reductions
+    for match in lexer.finditer(source):
+        kind = match.lastgroup
+        if kind in skip:
+            if kind == "_BACKPROP_UNMATCHED":
+                raise _NotAccepted
+            continue
+        while True:
+            code = table[state].get(kind)
+            if code is None:
+                raise _NotAccepted
+            if code >= 0:  # shift
+                states.append(code)
+                values.append(match)
+                state = code
+                break
+            name, size, reduce = reductions[~code]
+            if reduce is None:  # `?rule: other`: the child passes through, only the state changes
+                key = (states[-2], state, kind)
+                after = passes.get(key)
+                if after is None:
+                    after = passes[key] = _pass_through(table, reductions, states[-2], state, kind)
+                state = states[-1] = after
+                continue
+            if size:
+                children = values[-size:]
+                del values[-size:]
+                del states[-size:]
+            else:
+                children = []
+            values.append(reduce(children))
+            state = table[states[-1]][name]
+            states.append(state)
+    while True:  # the end of the text: reduce until the start rule is complete
+        code = table[state].get("$END")
+        if code is None or code >= 0:
+            raise _NotAccepted
+        name, size, reduce = reductions[~code]
+        if reduce is None:
+            state = states[-1] = table[states[-2]][name]
+        else:
+            if size:
+                children = values[-size:]
+                del values[-size:]
+                del states[-size:]
+            else:
+                children = []
+            values.append(reduce(children))
+            state = table[states[-1]][name]
+            states.append(state)
+        if state == accept:
+            return values[-1]
+
+
+def _pass_through(table, reductions, below: int, state: int, kind: str) -> int:
+    """Follow pass-through reductions on lookahead `kind` from `state` (over `below`) to where they stop."""
+    while True:
+        code = table[state].get(kind)
+        if code is None or code >= 0:
+            return state
+        name, _, reduce = reductions[~code]
+        if reduce is not None:
+            return state
+        state = table[below][name]
+
+
+# ----------------------------------------------------------------------------------------------
+# Lark: the errors, and the whole parse when the generated tables are not current.
 
 def _cache_path(grammar_text: str) -> str | bool:
     """A per-user cache file for Lark's parse tables (never a predictable name in a shared temp dir)."""
+    import hashlib
+
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "backprop")
     try:
@@ -117,10 +311,24 @@ def _cache_path(grammar_text: str) -> str | bool:
     return os.path.join(folder, f"grammar-{digest}.lark-cache")
 
 
+def _lark_transformer():
+    from lark import Token, Transformer
+
+    def method(function):
+        def call(self, children):
+            return function([_LarkToken(c) if isinstance(c, Token) else c for c in children])
+
+        return call
+
+    return type("BuildNodes", (Transformer,), {name: method(f) for name, f in CALLBACKS.items()})()
+
+
 @lru_cache(maxsize=1)
-def _parser() -> Lark:
-    text = grammar_path().read_text(encoding="utf-8")
-    options = dict(parser="lalr", transformer=_BuildNodes(), keep_all_tokens=True, maybe_placeholders=False)
+def _lark_parser():
+    from lark import Lark
+
+    text = _grammar_text()
+    options = dict(LARK_OPTIONS, transformer=_lark_transformer())
     cache = _cache_path(text)
     if cache:
         try:
@@ -130,7 +338,7 @@ def _parser() -> Lark:
     return Lark(text, **options)
 
 
-def _describe_expected(parser: Lark, names) -> str:
+def _describe_expected(parser, names) -> str:
     words = set()
     for name in names:
         if name in _TERMINAL_WORDS:
@@ -154,11 +362,12 @@ def _token_text(token) -> str:
     return f"'{token.value}'"
 
 
-def parse(source: str) -> Program:
-    """Parse program text into a Program, or raise ProgramError pointing at the mistake."""
-    parser = _parser()
+def _parse_lark(source: str):
+    from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+    parser = _lark_parser()
     try:
-        statements = parser.parse(source)
+        return parser.parse(source)
     except UnexpectedToken as err:
         token = err.token
         pos = len(source) if token.type == "$END" else (token.start_pos or 0)
@@ -172,6 +381,24 @@ def parse(source: str) -> Program:
     except UnexpectedInput as err:  # any other lark complaint, still with its position
         pos = getattr(err, "pos_in_stream", 0) or 0
         raise program_error(source, pos, pos + 1, "the program cannot be read here") from None
+
+
+def _statements(source: str, engine: str = "auto"):
+    """The parsed statements; engine "lark" forces Lark (the tests compare the two)."""
+    tables = _tables() if engine != "lark" else None
+    if tables is not None:
+        try:
+            return _parse_fast(source, tables)
+        except _NotAccepted:
+            pass
+    return _parse_lark(source)
+
+
+def parse(source: str) -> Program:
+    """Parse program text into a Program, or raise ProgramError pointing at the mistake."""
+    check_source(source)  # length, nesting and content limits (limits.py), before any parsing
+    with paused_gc():
+        statements = _statements(source)
     if not statements:
         raise program_error(source, 0, 1, "the program is empty: there is no expression to differentiate")
     return Program(statements, source)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 
 import click
 
 from .bindings import LONG_BINDING, SHORT_BINDING, resolve
 from .errors import UsageError
+from .limits import read_limited
 from .parser import parse
+from .records import FrozenRecord, set_field
 from .tape import Tape, lower
 
 
@@ -117,29 +118,35 @@ def read_program(program: str | None, file: str | None) -> str:
     if file is not None:
         try:
             with open(file, "rb") as handle:
-                data = handle.read()
+                data = read_limited(handle, file)  # never more than the longest program allowed (/dev/zero)
         except OSError as err:
             raise UsageError(f"cannot read the program file {file}: {err.strerror or err}") from None
         return _decode(data, file)
     if program is None:
         raise UsageError("no program given: write it as the first argument, use - for standard input, or --file PATH")
     if program == "-":
-        return _decode(sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode(),
-                       "standard input")
+        if sys.stdin is None:  # started with standard input closed (`<&-`)
+            raise UsageError("the program is to be read from standard input, but standard input is closed")
+        return _decode(read_limited(sys.stdin.buffer, "standard input") if hasattr(sys.stdin, "buffer")
+                       else sys.stdin.read().encode(), "standard input")
     return program
 
 
 def _decode(data: bytes, where: str) -> str:
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows editors write one) is not part of the program
     except UnicodeDecodeError as err:
         raise UsageError(f"the program in {where} is not UTF-8 text (byte {err.start})") from None
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(FrozenRecord):
+    __slots__ = __match_args__ = ("tape", "inputs")
     tape: Tape
     inputs: dict
+
+    def __init__(self, tape: Tape, inputs: dict) -> None:
+        set_field(self, "tape", tape)
+        set_field(self, "inputs", inputs)
 
 
 def load(ctx: click.Context, program: str | None, file: str | None, arithmetic) -> Loaded:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._gc import paused_gc
 from .errors import program_error
 from .nodes import Apply, Assign, Name, Number, Program, Span
 from .ops import CONSTANTS, FUNCTIONS, OPS
+from .records import FrozenRecord
 
 INPUT = "input"
 CONST = "const"
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+# eq and repr come from FrozenRecord (the same methods a dataclass writes, without creating them on each start)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Node(FrozenRecord):
     id: str  # v1, v2, ... the same in every table and in the JSON
     op: str  # "input", "const" or a key of ops.OPS
     args: tuple[int, ...]  # positions in the tape
@@ -27,8 +30,8 @@ class Node:
     span: Span | None  # where in the source the node comes from
 
 
-@dataclass(frozen=True)
-class Tape:
+@dataclass(frozen=True, eq=False, repr=False)
+class Tape(FrozenRecord):
     nodes: tuple[Node, ...]
     inputs: dict[str, int]  # input name -> position, in order of first use
     output: int
@@ -56,9 +59,15 @@ class Tape:
 
 
 class _Builder:
+    """Appends nodes in evaluation order, as parallel columns until the Nodes are made at the end."""
+
     def __init__(self, program: Program) -> None:
         self.source = program.source
-        self.kinds: list[tuple] = []  # (op, args, name, text, span) while building
+        self.ops: list[str] = []
+        self.args: list[tuple] = []
+        self.names: list = []
+        self.texts: list = []
+        self.spans: list = []
         self.inputs: dict[str, int] = {}
         self.assigned: dict[str, int] = {}
         self.assigned_at: dict[str, Span] = {}
@@ -69,8 +78,12 @@ class _Builder:
         return program_error(self.source, span.start, span.end, message)
 
     def add(self, op: str, args=(), name=None, text=None, span=None) -> int:
-        self.kinds.append([op, tuple(args), name, text, span])
-        return len(self.kinds) - 1
+        self.ops.append(op)
+        self.args.append(tuple(args))
+        self.names.append(name)
+        self.texts.append(text)
+        self.spans.append(span)
+        return len(self.ops) - 1
 
     def name(self, node: Name) -> int:
         name = node.name
@@ -86,33 +99,68 @@ class _Builder:
             self.inputs[name] = self.add(INPUT, name=name, span=node.span)
         return self.inputs[name]
 
-    def apply(self, node: Apply, args: list[int]) -> int:
+    def check_apply(self, node: Apply, count: int) -> None:
+        """Raise the error for an unknown function or a wrong number of arguments."""
         op = OPS.get(node.op)
         if node.is_call and (op is None or not op.is_function):
             raise self.error(node.span, f"unknown function {node.op}; the functions are {', '.join(FUNCTIONS)}")
-        if len(args) != op.arity:
+        if count != op.arity:
             plural = "argument" if op.arity == 1 else "arguments"
-            raise self.error(node.span, f"{node.op} takes {op.arity} {plural}, not {len(args)}")
-        return self.add(node.op, args, span=node.span)
+            raise self.error(node.span, f"{node.op} takes {op.arity} {plural}, not {count}")
 
     def expression(self, root) -> int:
-        """Lower one expression, post-order, with an explicit stack."""
+        """Lower one expression, post-order, with an explicit stack (a 1-tuple marks a node whose
+        arguments are done)."""
+        ops, args_of, names, texts, spans = self.ops, self.args, self.names, self.texts, self.spans
+        assigned, inputs = self.assigned, self.inputs
         results: list[int] = []
-        stack = [(root, False)]
+        stack = [root]
+        pop, visit, push = stack.pop, stack.append, results.append
         while stack:
-            node, expanded = stack.pop()
-            if isinstance(node, Number):
-                results.append(self.add(CONST, text=node.text, span=node.span))
-            elif isinstance(node, Name):
-                results.append(self.name(node))
-            elif not expanded:
-                stack.append((node, True))
-                stack.extend((arg, False) for arg in reversed(node.args))
-            else:
+            node = pop()
+            kind = type(node)
+            if kind is tuple:  # all arguments lowered: the operation itself
+                node = node[0]
                 count = len(node.args)
-                args = results[len(results) - count:] if count else []
-                del results[len(results) - count:]
-                results.append(self.apply(node, args))
+                if _ARITY.get(node.op) != count or (node.is_call and node.op not in _FUNCTION_NAMES):
+                    self.check_apply(node, count)
+                if count == 2:
+                    args = (results[-2], results[-1])
+                    del results[-2:]
+                elif count == 1:
+                    args = (results.pop(),)
+                else:
+                    args = tuple(results[len(results) - count:])
+                    del results[len(results) - count:]
+                push(len(ops))
+                ops.append(node.op)
+                args_of.append(args)
+                names.append(None)
+                texts.append(None)
+                spans.append(node.span)
+            elif kind is Apply:
+                visit((node,))
+                arguments = node.args
+                if len(arguments) == 2:
+                    visit(arguments[1])
+                    visit(arguments[0])
+                else:
+                    stack.extend(reversed(arguments))
+            elif kind is Name:
+                name = node.name
+                at = assigned.get(name)
+                if at is None:
+                    at = inputs.get(name)
+                    if at is None:
+                        at = self.name(node)
+                push(at)
+            else:  # Number
+                push(len(ops))
+                ops.append(CONST)
+                args_of.append(())
+                names.append(None)
+                texts.append(node.text)
+                spans.append(node.span)
         return results[-1]
 
     def assign(self, statement: Assign) -> int:
@@ -124,11 +172,11 @@ class _Builder:
             raise self.error(statement.name_span, f"{name} is a constant and cannot be assigned")
         if name in OPS and OPS[name].is_function:
             raise self.error(statement.name_span, f"{name} is a function and cannot be assigned")
-        mark = len(self.kinds)
+        mark = len(self.ops)
         result = self.expression(statement.expr)
-        if result < mark or self.kinds[result][0] == INPUT:  # `y = x`: give y a node of its own
+        if result < mark or self.ops[result] == INPUT:  # `y = x`: give y a node of its own
             result = self.add("copy", (result,), span=statement.expr.span)
-        self.kinds[result][2] = name
+        self.names[result] = name
         self.assigned[name] = result
         self.assigned_at[name] = statement.name_span
         return result
@@ -140,12 +188,16 @@ class _Builder:
                 output, output_name = self.assign(statement), statement.name
             else:
                 output, output_name = self.expression(statement), None
-        nodes = tuple(
-            Node(f"v{i + 1}", op, args, name, text, span) for i, (op, args, name, text, span) in enumerate(self.kinds)
-        )
+        ids = [f"v{i}" for i in range(1, len(self.ops) + 1)]
+        nodes = tuple(map(Node, ids, self.ops, self.args, self.names, self.texts, self.spans))
         return Tape(nodes, dict(self.inputs), output, output_name, self.source)
+
+
+_ARITY = {name: op.arity for name, op in OPS.items()}
+_FUNCTION_NAMES = frozenset(name for name, op in OPS.items() if op.is_function)
 
 
 def lower(program: Program) -> Tape:
     """Build the tape of a parsed program, or raise ProgramError for names used wrongly."""
-    return _Builder(program).build(program)
+    with paused_gc():
+        return _Builder(program).build(program)

@@ -1,7 +1,6 @@
 """How numbers are written: to a chosen number of significant digits, fractions as p/q."""
 from __future__ import annotations
 
-import decimal
 from fractions import Fraction
 
 DEFAULT_DIGITS = 6
@@ -9,6 +8,8 @@ LONGEST_FRACTION = 32  # longer exact values are shown approximately in tables (
 
 
 def _decimal_approximation(value: Fraction, digits: int) -> str:
+    import decimal  # only for fractions too long to show whole
+
     context = decimal.Context(prec=digits)
     quotient = context.divide(decimal.Decimal(value.numerator), decimal.Decimal(value.denominator))
     return f"{quotient:.{digits - 1}e}"
@@ -48,7 +49,13 @@ def json_number(value):
     if value is None:
         return None
     if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else float(value)
+        try:
+            as_float = float(value)
+        except OverflowError:  # an exact value beyond any float (10^400/3): null here, in full under "exact"
+            return None
+        if value.denominator == 1:
+            return int(value)
+        value = as_float
     value = float(value)
     return 0.0 if value == 0 else value
 
