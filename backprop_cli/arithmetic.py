@@ -14,13 +14,25 @@ from fractions import Fraction
 from .errors import MathError
 
 
+_NONZERO_DIGIT = re.compile("[1-9]")
+
+
+def _shown(text: str) -> str:
+    """A literal for a message: in full when short, else its ends and its length (a message is one paragraph)."""
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]} ({len(text):,} characters)"
+
+
 class FloatArithmetic:
     exact = False
 
     def literal(self, text: str) -> float:
         value = float(text)
         if not math.isfinite(value):
-            raise MathError(f"the number {text} is too large for a 64-bit float (at most about 1.8e308)")
+            raise MathError(f"the number {_shown(text)} is too large for a 64-bit float (at most about 1.8e308)")
+        if value == 0 and _NONZERO_DIGIT.search(text.split("e")[0].split("E")[0]):
+            # 1e-400 would silently become 0 (and every gradient through it too): refuse, as 1e400 is
+            raise MathError(f"the number {_shown(text)} is too small for a 64-bit float: it would be 0 "
+                            "(the smallest is about 4.9e-324)")
         return value
 
     def constant(self, value: float) -> float:
@@ -72,7 +84,7 @@ class ExactArithmetic:
             whole, fraction, exponent = match.groups()
             size = len(whole) + len(fraction) + abs(int(exponent or 0))
             if size * 3.33 > MAX_EXACT_BITS:
-                raise exact_size_error(f"the number {text}")
+                raise exact_size_error(f"the number {_shown(text)}")
         return Fraction(text)
 
     def constant(self, value: float) -> float:

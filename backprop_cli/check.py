@@ -12,7 +12,7 @@ import math
 import sys
 from dataclasses import dataclass
 
-from .errors import MathError
+from .errors import MathError, UsageError
 from .forward import evaluate
 from .ops import OPS
 from .tape import Tape
@@ -81,12 +81,20 @@ def _steps(x: float):
 
 def finite_difference_check(tape: Tape, inputs: dict, gradient: dict, values: list,
                             rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> CheckReport:
-    float_inputs = {k: float(v) for k, v in inputs.items()}
-    base = [float(v) for v in values]
+    for option, tolerance in (("--rtol", rtol), ("--atol", atol)):
+        if not (math.isfinite(tolerance) and tolerance >= 0):  # nan would fail every input, inf pass every one
+            raise UsageError(f"{option} must be a finite number >= 0, not {tolerance}")
+    try:
+        float_inputs = {k: float(v) for k, v in inputs.items()}
+        base = [float(v) for v in values]
+        analytics = {name: float(gradient[name]) for name in tape.inputs}
+    except OverflowError:  # --exact values beyond any float: differences in floats cannot be taken
+        reason = "finite differences are taken in 64-bit floats, and the exact values here are too large for them"
+        results = {name: InputCheck(name, None, None, None, None, 0.0, False, reason) for name in tape.inputs}
+        return CheckReport(False, results, rtol, atol)
     results: dict[str, InputCheck] = {}
     for name in tape.inputs:
-        analytic = float(gradient[name])
-        results[name] = _check_input(tape, float_inputs, name, analytic, base, rtol, atol)
+        results[name] = _check_input(tape, float_inputs, name, analytics[name], base, rtol, atol)
     return CheckReport(all(r.ok for r in results.values()), results, rtol, atol)
 
 

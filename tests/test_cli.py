@@ -374,8 +374,9 @@ def test_no_color_is_honoured(cli, monkeypatch):
     run = cli("eval", *SEED)
     assert run.code == 0
     assert colour_codes(run.out) == []
+    # no-color.org: a per-invocation command-line option overrides NO_COLOR (issue 4)
     always = cli("eval", *SEED, "--color", "always")
-    assert colour_codes(always.out) == []
+    assert colour_codes(always.out)
 
 
 def test_color_never_beats_force_color(cli, monkeypatch):
@@ -540,7 +541,7 @@ def test_subprocess_module_errors(tmp_path):
 
 
 def test_subprocess_no_color(script, tmp_path):
-    proc = _run([script, "eval", *SEED, "--color", "always"], tmp_path, env=_env(NO_COLOR="1"))
+    proc = _run([script, "eval", *SEED], tmp_path, env=_env(NO_COLOR="1", FORCE_COLOR="1"))
     assert proc.returncode == 0
     assert colour_codes(proc.stdout) == []
     coloured = _run([script, "eval", *SEED, "--color", "always"], tmp_path)

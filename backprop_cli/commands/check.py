@@ -9,6 +9,7 @@ import click
 from ..arithmetic import EXACT, FLOAT
 from ..compute import differentiate
 from ..errors import CHECK_FAILED, OK, UsageError
+from ..limits import read_limited
 from ..grading import expectations, grade, parse_answers_text, split_expectation
 from ..program_command import ProgramCommand, load, program_options
 from ..render.numbers import DEFAULT_DIGITS
@@ -36,11 +37,14 @@ def _read_answers(path: str, program: str | None) -> list[tuple[str, str]]:
     if path == "-":
         if program == "-":
             raise UsageError("standard input cannot hold both the program and the answers; use --answers FILE")
-        data, name = sys.stdin.read(), "standard input"
+        if sys.stdin is None or not hasattr(sys.stdin, "buffer"):  # closed (`<&-`), or a test's text stream
+            data, name = (sys.stdin.read() if sys.stdin is not None else ""), "standard input"
+        else:  # at most as much as the longest program (limits.py): `--answers - < /dev/zero` ends
+            data, name = read_limited(sys.stdin.buffer, "standard input").decode("utf-8-sig", "replace"), "standard input"
     else:
         try:
             with open(path, "rb") as handle:
-                raw = handle.read()
+                raw = read_limited(handle, path)
         except OSError as err:
             raise UsageError(f"cannot read the answers file {path}: {err.strerror or err}") from None
         try:

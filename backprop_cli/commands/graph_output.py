@@ -102,6 +102,8 @@ def emit_graph(result, graph: str, out: str | None, digits: int | None, color: s
         if json_doc is not None:
             json_doc["graph"] = {"format": graph, "file": out} if out is not None else {"format": graph, "text": text}
         elif out is None:
-            sys.stdout.write(text)
+            from ..render.console import write_text
+
+            write_text(text)  # in ASCII where standard output cannot encode ∂
     if report is not None and json_doc is None:
         _check_summary(report)

@@ -71,7 +71,7 @@ def answers_table(result: Result, grade: Grade, digits: int | None) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for header, justify in (("answer", "left"), ("is", "left"), ("given", "right"), ("correct", "right"),
                             ("", "left"), ("rule", "left")):
-        table.add_column(header, justify=justify)
+        table.add_column(header, justify=justify, overflow="fold")  # never cut a number short with …
     for v in grade.verdicts:
         mark = Text("✓", style=GOOD_STYLE) if v.ok else Text("✗", style=BAD_STYLE)
         table.add_row(

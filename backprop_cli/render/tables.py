@@ -23,7 +23,7 @@ def _table(title: str, *columns: tuple[str, str]) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
                   title_style="bold")
     for header, justify in columns:
-        table.add_column(header, justify=justify)
+        table.add_column(header, justify=justify, overflow="fold")  # never cut a number short with …
     return table
 
 
