@@ -132,6 +132,8 @@ def _sympy_ops():
         "abs": sp.Abs,
         "max": sp.Max,
         "min": sp.Min,
+        "step": lambda x: sp.Heaviside(x, 0),
+        "sign": sp.sign,
     }
 
 

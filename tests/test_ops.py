@@ -34,6 +34,8 @@ POINTS = {
     "abs": [(-1.5,), (0.8,), (-1e-6,)],
     "max": [(1.0, 2.0), (3.0, -1.0), (-0.5, -0.25)],
     "min": [(1.0, 2.0), (3.0, -1.0), (-0.5, -0.25)],
+    "step": [(-1.5,), (0.8,), (1e-6,)],
+    "sign": [(-1.5,), (0.8,), (-1e-6,)],
 }
 
 # Each operation's value computed independently of ops.py.
@@ -58,6 +60,8 @@ REFERENCE = {
     "abs": abs,
     "max": max,
     "min": min,
+    "step": lambda x: 1.0 if x > 0 else 0.0,
+    "sign": lambda x: math.copysign(1.0, x) if x != 0 else 0.0,
 }
 
 

@@ -6,12 +6,16 @@ import sys
 import click
 
 from ..arithmetic import EXACT, FLOAT
-from ..check import DEFAULT_ATOL, DEFAULT_RTOL, finite_difference_check
 from ..compute import differentiate
-from ..errors import CHECK_FAILED, OK
+from ..errors import CHECK_FAILED, OK, UsageError
 from ..program_command import ProgramCommand, load, program_options
 from ..render.numbers import DEFAULT_DIGITS
 from .graph_output import GRAPH_FORMATS, check_graph_options, emit_graph
+
+# --check's default tolerances, equal to check.DEFAULT_RTOL and DEFAULT_ATOL (tests/test_imports.py keeps them
+# so): check.py itself is imported only when --check is given.
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-9
 
 EXAMPLES = """
 \b
@@ -23,6 +27,7 @@ Examples:
   backprop eval - --json x=3 < program.txt
   backprop eval "(a+b)*(b+c)" -a -1 -b 3 -c 4 --graph tree
   backprop eval "(a+b)*(b+c)" -a -1 -b 3 -c 4 --graph svg --out graph.svg
+  backprop eval "tanh(w*x + b)" --batch points.csv > gradients.csv
 """
 
 
@@ -42,25 +47,50 @@ Examples:
                    "flowchart, or an SVG/PNG picture (needs Graphviz and --out). With --json, the JSON gains a "
                    "\"graph\" key.")
 @click.option("--out", type=str, metavar="FILE", default=None, help="Write the --graph picture to FILE.")
+@click.option("--symbolic", is_flag=True, help="Also write d output / d input for each input as a formula.")
+@click.option("--direction", metavar="a=1,b=0.5", default=None,
+              help="Also the directional derivative along this vector (inputs left out are 0), by one forward pass.")
+@click.option("--batch", type=str, metavar="FILE", default=None,
+              help="Evaluate at every point of FILE ('-' for standard input): a CSV file whose header names the "
+                   "inputs, or JSON Lines. Writes one row per point, the value and every gradient, as CSV (JSON Lines "
+                   "with --json or for JSON Lines input). Inputs bound on the command line are the same for all rows.")
 @click.pass_context
-def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, digits, max_rows, graph, out):
+def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, digits, max_rows, graph, out,
+                 symbolic, direction, batch):
     """Evaluate PROGRAM at a point and print every value and gradient.
 
     PROGRAM is an expression, or assignments separated by ';' or new lines
     ('-' reads it from standard input). Give each input a value: -x VALUE for
     single-letter names, NAME=VALUE for any name.
     """
+    if batch is not None:
+        for given, option in ((exact, "--exact"), (check, "--check"), (graph is not None, "--graph"),
+                              (out is not None, "--out"), (symbolic, "--symbolic"), (direction is not None, "--direction")):
+            if given:
+                raise UsageError(f"--batch computes in 64-bit floats and writes rows: it cannot be used with {option}")
+        from ..batch import run_batch
+
+        return run_batch(ctx, program, file, batch, as_json)
     check_graph_options(graph, out, as_json)
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
     result = differentiate(loaded.tape, loaded.inputs, arithmetic)
+    extras = None
+    if symbolic or direction is not None:
+        from ..derivative_extras import compute_extras
+
+        extras = compute_extras(result, symbolic, direction, arithmetic)
     report = None
     if check:
+        from ..check import finite_difference_check
+
         report = finite_difference_check(loaded.tape, loaded.inputs, result.gradient(), result.values, rtol, atol)
     if as_json:
         from ..render.json_report import dumps, eval_document
 
         doc = eval_document(result, report)
+        if extras is not None:
+            doc.update(extras.document())
         if graph is not None:
             emit_graph(result, graph, out, digits, color, doc)
         sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
@@ -70,5 +100,8 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
         from ..render.console import make_console
         from ..render.tables import eval_view
 
-        make_console(color).print(eval_view(result, digits, report, max_rows))
+        console = make_console(color)
+        console.print(eval_view(result, digits, report, max_rows))
+        if extras is not None:
+            console.print(extras.view(loaded.tape.output_name or "out", digits))
     return CHECK_FAILED if report is not None and not report.ok else OK

@@ -29,8 +29,9 @@ Examples:
 @click.option("--exact", is_flag=True, help="Exact rational arithmetic: 2/3, not 0.666667.")
 @click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
               help="Significant digits of floats (exact fractions are always written in full).")
+@click.option("--symbolic", is_flag=True, help="Also write d output / d input for each input as a formula.")
 @click.pass_context
-def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits):
+def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, symbolic):
     """Print the worked solution of PROGRAM at a point: forward pass, then the chain rule step by step.
 
     Each forward line is a node's definition, its operands' values and its value
@@ -49,7 +50,16 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits):
         resolve_wrt(loaded.tape, wrt)  # an unknown name is a usage error before any arithmetic
     result = differentiate(loaded.tape, loaded.inputs, arithmetic, forward_mode=False)
     worked = worked_solution(result, wrt)
-    _write(render(worked, fmt, digits))
+    text = render(worked, fmt, digits)
+    if symbolic:
+        from ..render.formulas import append_formulas
+        from ..symbolic import gradient_formulas
+
+        formulas = gradient_formulas(loaded.tape)
+        if wrt in formulas:
+            formulas = {wrt: formulas[wrt]}
+        text = append_formulas(text, fmt, formulas, worked.output_label)
+    _write(text)
     return OK
 
 

@@ -1,0 +1,86 @@
+"""`backprop hessian`: the matrix of second derivatives of a program at a point."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..arithmetic import EXACT, FLOAT
+from ..compute import differentiate
+from ..errors import OK
+from ..program_command import ProgramCommand, load, program_options
+from ..render.numbers import DEFAULT_DIGITS
+
+EXAMPLES = """
+\b
+Examples:
+  backprop hessian "x^2*y + sin(x*y)" -x 1 -y 2
+  backprop hessian "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --exact
+  backprop hessian "sigmoid(w*x + b)" -w 0.5 -x 2 -b -1 --wrt w,b --json
+"""
+
+
+@click.command("hessian", cls=ProgramCommand, epilog=EXAMPLES)
+@program_options
+@click.option("--wrt", metavar="NAMES", multiple=True,
+              help="Only these inputs (comma-separated, or the option repeated) as rows and columns.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+@click.option("--exact", is_flag=True, help="Exact rational arithmetic: 2/9, not 0.2222222222222222.")
+@click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
+              help="Significant digits in the tables (JSON always has full precision).")
+@click.pass_context
+def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digits):
+    """The Hessian of PROGRAM at a point: d²out / d x_i d x_j for every pair of inputs.
+
+    Computed forward-over-reverse: the gradient is built as an expression graph
+    (symbol-to-symbol reverse mode), then forward mode over that graph, one pass
+    per input, gives one column of the matrix. Give each input a value:
+    -x VALUE or NAME=VALUE.
+    """
+    from ..derivative_extras import select_inputs
+    from ..second import hessian
+
+    arithmetic = EXACT if exact else FLOAT
+    loaded = load(ctx, program, file, arithmetic)
+    tape = loaded.tape
+    names = select_inputs(tape, wrt, "--wrt")
+    result = differentiate(tape, loaded.inputs, arithmetic, forward_mode=False)
+    matrix = hessian(tape, loaded.inputs, names, arithmetic).matrix
+    gradient = result.gradient()
+    if as_json:
+        from ..render.json_report import dumps
+        from ..render.numbers import exact_text, json_number
+
+        doc = {
+            "program": tape.source,
+            "value": json_number(result.value),
+            "output": tape.output_name,
+            "inputs": {name: json_number(v) for name, v in loaded.inputs.items()},
+            "gradient": {name: json_number(gradient[name]) for name in tape.inputs},
+            "hessian": {"names": names, "matrix": [[json_number(v) for v in row] for row in matrix]},
+        }
+        if exact:
+            doc["exact"] = {"hessian": [[exact_text(v) for v in row] for row in matrix]}
+        sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
+        return OK
+
+    from rich.text import Text
+
+    from ..render.console import make_console
+    from ..render.formulas import hessian_view, output_label
+    from ..render.tables import headline
+
+    notes = []
+    if exact:
+        exact_all = all(arithmetic.is_exact(v) for row in matrix for v in row)
+        notes.append(Text("exact: every second derivative above is an exact fraction." if exact_all else
+                          "exact where shown as a fraction; the others are not rational and are shown as floats.",
+                          style="green" if exact_all else "yellow"))
+    for kink in result.kinks:
+        node = tape.nodes[kink.node]
+        notes.append(Text(f"note: {node.id} = {tape.expression(kink.node)} sits exactly on its kink: its derivatives "
+                          "there are PyTorch's conventions, not facts.", style="yellow"))
+    rows = {name: (loaded.inputs[name], gradient[name]) for name in names}
+    label = output_label(tape)
+    make_console(color).print(hessian_view(headline(result, digits), label, names, matrix, rows, digits, notes))
+    return OK

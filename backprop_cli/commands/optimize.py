@@ -1,0 +1,121 @@
+"""`backprop optimize`: many steps of an optimizer (SGD, momentum, Adagrad, RMSprop, Adam) on a program's inputs."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import click
+
+from ..arithmetic import FLOAT
+from ..errors import OK, UsageError
+from ..program_command import ProgramCommand, load, program_options
+from ..render.numbers import DEFAULT_DIGITS
+from ..training import DEFAULT_LR, OPTIMIZERS
+
+EXAMPLES = """
+\b
+Examples:
+  backprop optimize "(x - 3)^2 + (y + 1)^2" -x 0 -y 0 --lr 0.1 --steps 50
+  backprop optimize "(x - 3)^2" -x 0 --optimizer adam --lr 0.5 --steps 200 --tol 1e-9
+  backprop optimize "E = (y - w*x - b)^2" -w 0 -b 0 -x 2 -y 3 --update w,b --optimizer momentum --lr 0.01
+  backprop optimize "(x - 3)^2" -x 0 --steps 10 --json | jq -c 'select(.step) | .value'
+"""
+
+_LR_DEFAULTS = ", ".join(f"{name} {lr:g}" for name, lr in DEFAULT_LR.items())
+
+
+@click.command("optimize", cls=ProgramCommand, epilog=EXAMPLES)
+@program_options
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="sgd", show_default=True,
+              help="The update rule, as in torch.optim (momentum is SGD with momentum).")
+@click.option("--lr", type=float, default=None, metavar="H",
+              help=f"Learning rate. Default: PyTorch's for the optimizer ({_LR_DEFAULTS}).")
+@click.option("--steps", type=click.IntRange(0, 10_000_000), default=100, show_default=True, metavar="N",
+              help="Number of steps.")
+@click.option("--update", metavar="NAMES", multiple=True,
+              help="Move only these inputs (comma-separated, or the option repeated); the rest stay fixed.")
+@click.option("--ascent", is_flag=True, help="Maximise instead of minimise (PyTorch's maximize=True).")
+@click.option("--tol", type=float, default=None,
+              help="Stop early once the gradient's norm over the moving inputs, or the change of the value in the "
+                   "last step, is at most this.")
+@click.option("--momentum", type=float, default=None, help="momentum: 0.9; rmsprop: 0.")
+@click.option("--nesterov", is_flag=True, default=None, help="momentum: Nesterov momentum.")
+@click.option("--beta1", type=float, default=None, help="adam: 0.9.")
+@click.option("--beta2", type=float, default=None, help="adam: 0.999.")
+@click.option("--eps", type=float, default=None, help="adam and rmsprop: 1e-8; adagrad: 1e-10.")
+@click.option("--alpha", type=float, default=None, help="rmsprop: 0.99 (the smoothing constant).")
+@click.option("--centered", is_flag=True, default=None, help="rmsprop: the centered variant.")
+@click.option("--lr-decay", type=float, default=None, help="adagrad: 0.")
+@click.option("--initial-accumulator", type=float, default=None, help="adagrad: 0.")
+@click.option("--weight-decay", type=float, default=0.0, show_default=True, help="L2 penalty, any optimizer.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Stream JSON lines: one per step, then a summary line.")
+@click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
+              help="Significant digits in the tables (JSON always has full precision).")
+@click.pass_context
+def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, update, ascent, tol, momentum, nesterov,
+                     beta1, beta2, eps, alpha, centered, lr_decay, initial_accumulator, weight_decay, as_json,
+                     digits):
+    """Run an optimizer on the inputs of PROGRAM for --steps steps, with PyTorch's update rules and defaults.
+
+    Each step evaluates the program and its gradient at the current inputs and
+    moves them by the optimizer's rule (see the README for the formulas).
+    --update moves only some inputs (the weights) and keeps the others (the data)
+    fixed. --json streams one line per step, {"step", "value", "inputs",
+    "gradient"} at the point the step starts from, then {"summary": ...}.
+    """
+    from ..derivative_extras import select_inputs
+    from ..training import Finish, optimize, settings
+
+    if tol is not None and (not math.isfinite(tol) or tol < 0):
+        raise UsageError(f"--tol must be a finite number >= 0, not {tol}")
+    s = settings(optimizer, lr, ascent, weight_decay, momentum=momentum, nesterov=nesterov, beta1=beta1,
+                 beta2=beta2, eps=eps, alpha=alpha, centered=centered, lr_decay=lr_decay,
+                 initial_accumulator=initial_accumulator)
+    loaded = load(ctx, program, file, FLOAT)
+    names = select_inputs(loaded.tape, update, "--update")
+    run = optimize(loaded.tape, loaded.inputs, s, steps, names, tol)
+
+    from ..render import training as view
+
+    values: list = []
+    if as_json:
+        for item in run:
+            if isinstance(item, Finish):
+                values.append(item.final.value)
+                line = view.summary_document(item, s, names, values)
+            else:
+                values.append(item.point.value)
+                line = view.record_document(item)
+            sys.stdout.write(json.dumps(line, allow_nan=False) + "\n")
+            sys.stdout.flush()
+        return OK
+
+    from ..render.console import can_encode, make_console
+    from ..render.formulas import output_label
+
+    console = make_console(color)
+    finish = None
+    if console.is_terminal and steps > 0:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task(s.optimizer, total=steps)
+            for item in run:
+                if isinstance(item, Finish):
+                    finish = item
+                else:
+                    values.append(item.point.value)
+                    progress.update(task, advance=1, description=f"{s.optimizer}  value {item.point.value:.6g}")
+    else:
+        for item in run:
+            if isinstance(item, Finish):
+                finish = item
+            else:
+                values.append(item.point.value)
+    values.append(finish.final.value)
+    unicode = can_encode(console.file, view.SPARK_UNICODE)
+    console.print(view.optimize_view(output_label(loaded.tape), finish, s, names, values, digits, unicode))
+    return OK

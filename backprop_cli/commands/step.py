@@ -1,0 +1,65 @@
+"""`backprop step`: one gradient step on the inputs of a program, before and after."""
+from __future__ import annotations
+
+import math
+import sys
+
+import click
+
+from ..arithmetic import FLOAT
+from ..errors import OK, UsageError
+from ..program_command import ProgramCommand, load, program_options
+from ..render.numbers import DEFAULT_DIGITS
+
+EXAMPLES = """
+\b
+Examples:
+  backprop step "d = a + b; f = d * c" -a 5 -b -3 -c -2 --lr 0.01 --ascent
+  backprop step "E = (y - w*x)^2" -w 0.5 -x 2 -y 3 --lr 0.1 --update w
+  backprop step --file net.txt w1=0.15 x1=0.05 ... --lr 0.5 --update w1,w2 --json
+"""
+
+
+def check_lr(lr: float) -> float:
+    if not math.isfinite(lr) or lr < 0:
+        raise UsageError(f"--lr must be a finite number >= 0, not {lr}")
+    return lr
+
+
+@click.command("step", cls=ProgramCommand, epilog=EXAMPLES)
+@program_options
+@click.option("--lr", type=float, required=True, metavar="H", help="The learning rate (step size) H.")
+@click.option("--update", metavar="NAMES", multiple=True,
+              help="Move only these inputs (comma-separated, or the option repeated); the rest stay fixed.")
+@click.option("--ascent", is_flag=True, help="Climb: x + H·∂f/∂x (the default descends: x - H·∂f/∂x).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+@click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
+              help="Significant digits in the tables (JSON always has full precision).")
+@click.pass_context
+def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, digits):
+    """One gradient step on the inputs of PROGRAM: x - H·∂f/∂x for each (or x + H·∂f/∂x with --ascent).
+
+    Prints the inputs and the value before and after the step. --update moves
+    only some inputs (the weights) and keeps the others (the data) fixed. Give
+    each input a value: -x VALUE or NAME=VALUE.
+    """
+    from ..derivative_extras import select_inputs
+    from ..training import gradient_step
+
+    check_lr(lr)
+    loaded = load(ctx, program, file, FLOAT)
+    names = select_inputs(loaded.tape, update, "--update")
+    before, after = gradient_step(loaded.tape, loaded.inputs, lr, names, ascent)
+    if as_json:
+        from ..render.json_report import dumps
+        from ..render.training import step_document
+
+        doc = step_document(loaded.tape, before, after, names, lr, ascent)
+        sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
+        return OK
+    from ..render.console import make_console
+    from ..render.formulas import output_label
+    from ..render.training import step_view
+
+    make_console(color).print(step_view(output_label(loaded.tape), before, after, names, lr, ascent, digits))
+    return OK

@@ -1,0 +1,139 @@
+"""Tables for --symbolic and --direction (eval), the Hessian (`backprop hessian`).
+
+Every cell is a rich.text.Text, so user text is never read as Rich markup.
+"""
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .numbers import format_number
+
+VALUE_STYLE = "cyan"
+GRAD_STYLE = "magenta"
+
+
+def _table(*columns: tuple[str, str]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for header, justify in columns:
+        table.add_column(header, justify=justify)
+    return table
+
+
+def _heading(text: str) -> Text:
+    """A table's title on a line of its own (a Rich title would wrap to the width of a narrow table)."""
+    return Text(text, style="bold")
+
+
+def formulas_table(formulas: dict, output_label: str) -> Group:
+    """One row per input: d output / d input as a formula, then the shared parts it names (`where t1 = ...`)."""
+    table = _table(("input", "left"), (f"∂{output_label}/∂input", "left"))
+    for name, formula in formulas.items():
+        text = Text(formula.expression, style=GRAD_STYLE)
+        for definition, part in formula.definitions:
+            text.append(f"\nwhere {definition} = {part}")
+        table.add_row(Text(name), text)
+    return Group(_heading("Derivatives as formulas"), table)
+
+
+def directional_text(direction: dict, value, digits: int | None) -> Text:
+    shown = ", ".join(f"{name}={format_number(v, digits)}" for name, v in direction.items())
+    text = Text()
+    text.append("Directional derivative", style="bold")
+    text.append(f" along ({shown}): ")
+    text.append(format_number(value, digits), style="bold " + GRAD_STYLE)
+    return text
+
+
+def extras_view(extras, output_label: str, digits: int | None) -> Group:
+    parts = []
+    if extras.formulas is not None:
+        parts += [Text(""), formulas_table(extras.formulas, output_label)]
+    if extras.direction is not None:
+        parts += [Text(""), directional_text(extras.direction, extras.directional, digits)]
+    return Group(*parts)
+
+
+def output_label(tape) -> str:
+    """How the output is called in headings: its name, or `out` for a bare expression."""
+    return tape.output_name or "out"
+
+
+def hessian_view(title: Text, label: str, names: list, matrix: list, gradient: dict, digits: int | None,
+                 notes: list[Text]) -> Group:
+    table = _table(("", "left"), *((name, "right") for name in names))
+    for name, row in zip(names, matrix):
+        table.add_row(Text(name, style="bold"), *(Text(format_number(v, digits), style=GRAD_STYLE) for v in row))
+    grad = _table(("input", "left"), ("value", "right"), ("gradient", "right"))
+    for name, (value, g) in gradient.items():
+        grad.add_row(Text(name), Text(format_number(value, digits), style=VALUE_STYLE),
+                     Text(format_number(g, digits), style=GRAD_STYLE))
+    return Group(title, Text(""), _heading("Inputs and gradient"), grad, Text(""),
+                 _heading(f"Hessian: ∂/∂row (∂{label}/∂column)"), table, *notes)
+
+
+# -- backprop explain --symbolic: the formulas after the worked solution ---------------------------
+
+# Longer statements are set verbatim in LaTeX (the LaTeX printer of explain recurses on expression trees,
+# which is only safe for short ones).
+LATEX_MATH_LIMIT = 200
+
+
+def _where(formula) -> str:
+    return "; ".join(f"{name} = {text}" for name, text in formula.definitions)
+
+
+def formulas_plain(formulas: dict, output_label: str) -> list[str]:
+    lines = ["Derivatives as formulas, in the language of the program"]
+    width = max((len(f"∂{output_label}/∂{name}") for name in formulas), default=0)
+    for name, formula in formulas.items():
+        lhs = f"∂{output_label}/∂{name}"
+        lines.append(f"  {lhs:<{width}} = {formula.expression}")
+        for definition_name, text in formula.definitions:
+            lines.append(f"  {'':<{width}}   where {definition_name} = {text}")
+    return lines
+
+
+def formulas_markdown(formulas: dict, output_label: str) -> list[str]:
+    from .explain import escape_markdown
+
+    lines = ["### Derivatives as formulas", ""]
+    for name, formula in formulas.items():
+        line = f"- {escape_markdown(f'∂{output_label}/∂{name}')} = `{formula.expression}`"
+        if formula.definitions:
+            line += ", where " + ", ".join(f"`{n} = {text}`" for n, text in formula.definitions)
+        lines.append(line)
+    return lines
+
+
+def _latex_statement(text: str) -> str:
+    from .explain_latex import escape_text, latex_expression
+
+    if len(text) <= LATEX_MATH_LIMIT:
+        return latex_expression(text).text
+    return r"\texttt{" + escape_text(text) + "}"
+
+
+def formulas_latex(formulas: dict, output_label: str) -> list[str]:
+    from .explain_latex import latex_name
+
+    rows = []
+    for name, formula in formulas.items():
+        lhs = rf"\frac{{\partial {latex_name(output_label)}}}{{\partial {latex_name(name)}}}"
+        rows.append(f"{lhs} &= {_latex_statement(formula.expression)}")
+        for definition_name, text in formula.definitions:
+            rows.append(rf"&\quad\text{{where }} {latex_name(definition_name)} = {_latex_statement(text)}")
+    body = [f"  {row} \\\\" for row in rows[:-1]] + [f"  {rows[-1]}"] if rows else []
+    return [r"\subsection*{Derivatives as formulas}", "", r"\begin{align*}", *body, r"\end{align*}"]
+
+
+def append_formulas(document: str, fmt: str, formulas: dict, output_label: str) -> str:
+    """A worked solution (text, markdown or latex) with the formulas added at its end."""
+    if fmt == "latex":
+        end = document.rfind(r"\end{document}")
+        section = "\n".join(formulas_latex(formulas, output_label)) + "\n\n"
+        return document[:end] + section + document[end:]
+    lines = formulas_markdown(formulas, output_label) if fmt == "markdown" else formulas_plain(formulas, output_label)
+    return document + "\n" + "\n".join(lines) + "\n"

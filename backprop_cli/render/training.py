@@ -1,0 +1,153 @@
+"""Output of `backprop step` and `backprop optimize`: tables, a plot of the value, and JSON records."""
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .numbers import format_number, json_number
+
+VALUE_STYLE = "cyan"
+GRAD_STYLE = "magenta"
+FIXED_STYLE = "dim"
+
+SPARK_UNICODE = "▁▂▃▄▅▆▇█"
+SPARK_ASCII = "_.-:=+*#"
+PLOT_WIDTH = 60
+
+
+def _table(title: str, *columns: tuple[str, str]) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  title_style="bold")
+    for header, justify in columns:
+        table.add_column(header, justify=justify)
+    return table
+
+
+def _n(value, digits, style=None) -> Text:
+    return Text(format_number(value, digits), style=style or "")
+
+
+# -- backprop step -------------------------------------------------------------------------------
+
+def step_view(label: str, before, after, names, lr: float, ascent: bool, digits: int | None) -> Group:
+    moved = set(names)
+    sign = "+" if ascent else "-"
+    head = Text()
+    head.append(f"{label}: ", style="bold")
+    head.append(format_number(before.value, digits), style=VALUE_STYLE)
+    head.append(" → ")
+    head.append(format_number(after.value, digits), style="bold " + VALUE_STYLE)
+    kind = "ascent" if ascent else "descent"
+    head.append(f"   (one {kind} step, x {sign} {format_number(lr, digits)} × ∂{label}/∂x)", style="dim")
+    table = _table("Inputs", ("input", "left"), ("before", "right"), (f"∂{label}/∂input", "right"),
+                   ("change", "right"), ("after", "right"))
+    for name, old in before.inputs.items():
+        if name in moved:
+            table.add_row(Text(name), _n(old, digits, VALUE_STYLE), _n(before.gradient[name], digits, GRAD_STYLE),
+                          _n(after.inputs[name] - old, digits), _n(after.inputs[name], digits, "bold " + VALUE_STYLE))
+        else:
+            table.add_row(Text(name), _n(old, digits, VALUE_STYLE), _n(before.gradient[name], digits, GRAD_STYLE),
+                          Text("fixed", style=FIXED_STYLE), _n(old, digits, VALUE_STYLE))
+    return Group(head, Text(""), table)
+
+
+def step_document(tape, before, after, names, lr: float, ascent: bool) -> dict:
+    return {
+        "program": tape.source,
+        "output": tape.output_name,
+        "lr": lr,
+        "ascent": ascent,
+        "update": list(names),
+        "gradient": {name: json_number(g) for name, g in before.gradient.items()},
+        "before": {"value": json_number(before.value), "inputs": _numbers(before.inputs)},
+        "after": {"value": json_number(after.value), "inputs": _numbers(after.inputs)},
+    }
+
+
+def _numbers(values: dict) -> dict:
+    return {name: json_number(v) for name, v in values.items()}
+
+
+# -- backprop optimize ---------------------------------------------------------------------------
+
+def record_document(record) -> dict:
+    """One JSON line per step: the point step k was taken from."""
+    p = record.point
+    return {"step": record.step, "value": json_number(p.value), "inputs": _numbers(p.inputs),
+            "gradient": _numbers(p.gradient)}
+
+
+STOPPED = {
+    "steps": "ran every step",
+    "gradient": "stopped: gradient norm <= --tol",
+    "change": "stopped: change of the value <= --tol",
+}
+
+
+def summary_document(finish, settings, names, values: list) -> dict:
+    return {"summary": {
+        "optimizer": settings.optimizer,
+        "hyperparameters": settings.describe(),
+        "update": list(names),
+        "steps": finish.steps,
+        "stopped": finish.stopped,
+        "start": {"value": json_number(finish.start.value), "inputs": _numbers(finish.start.inputs)},
+        "final": {"value": json_number(finish.final.value), "inputs": _numbers(finish.final.inputs),
+                  "gradient": _numbers(finish.final.gradient)},
+    }}
+
+
+def sparkline(values: list, unicode: bool = True, width: int = PLOT_WIDTH) -> str:
+    """The values as one line of bars, low to high; at most `width` of them (evenly sampled)."""
+    ramp = SPARK_UNICODE if unicode else SPARK_ASCII
+    if len(values) > width:
+        last = len(values) - 1
+        values = [values[round(k * last / (width - 1))] for k in range(width)]
+    low, high = min(values), max(values)
+    if high == low:
+        return ramp[len(ramp) // 2] * len(values)
+    top = len(ramp) - 1
+    return "".join(ramp[round((v - low) / (high - low) * top)] for v in values)
+
+
+def settings_text(settings) -> str:
+    parts = [f"lr {format_number(settings.lr, 6)}"]
+    for key, value in settings.hyper.items():
+        if isinstance(value, bool):
+            if value:
+                parts.append(key)
+        else:
+            parts.append(f"{key} {format_number(value, 6)}")
+    if settings.weight_decay:
+        parts.append(f"weight_decay {format_number(settings.weight_decay, 6)}")
+    if settings.ascent:
+        parts.append("ascent")
+    return ", ".join(parts)
+
+
+def optimize_view(label: str, finish, settings, names, values: list, digits: int | None, unicode: bool) -> Group:
+    moved = set(names)
+    head = Text()
+    head.append(f"{settings.optimizer} ", style="bold")
+    head.append(f"({settings_text(settings)})", style="dim")
+    result = Text()
+    result.append(f"{label}: ", style="bold")
+    result.append(format_number(finish.start.value, digits), style=VALUE_STYLE)
+    result.append(" → ")
+    result.append(format_number(finish.final.value, digits), style="bold " + VALUE_STYLE)
+    result.append(f" after {finish.steps} step{'s' * (finish.steps != 1)} ({STOPPED[finish.stopped]})", style="dim")
+    low, high = min(values), max(values)
+    plot = Text()
+    plot.append(f"{label} at steps 0..{len(values) - 1}", style="bold")
+    plot.append(f" (low {format_number(low, 4)}, high {format_number(high, 4)}):\n", style="dim")
+    plot.append(sparkline(values, unicode), style=VALUE_STYLE)
+    table = _table("Inputs", ("input", "left"), ("start", "right"), ("final", "right"),
+                   (f"∂{label}/∂input at the end", "right"))
+    for name, start in finish.start.inputs.items():
+        final = finish.final.inputs[name]
+        table.add_row(Text(name), _n(start, digits, VALUE_STYLE),
+                      _n(final, digits, "bold " + VALUE_STYLE) if name in moved else Text("fixed", style=FIXED_STYLE),
+                      _n(finish.final.gradient[name], digits, GRAD_STYLE))
+    return Group(head, result, Text(""), plot, Text(""), table)
