@@ -16,6 +16,7 @@ from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
+from sympy_ops import sympy_ops
 
 from backprop_cli.cli import main
 from backprop_cli.compute import differentiate
@@ -108,35 +109,6 @@ def one_sided_differences(f, x: float, h: float = 2.0 ** -20) -> tuple[float, fl
 # ---------------------------------------------------------------------------------------------
 # SymPy oracle: an expression per tape node, built from the node's op, never from program text.
 
-def _sympy_ops():
-    import sympy as sp
-
-    return {
-        "add": lambda x, y: x + y,
-        "sub": lambda x, y: x - y,
-        "mul": lambda x, y: x * y,
-        "div": lambda x, y: x / y,
-        "neg": lambda x: -x,
-        "pos": lambda x: x,
-        "pow": lambda x, y: x ** y,
-        "copy": lambda x: x,
-        "exp": sp.exp,
-        "log": sp.log,
-        "sqrt": sp.sqrt,
-        "sin": sp.sin,
-        "cos": sp.cos,
-        "tan": sp.tan,
-        "tanh": sp.tanh,
-        "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
-        "relu": lambda x: sp.Max(x, 0),
-        "abs": sp.Abs,
-        "max": sp.Max,
-        "min": sp.Min,
-        "step": lambda x: sp.Heaviside(x, 0),
-        "sign": sp.sign,
-    }
-
-
 def sympy_constant(text: str):
     import sympy as sp
 
@@ -153,7 +125,7 @@ def tape_to_sympy(tape, cut: int | None = None):
     """
     import sympy as sp
 
-    ops = _sympy_ops()
+    ops = sympy_ops()
     symbols = {name: sp.Symbol(name, real=True) for name in tape.inputs}
     exprs = []
     cut_symbol = None

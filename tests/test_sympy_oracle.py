@@ -37,6 +37,7 @@ from backprop_cli.tape import CONST, INPUT, lower
 
 from numerics import agree, rounding_bounds
 from program_gen import EVERY_OP, seeded_programs
+from sympy_ops import sympy_ops
 
 sp = pytest.importorskip("sympy")
 from sympy.core.evalf import PrecisionExhausted  # noqa: E402
@@ -48,34 +49,7 @@ REL = 1e-9
 DIGITS = 40
 
 
-def _sympy_ops():
-    return {
-        "add": lambda x, y: x + y,
-        "sub": lambda x, y: x - y,
-        "mul": lambda x, y: x * y,
-        "div": lambda x, y: x / y,
-        "neg": lambda x: -x,
-        "pos": lambda x: x,
-        "pow": lambda x, y: x ** y,
-        "copy": lambda x: x,
-        "exp": sp.exp,
-        "log": sp.log,
-        "sqrt": sp.sqrt,
-        "sin": sp.sin,
-        "cos": sp.cos,
-        "tan": sp.tan,
-        "tanh": sp.tanh,
-        "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
-        "relu": lambda x: sp.Max(x, 0),
-        "abs": sp.Abs,
-        "max": sp.Max,
-        "min": sp.Min,
-        "step": lambda x: sp.Heaviside(x, 0),  # step(0) = 0, as the tool has it
-        "sign": sp.sign,
-    }
-
-
-SYMPY_OPS = _sympy_ops()
+SYMPY_OPS = sympy_ops()
 
 
 def test_every_operation_has_a_sympy_counterpart():
