@@ -16,7 +16,7 @@ from .errors import MathError
 from .forward import node_error
 from .ops import OPS, DomainError
 from .records import FrozenRecord, set_field
-from .tape import CONST, INPUT, Tape
+from .tape import INPUT, Tape
 
 
 class Kink(FrozenRecord):

@@ -16,6 +16,7 @@ from .bindings import LONG_BINDING, SHORT_BINDING, resolve
 from .errors import UsageError
 from .limits import read_limited
 from .parser import parse
+from .render.numbers import DEFAULT_DIGITS
 from .records import FrozenRecord, set_field
 from .tape import Tape, lower
 
@@ -97,6 +98,14 @@ def _not_a_binding(token: str) -> str:
         return (f"{token} is neither an option nor a binding: options are long (--json), a single-letter input "
                 f"takes -x VALUE, and any other name takes NAME=VALUE (here {name}=VALUE)")
     return f"unexpected argument {token!r}: values are given as -x VALUE or NAME=VALUE"
+
+
+# Options several commands share, spelled once.
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+exact_option = click.option("--exact", is_flag=True,
+                            help="Exact rational arithmetic: fractions such as 2/3 wherever the values are rational.")
+digits_option = click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
+                             help="Significant digits in the tables (JSON always has full precision).")
 
 
 def program_options(command):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ._gc import paused_gc
 from .errors import program_error
-from .nodes import Apply, Assign, Name, Number, Program, Span
+from .nodes import Apply, Assign, Name, Program, Span
 from .ops import CONSTANTS, FUNCTIONS, OPS
 from .records import FrozenRecord
 

@@ -11,8 +11,7 @@ from ..compute import differentiate
 from ..errors import CHECK_FAILED, OK, UsageError
 from ..limits import read_limited
 from ..grading import expectations, grade, parse_answers_text, split_expectation
-from ..program_command import ProgramCommand, load, program_options
-from ..render.numbers import DEFAULT_DIGITS
+from ..program_command import ProgramCommand, digits_option, exact_option, json_option, load, program_options
 from ..steps import backward_steps
 
 EXAMPLES = """
@@ -63,10 +62,9 @@ def _read_answers(path: str, program: str | None) -> list[tuple[str, str]]:
               help="Read answers from FILE, one NAME=ANSWER a line ('#' comments; '-' for standard input).")
 @click.option("--tolerance", type=float, default=None, metavar="T",
               help="Accept every answer within T relative of the true value, instead of the default rule.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
-@click.option("--exact", is_flag=True, help="Exact rational arithmetic: correct values read 2/3, not 0.666667.")
-@click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
-              help="Significant digits in the tables (JSON always has full precision).")
+@json_option
+@exact_option
+@digits_option
 @click.pass_context
 def check_command(ctx, program, file, color, debug, expect, answers, tolerance, as_json, exact, digits):
     """Grade answers to PROGRAM at a point: values and gradients, with the steps of wrong ones.

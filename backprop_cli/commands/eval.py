@@ -8,8 +8,7 @@ import click
 from ..arithmetic import EXACT, FLOAT
 from ..compute import differentiate
 from ..errors import CHECK_FAILED, OK, UsageError
-from ..program_command import ProgramCommand, load, program_options
-from ..render.numbers import DEFAULT_DIGITS
+from ..program_command import ProgramCommand, digits_option, exact_option, json_option, load, program_options
 from .graph_output import GRAPH_FORMATS, check_graph_options, emit_graph
 
 # --check's default tolerances, equal to check.DEFAULT_RTOL and DEFAULT_ATOL (tests/test_imports.py keeps them
@@ -33,13 +32,12 @@ Examples:
 
 @click.command("eval", cls=ProgramCommand, epilog=EXAMPLES)
 @program_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
-@click.option("--exact", is_flag=True, help="Exact rational arithmetic: 2/3, not 0.6666666666666666.")
+@json_option
+@exact_option
 @click.option("--check", is_flag=True, help="Compare each input's gradient with central finite differences.")
 @click.option("--rtol", type=float, default=DEFAULT_RTOL, show_default=True, help="Relative tolerance of --check.")
 @click.option("--atol", type=float, default=DEFAULT_ATOL, show_default=True, help="Absolute tolerance of --check.")
-@click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
-              help="Significant digits in the tables (JSON always has full precision).")
+@digits_option
 @click.option("--max-rows", type=click.IntRange(0), default=200, show_default=True,
               help="Largest graph whose forward and backward tables are printed in full.")
 @click.option("--graph", type=click.Choice(GRAPH_FORMATS), default=None,

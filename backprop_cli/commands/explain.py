@@ -8,7 +8,7 @@ import click
 from ..arithmetic import EXACT, FLOAT
 from ..compute import differentiate
 from ..errors import OK
-from ..program_command import ProgramCommand, load, program_options
+from ..program_command import ProgramCommand, exact_option, load, program_options
 from ..render.numbers import DEFAULT_DIGITS
 
 EXAMPLES = """
@@ -26,7 +26,7 @@ Examples:
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "latex"]), default="text",
               show_default=True, help="Plain text, Markdown for a homework sheet, or a LaTeX document.")
 @click.option("--wrt", metavar="NAME", help="Only the backward steps on the paths from the output to NAME.")
-@click.option("--exact", is_flag=True, help="Exact rational arithmetic: 2/3, not 0.666667.")
+@exact_option
 @click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
               help="Significant digits of floats (exact fractions are always written in full).")
 @click.option("--symbolic", is_flag=True, help="Also write d output / d input for each input as a formula.")

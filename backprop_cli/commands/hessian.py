@@ -8,8 +8,7 @@ import click
 from ..arithmetic import EXACT, FLOAT
 from ..compute import differentiate
 from ..errors import OK
-from ..program_command import ProgramCommand, load, program_options
-from ..render.numbers import DEFAULT_DIGITS
+from ..program_command import ProgramCommand, digits_option, exact_option, json_option, load, program_options
 
 EXAMPLES = """
 \b
@@ -24,10 +23,9 @@ Examples:
 @program_options
 @click.option("--wrt", metavar="NAMES", multiple=True,
               help="Only these inputs (comma-separated, or the option repeated) as rows and columns.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
-@click.option("--exact", is_flag=True, help="Exact rational arithmetic: 2/9, not 0.2222222222222222.")
-@click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
-              help="Significant digits in the tables (JSON always has full precision).")
+@json_option
+@exact_option
+@digits_option
 @click.pass_context
 def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digits):
     """The Hessian of PROGRAM at a point: d²out / d x_i d x_j for every pair of inputs.

@@ -9,8 +9,7 @@ import click
 
 from ..arithmetic import FLOAT
 from ..errors import OK, UsageError
-from ..program_command import ProgramCommand, load, program_options
-from ..render.numbers import DEFAULT_DIGITS
+from ..program_command import ProgramCommand, digits_option, load, program_options
 from ..training import DEFAULT_LR, OPTIMIZERS
 
 EXAMPLES = """
@@ -51,8 +50,7 @@ _LR_DEFAULTS = ", ".join(f"{name} {lr:g}" for name, lr in DEFAULT_LR.items())
 @click.option("--weight-decay", type=float, default=0.0, show_default=True, help="L2 penalty, any optimizer.")
 @click.option("--json", "as_json", is_flag=True,
               help="Stream JSON lines: one per step, then a summary line.")
-@click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
-              help="Significant digits in the tables (JSON always has full precision).")
+@digits_option
 @click.pass_context
 def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, update, ascent, tol, momentum, nesterov,
                      beta1, beta2, eps, alpha, centered, lr_decay, initial_accumulator, weight_decay, as_json,

@@ -8,8 +8,7 @@ import click
 
 from ..arithmetic import FLOAT
 from ..errors import OK, UsageError
-from ..program_command import ProgramCommand, load, program_options
-from ..render.numbers import DEFAULT_DIGITS
+from ..program_command import ProgramCommand, digits_option, json_option, load, program_options
 
 EXAMPLES = """
 \b
@@ -32,9 +31,8 @@ def check_lr(lr: float) -> float:
 @click.option("--update", metavar="NAMES", multiple=True,
               help="Move only these inputs (comma-separated, or the option repeated); the rest stay fixed.")
 @click.option("--ascent", is_flag=True, help="Climb: x + H·∂f/∂x (the default descends: x - H·∂f/∂x).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
-@click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
-              help="Significant digits in the tables (JSON always has full precision).")
+@json_option
+@digits_option
 @click.pass_context
 def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, digits):
     """One gradient step on the inputs of PROGRAM: x - H·∂f/∂x for each (or x + H·∂f/∂x with --ascent).
