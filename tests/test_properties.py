@@ -21,18 +21,16 @@ import json
 import math
 import os
 import random
-import sys
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from backprop_cli.arithmetic import EXACT, FLOAT
 from backprop_cli.compute import differentiate
-from backprop_cli.errors import MathError, ProgramError, UsageError
+from backprop_cli.errors import MathError, ProgramError
 from backprop_cli.forward import evaluate
-from backprop_cli.nodes import Apply, Assign, Name, Number, Program
+from backprop_cli.nodes import Apply, Assign, Name, Number
 from backprop_cli.ops import OPS
 from backprop_cli.parser import grammar_path, parse
 from backprop_cli.printer import print_expression, print_program
