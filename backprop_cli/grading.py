@@ -29,6 +29,7 @@ from .arithmetic import EXACT, FLOAT
 from .compute import Result
 from .errors import BackpropError, UsageError
 from .forward import evaluate
+from .local import ancestors
 from .nodes import Assign
 from .parser import parse
 from .render.numbers import format_number
@@ -336,12 +337,7 @@ def computed_from(tape: Tape, node: int) -> list[bool]:
 
 def feeds_into(tape: Tape, node: int) -> list[bool]:
     """Per node: is `node` computed from it (so its gradient flows through `node`)?"""
-    feeding = [False] * len(tape.nodes)
-    feeding[node] = True
-    for i in range(node, -1, -1):
-        if feeding[i]:
-            for a in tape.nodes[i].args:
-                feeding[a] = True
+    feeding = ancestors(tape, node)
     feeding[node] = False
     return feeding
 

@@ -49,16 +49,21 @@ def active_nodes(tape: Tape) -> list[bool]:
     return active
 
 
-def reaches_output(tape: Tape) -> list[bool]:
-    """Nodes on some path to the output (the rest get gradient 0 without any work)."""
+def ancestors(tape: Tape, node: int) -> list[bool]:
+    """Per node: is `node` computed from it? (`node` itself counts.) One backward sweep."""
     nodes = tape.nodes
     reach = [False] * len(nodes)
-    reach[tape.output] = True
-    for i in range(len(nodes) - 1, -1, -1):
+    reach[node] = True
+    for i in range(node, -1, -1):
         if reach[i]:
             for a in nodes[i].args:
                 reach[a] = True
     return reach
+
+
+def reaches_output(tape: Tape) -> list[bool]:
+    """Nodes on some path to the output (the rest get gradient 0 without any work)."""
+    return ancestors(tape, tape.output)
 
 
 def local_partials(tape: Tape, values: Sequence, arithmetic=FLOAT) -> tuple[list, list[bool], list[Kink]]:

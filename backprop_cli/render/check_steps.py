@@ -6,6 +6,7 @@ renderer, so `check` and `explain` show a step the same way.
 from __future__ import annotations
 
 from ..compute import Result
+from ..local import ancestors
 from ..steps import INPUT_STEP, backward_steps, forward_steps
 from .explain import backward_line, forward_line
 
@@ -18,12 +19,7 @@ def gradient_steps(result: Result, name: str, digits: int | None) -> list[str]:
 def value_steps(result: Result, node: int, digits: int | None) -> list[str]:
     """The forward pass up to `node`: the lines of the nodes its value is computed from, and its own."""
     tape = result.tape
-    needed = [False] * len(tape.nodes)
-    needed[node] = True
-    for i in range(node, -1, -1):
-        if needed[i]:
-            for a in tape.nodes[i].args:
-                needed[a] = True
+    needed = ancestors(tape, node)
     lines = []
     for step in forward_steps(result):
         if not needed[step.node]:
