@@ -8,7 +8,7 @@ import signal
 import sys
 from contextlib import contextmanager
 
-from .errors import INTERNAL, INTERRUPTED, OK, SYNTAX, USAGE, BackpropError
+from .base.errors import INTERNAL, INTERRUPTED, OK, SYNTAX, USAGE, BackpropError
 
 
 def _interrupted_while_loading(signum, frame):  # pragma: no cover - exercised by a subprocess test

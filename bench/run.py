@@ -98,11 +98,11 @@ def _rss_kib() -> int:
 
 def worker_backprop(path: str, memory: bool) -> dict:
     sys.path.insert(0, ROOT)
-    from backprop_cli.compute import differentiate
-    from backprop_cli.forward import evaluate
-    from backprop_cli.parser import parse
-    from backprop_cli.reverse import reverse_pass
-    from backprop_cli.tape import lower
+    from backprop_cli.engine.compute import differentiate
+    from backprop_cli.engine.forward import evaluate
+    from backprop_cli.language.parser import parse
+    from backprop_cli.engine.reverse import reverse_pass
+    from backprop_cli.engine.tape import lower
 
     text = open(path).read()
     values = input_values()
@@ -146,10 +146,10 @@ def worker_backprop(path: str, memory: bool) -> dict:
 
 def worker_forward_mode(path: str) -> dict:
     sys.path.insert(0, ROOT)
-    from backprop_cli.forward import evaluate, forward_gradient
-    from backprop_cli.parser import parse
-    from backprop_cli.reverse import reverse_pass
-    from backprop_cli.tape import lower
+    from backprop_cli.engine.forward import evaluate, forward_gradient
+    from backprop_cli.language.parser import parse
+    from backprop_cli.engine.reverse import reverse_pass
+    from backprop_cli.engine.tape import lower
 
     tape = lower(parse(open(path).read()))
     values = input_values(16)

@@ -19,9 +19,9 @@ import pytest
 from sympy_ops import sympy_ops
 
 from backprop_cli.cli import main
-from backprop_cli.compute import differentiate
-from backprop_cli.parser import parse
-from backprop_cli.tape import CONST, INPUT, lower
+from backprop_cli.engine.compute import differentiate
+from backprop_cli.language.parser import parse
+from backprop_cli.engine.tape import CONST, INPUT, lower
 
 # Environment variables that change how Rich and click render: none of them may leak in from the
 # developer's terminal, or the output tests would depend on where they are run.

@@ -29,8 +29,8 @@ import sys
 from dataclasses import dataclass
 from fractions import Fraction
 
-from backprop_cli.ops import OPS
-from backprop_cli.tape import CONST, INPUT
+from backprop_cli.engine.ops import OPS
+from backprop_cli.engine.tape import CONST, INPUT
 
 EPS = sys.float_info.epsilon
 ROUNDING = 2 * EPS  # one operation, or one libm call (correctly rounded or nearly so)

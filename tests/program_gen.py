@@ -1,7 +1,7 @@
 """Random well-formed backprop programs, for the property, oracle and fuzz suites.
 
-A program is generated as a syntax tree (backprop_cli.nodes) and written out by
-backprop_cli.printer, so the suites exercise the parser on exactly the text a
+A program is generated as a syntax tree (backprop_cli.language.syntax_tree) and written out by
+backprop_cli.language.printer, so the suites exercise the parser on exactly the text a
 person could type. Every operation and function of the operation table is drawn
 (the suites check that they all were), inputs are shared between uses, and
 named intermediates are assigned, used again, and sometimes left unused.
@@ -20,9 +20,9 @@ import random
 import string
 from dataclasses import dataclass, field
 
-from backprop_cli.nodes import Apply, Assign, Name, Number, Program, Span
-from backprop_cli.ops import OPS
-from backprop_cli.printer import print_program
+from backprop_cli.language.syntax_tree import Apply, Assign, Name, Number, Program, Span
+from backprop_cli.engine.ops import OPS
+from backprop_cli.language.printer import print_program
 
 NOWHERE = Span(0, 0)
 # The operators are the grammar's; the functions are whatever the operation table has, so a new
@@ -207,8 +207,8 @@ def generate(source: Source, *, safe: bool = True, rational: bool = False, max_s
         text = print_program(program, separator=f"  {comment}\n") + f" {comment}"
     else:
         text = print_program(program, separator=separator)
-    from backprop_cli.parser import parse
-    from backprop_cli.tape import lower
+    from backprop_cli.language.parser import parse
+    from backprop_cli.engine.tape import lower
 
     tape = lower(parse(text))
     values = {}

@@ -6,13 +6,21 @@ import sys
 
 import click
 
-from ..arithmetic import EXACT, FLOAT
-from ..compute import differentiate
-from ..errors import CHECK_FAILED, OK, UsageError
-from ..limits import read_limited
-from ..grading import expectations, grade, parse_answers_text, split_expectation
-from ..program_command import ProgramCommand, digits_option, exact_option, json_option, load, program_options
-from ..steps import backward_steps
+from ..base.errors import CHECK_FAILED, OK, UsageError
+from ..engine.arithmetic import EXACT, FLOAT
+from ..engine.compute import differentiate
+from ..language.limits import read_limited
+from ..teaching.answers import expectations, parse_answers_text, split_expectation
+from ..teaching.grading import grade
+from ..teaching.steps import backward_steps
+from .options import (
+    ProgramCommand,
+    digits_option,
+    exact_option,
+    json_option,
+    load,
+    program_options,
+)
 
 EXAMPLES = """
 \b

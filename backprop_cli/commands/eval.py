@@ -5,11 +5,18 @@ import sys
 
 import click
 
-from ..arithmetic import EXACT, FLOAT
-from ..compute import differentiate
-from ..errors import CHECK_FAILED, OK, UsageError
-from ..program_command import ProgramCommand, digits_option, exact_option, json_option, load, program_options
+from ..base.errors import CHECK_FAILED, OK, UsageError
+from ..engine.arithmetic import EXACT, FLOAT
+from ..engine.compute import differentiate
 from .graph_output import GRAPH_FORMATS, check_graph_options, emit_graph
+from .options import (
+    ProgramCommand,
+    digits_option,
+    exact_option,
+    json_option,
+    load,
+    program_options,
+)
 
 # --check's default tolerances, equal to check.DEFAULT_RTOL and DEFAULT_ATOL (tests/test_imports.py keeps them
 # so): check.py itself is imported only when --check is given.
@@ -66,7 +73,7 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
                               (out is not None, "--out"), (symbolic, "--symbolic"), (direction is not None, "--direction")):
             if given:
                 raise UsageError(f"--batch computes in 64-bit floats and writes rows: it cannot be used with {option}")
-        from ..batch import run_batch
+        from ..batch.run import run_batch
 
         return run_batch(ctx, program, file, batch, as_json)
     check_graph_options(graph, out, as_json)
@@ -75,20 +82,20 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     result = differentiate(loaded.tape, loaded.inputs, arithmetic)
     extras = None
     if symbolic or direction is not None:
-        from ..derivative_extras import compute_extras
+        from ..engine.extras import compute_extras
 
         extras = compute_extras(result, symbolic, direction, arithmetic)
     report = None
     if check:
-        from ..check import finite_difference_check
+        from ..engine.finite_differences import finite_difference_check
 
         report = finite_difference_check(loaded.tape, loaded.inputs, result.gradient(), result.values, rtol, atol)
     if as_json:
-        from ..render.json_report import dumps, eval_document
+        from ..render.json_report import dumps, eval_document, extras_document
 
         doc = eval_document(result, report)
         if extras is not None:
-            doc.update(extras.document())
+            doc.update(extras_document(extras))
         if graph is not None:
             emit_graph(result, graph, out, digits, color, doc)
         sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
@@ -96,10 +103,11 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
         emit_graph(result, graph, out, digits, color, None, report)
     else:
         from ..render.console import make_console
+        from ..render.formulas import extras_view
         from ..render.tables import eval_view
 
         console = make_console(color)
         console.print(eval_view(result, digits, report, max_rows))
         if extras is not None:
-            console.print(extras.view(loaded.tape.output_name or "out", digits))
+            console.print(extras_view(extras, loaded.tape.output_name or "out", digits))
     return CHECK_FAILED if report is not None and not report.ok else OK

@@ -5,11 +5,11 @@ import sys
 
 import click
 
-from ..arithmetic import EXACT, FLOAT
-from ..compute import differentiate
-from ..errors import OK
-from ..program_command import ProgramCommand, exact_option, load, program_options
-from ..render.numbers import DEFAULT_DIGITS
+from ..base.errors import OK
+from ..base.numbers import DEFAULT_DIGITS
+from ..engine.arithmetic import EXACT, FLOAT
+from ..engine.compute import differentiate
+from .options import ProgramCommand, exact_option, load, program_options
 
 EXAMPLES = """
 \b
@@ -42,7 +42,7 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
     node ids (v3). Give each input a value: -x VALUE or NAME=VALUE.
     """
     from ..render.explain import render
-    from ..steps import resolve_wrt, worked_solution
+    from ..teaching.steps import resolve_wrt, worked_solution
 
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
@@ -52,8 +52,8 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
     worked = worked_solution(result, wrt)
     text = render(worked, fmt, digits)
     if symbolic:
+        from ..engine.symbolic.derive import gradient_formulas
         from ..render.formulas import append_formulas
-        from ..symbolic import gradient_formulas
 
         formulas = gradient_formulas(loaded.tape)
         if wrt in formulas:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import UsageError
+from ..base.errors import UsageError
 
 GRAPH_FORMATS = ("tree", "dot", "mermaid", "svg", "png")
 IMAGE_FORMATS = ("svg", "png")  # as in render.graph_image, which is not imported until a picture is drawn
@@ -56,7 +56,7 @@ def _write(out: str, data) -> None:
 
 
 def _check_summary(report) -> None:
-    from ..render.numbers import format_number
+    from ..base.numbers import format_number
 
     for name, c in report.inputs.items():
         if not c.ok:

@@ -5,10 +5,17 @@ import sys
 
 import click
 
-from ..arithmetic import EXACT, FLOAT
-from ..compute import differentiate
-from ..errors import OK
-from ..program_command import ProgramCommand, digits_option, exact_option, json_option, load, program_options
+from ..base.errors import OK
+from ..engine.arithmetic import EXACT, FLOAT
+from ..engine.compute import differentiate
+from .options import (
+    ProgramCommand,
+    digits_option,
+    exact_option,
+    json_option,
+    load,
+    program_options,
+)
 
 EXAMPLES = """
 \b
@@ -35,8 +42,8 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
     per input, gives one column of the matrix. Give each input a value:
     -x VALUE or NAME=VALUE.
     """
-    from ..derivative_extras import select_inputs
-    from ..second import hessian
+    from ..engine.bindings import select_inputs
+    from ..engine.second import hessian
 
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
@@ -46,8 +53,8 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
     matrix = hessian(tape, loaded.inputs, names, arithmetic).matrix
     gradient = result.gradient()
     if as_json:
+        from ..base.numbers import exact_text, json_number
         from ..render.json_report import dumps
-        from ..render.numbers import exact_text, json_number
 
         doc = {
             "program": tape.source,

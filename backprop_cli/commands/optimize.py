@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from ..arithmetic import FLOAT
-from ..errors import OK, UsageError
-from ..program_command import ProgramCommand, digits_option, load, program_options
-from ..training import DEFAULT_LR, OPTIMIZERS
+from ..base.errors import OK, UsageError
+from ..engine.arithmetic import FLOAT
+from ..training.optimizers import DEFAULT_LR, OPTIMIZERS
+from .options import ProgramCommand, digits_option, load, program_options
 
 EXAMPLES = """
 \b
@@ -63,8 +63,8 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
     fixed. --json streams one line per step, {"step", "value", "inputs",
     "gradient"} at the point the step starts from, then {"summary": ...}.
     """
-    from ..derivative_extras import select_inputs
-    from ..training import Finish, optimize, settings
+    from ..engine.bindings import select_inputs
+    from ..training.optimizers import Finish, optimize, settings
 
     if tol is not None and (not math.isfinite(tol) or tol < 0):
         raise UsageError(f"--tol must be a finite number >= 0, not {tol}")
@@ -96,7 +96,13 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
     console = make_console(color)
     finish = None
     if console.is_terminal and steps > 0:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console, transient=True) as progress:

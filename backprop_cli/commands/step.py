@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from ..arithmetic import FLOAT
-from ..errors import OK, UsageError
-from ..program_command import ProgramCommand, digits_option, json_option, load, program_options
+from ..base.errors import OK, UsageError
+from ..engine.arithmetic import FLOAT
+from .options import ProgramCommand, digits_option, json_option, load, program_options
 
 EXAMPLES = """
 \b
@@ -41,8 +41,8 @@ def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, 
     only some inputs (the weights) and keeps the others (the data) fixed. Give
     each input a value: -x VALUE or NAME=VALUE.
     """
-    from ..derivative_extras import select_inputs
-    from ..training import gradient_step
+    from ..engine.bindings import select_inputs
+    from ..training.optimizers import gradient_step
 
     check_lr(lr)
     loaded = load(ctx, program, file, FLOAT)

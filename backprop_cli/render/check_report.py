@@ -1,9 +1,9 @@
 """The --json document of `backprop check` (its schema is in the README). No Rich here."""
 from __future__ import annotations
 
-from ..compute import Result
-from ..grading import Grade, rule_statement
-from .numbers import exact_text, json_number
+from ..base.numbers import exact_text, json_number
+from ..engine.compute import Result
+from ..teaching.grading import Grade, rule_statement
 
 
 def check_document(result: Result, grade: Grade) -> dict:

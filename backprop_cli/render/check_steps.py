@@ -5,9 +5,9 @@ renderer, so `check` and `explain` show a step the same way.
 """
 from __future__ import annotations
 
-from ..compute import Result
-from ..local import ancestors
-from ..steps import INPUT_STEP, backward_steps, forward_steps
+from ..engine.compute import Result
+from ..engine.local import ancestors
+from ..teaching.steps import INPUT_STEP, backward_steps, forward_steps
 from .explain import backward_line, forward_line
 
 

@@ -9,9 +9,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..compute import Result
-from ..grading import GRADIENT, VALUE, Grade, Verdict, rule_statement
-from .numbers import format_number
+from ..base.numbers import format_number
+from ..engine.compute import Result
+from ..teaching.answers import GRADIENT, VALUE
+from ..teaching.grading import Grade, Verdict, rule_statement
 
 GOOD_STYLE = "green"
 BAD_STYLE = "bold red"

@@ -25,7 +25,6 @@ import sys
 
 from rich.console import Console
 
-
 # What the renderers' few non-ASCII symbols become on a terminal that cannot encode them.
 ASCII_FALLBACK = str.maketrans({
     "∂": "d", "→": "->", "≈": "~", "×": "x", "—": "-", "·": "*", "✓": "ok", "✗": "X", "≤": "<=", "∛": "cbrt ",

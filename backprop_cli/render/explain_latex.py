@@ -1,6 +1,6 @@
 """`backprop explain --format latex`: the worked solution as a LaTeX document that compiles as is.
 
-The lines are the ones of the text format (render/explain.py builds the parts);
+The lines are the ones of the text format (explain_parts.py cuts them into parts);
 here each piece is written in LaTeX. Expressions are not translated by string
 replacement: an operation's template, a derivative rule or a short symbolic
 gradient is parsed with the language's own grammar and printed from its tree,
@@ -17,14 +17,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..errors import ProgramError
-from ..nodes import Name, Number
-from ..parser import parse
-from ..steps import INPUT_STEP, Term, Worked
-from .explain import (
-    Piece, backward_part_terms, forward_parts, unreached_note,
-)
-from .numbers import DEFAULT_DIGITS, format_number
+from ..base.errors import ProgramError
+from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..language.parser import parse
+from ..language.syntax_tree import Name, Number
+from ..teaching.steps import INPUT_STEP, Term, Worked
+from .explain_parts import Piece, backward_part_terms, forward_parts, unreached_note
 
 _PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
 _DIGITS_TAIL = re.compile(r"([A-Za-z]+)(\d+)")

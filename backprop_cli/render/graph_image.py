@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from ..errors import MissingToolError
+from ..base.errors import MissingToolError
 
 IMAGE_FORMATS = ("svg", "png")
 INSTALL_HINT = "Graphviz (apt install graphviz / brew install graphviz)"

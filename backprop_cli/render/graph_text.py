@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..compute import Result
-from ..tape import CONST, INPUT
-from .numbers import DEFAULT_DIGITS, format_number
+from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..engine.compute import Result
+from ..engine.tape import CONST, INPUT
 
 LABEL_LIMIT = 40  # characters per label line; longer ones end in an ellipsis
 CAPTION_LIMIT = 80

@@ -18,9 +18,9 @@ from rich.console import Group
 from rich.text import Text
 from rich.tree import Tree
 
-from ..compute import Result
+from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..engine.compute import Result
 from .graph_text import KINK_TEXT, kink_nodes, node_operation, shorten
-from .numbers import DEFAULT_DIGITS, format_number
 
 VALUE_STYLE = "cyan"
 GRAD_STYLE = "magenta"

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .numbers import exact_text, json_number
+from ..base.numbers import exact_text, json_number
 
 if TYPE_CHECKING:  # annotations only: --check's module is loaded when --check is given
-    from ..check import CheckReport
-    from ..compute import Result
+    from ..engine.compute import Result
+    from ..engine.finite_differences import CheckReport
 
 
 def _check_document(report: CheckReport) -> dict:
@@ -114,3 +114,19 @@ def _one_line_encoder():
     except ImportError:  # not CPython: the json package does it
         return None
     return make_encoder({}, _not_serializable, encode_basestring_ascii, None, ": ", ", ", False, False, False)
+
+
+def extras_document(extras) -> dict:
+    """The `symbolic` and `directional` keys of `eval --json` (engine/extras.py's Extras)."""
+    doc: dict = {}
+    if extras.formulas is not None:
+        doc["symbolic"] = {name: f.text for name, f in extras.formulas.items()}
+    if extras.direction is not None:
+        doc["directional"] = {
+            "direction": {name: json_number(v) for name, v in extras.direction.items()},
+            "value": json_number(extras.directional),
+        }
+        exact = exact_text(extras.directional)
+        if exact is not None:
+            doc["directional"]["exact"] = exact
+    return doc

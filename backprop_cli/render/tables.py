@@ -9,9 +9,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..check import CheckReport
-from ..compute import Result
-from .numbers import format_number
+from ..base.numbers import format_number
+from ..engine.compute import Result
+from ..engine.finite_differences import CheckReport
 
 VALUE_STYLE = "cyan"
 GRAD_STYLE = "magenta"

@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .numbers import format_number, json_number
+from ..base.numbers import format_number, json_number
 
 VALUE_STYLE = "cyan"
 GRAD_STYLE = "magenta"

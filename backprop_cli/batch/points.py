@@ -1,0 +1,228 @@
+"""Reading the points of `eval --batch`: a CSV or JSON Lines file into one row of input values per point.
+
+Input (FILE, or `-` for standard input), read whole:
+- CSV: a header row naming inputs of the program, then one point a row, each
+  field a finite decimal number (`-2`, `0.5`, `1e-3`). Blank lines are skipped.
+- JSON Lines: one object a line, {"x": 0.5, "w": -2}, numbers as values.
+  A file ending in .jsonl, .ndjson or .json is JSON Lines, one ending in .csv
+  is CSV; otherwise a first character `{` means JSON Lines.
+- Inputs bound on the command line (`-c 2`, `w=0.5`) are the same for every
+  row; every other input needs a column. A column that is not an input, or an
+  input given both ways, is a usage error (exit 2) before anything is computed.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+from ..base.errors import UsageError
+from ..engine.bindings import DECIMAL, NAME
+from ..engine.tape import Tape
+from ..language.limits import read_batch_limited
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+_BOM = b"\xef\xbb\xbf"
+# the bytes of a CSV body the fast reader takes; anything else goes line by line
+_NUMERIC_BYTES = b"0123456789.eE+-,\n\r \t"
+
+
+class Rows:
+    """The points read from the input: a matrix of values, one column per input, and their line numbers."""
+
+    def __init__(self, names: list[str], values: list, lines: list, problems: list, matrix=None) -> None:
+        self.names = names  # the inputs the columns hold
+        self.values = values  # per row: a list of floats (when NumPy is not used)
+        self.lines = lines  # per row: its line number in the input
+        self.problems = problems  # (line, message) for each malformed row
+        self.matrix = matrix  # NumPy: rows x columns
+
+
+def read_input(batch: str) -> tuple[bytes, str]:
+    if batch == "-":
+        if sys.stdin is None:
+            raise UsageError("--batch - reads the points from standard input, but standard input is closed")
+        stream = getattr(sys.stdin, "buffer", None)
+        return (read_batch_limited(stream, "standard input") if stream is not None  # bounded: /dev/zero ends
+                else sys.stdin.read().encode()), "standard input"
+    try:
+        with open(batch, "rb") as handle:
+            return read_batch_limited(handle, batch), batch
+    except OSError as err:
+        raise UsageError(f"cannot read the --batch file {batch}: {err.strerror or err}") from None
+
+
+def is_jsonl(batch: str, data: bytes) -> bool:
+    suffix = os.path.splitext(batch)[1].lower() if batch != "-" else ""
+    if suffix in JSONL_SUFFIXES:
+        return True
+    if suffix == ".csv":
+        return False
+    return data.lstrip(_BOM + b" \t\r\n")[:1] == b"{"
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UsageError(f"the points in {where} are not UTF-8 text (byte {err.start})") from None
+
+
+def _columns(tape: Tape, names: list[str], constants: dict, where: str, complete: bool = True) -> None:
+    """The columns must be inputs not bound on the command line (and, for a CSV header, all of them)."""
+    named = tape.named
+    for name in names:
+        if name in constants:
+            raise UsageError(f"{name} is given both on the command line and as a column of {where}; give it once")
+        if name not in tape.inputs:
+            if name in named:
+                raise UsageError(f"{name} (a column of {where}) is assigned by the program, so it is not an input")
+            inputs = ", ".join(tape.inputs) or "none"
+            raise UsageError(f"{name} (a column of {where}) is not used by the program (its inputs are: {inputs})")
+    missing = [name for name in tape.inputs if name not in constants and name not in names]
+    if missing and complete:
+        example = " ".join(f"-{n} VALUE" if len(n) == 1 else f"{n}=VALUE" for n in missing)
+        raise UsageError(f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no values: add "
+                         f"{'a column' if len(missing) == 1 else 'columns'} to {where}, or {example} for all rows")
+
+
+def _show(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
+
+
+def read_csv(data: bytes, where: str, tape: Tape, constants: dict, np) -> Rows:
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    end = data.find(b"\n")
+    header_text = _decode(data if end < 0 else data[:end], where).rstrip("\r")
+    body = b"" if end < 0 else data[end + 1:]
+    if not header_text.strip():
+        raise UsageError(f"{where} has no header row: its first line must name the inputs, as in x,w,b")
+    names = [field.strip() for field in _split(header_text)]
+    for k, name in enumerate(names):
+        if not NAME.fullmatch(name):
+            raise UsageError(f"column {k + 1} of {where} is named {_show(name)}, which is not a name "
+                             "(letters, digits and _, not starting with a digit)")
+        if name in names[:k]:
+            raise UsageError(f"{name} names two columns of {where}")
+    _columns(tape, names, constants, where)
+    if np is not None:
+        rows = _fast_csv(body, names, np)
+        if rows is not None:
+            return rows
+    return _slow_csv(_decode(body, where), names, first_line=2)
+
+
+def _split(line: str) -> list[str]:
+    if '"' not in line:
+        return line.split(",")
+    import csv
+
+    return next(csv.reader([line]))
+
+
+def _fast_csv(body: bytes, names: list[str], np):
+    """Every row well formed (the common case): NumPy's own reader, or None to go line by line."""
+    import io
+    import warnings
+
+    text = body.rstrip(b"\r\n \t")
+    if not text:
+        return Rows(names, [], [], [], np.empty((0, len(names))))
+    if text.translate(None, _NUMERIC_BYTES) or b"\n\n" in text or b"\n\r\n" in text:
+        return None  # other characters (quotes, nan, letters) or blank lines: line by line
+    count = text.count(b"\n") + 1
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            matrix = np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.float64, ndmin=2, comments=None,
+                                encoding="latin-1")
+    except (ValueError, Warning):
+        return None
+    if matrix.shape != (count, len(names)) or not np.isfinite(matrix).all():
+        return None
+    return Rows(names, None, range(2, count + 2), [], matrix)
+
+
+def _slow_csv(text: str, names: list[str], first_line: int) -> Rows:
+    values, lines, problems = [], [], []
+    width = len(names)
+    for number, line in enumerate(text.split("\n"), start=first_line):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        fields = _split(line)
+        if len(fields) != width:
+            problems.append((number, f"malformed row: {len(fields)} fields, but the header names {width}"))
+            continue
+        row = _numbers(names, [field.strip() for field in fields])
+        if isinstance(row, str):
+            problems.append((number, row))
+        else:
+            values.append(row)
+            lines.append(number)
+    return Rows(names, values, lines, problems)
+
+
+def _numbers(names, fields):
+    """The row's values as floats, or the message saying which field is not a finite number."""
+    row = []
+    for name, field in zip(names, fields):
+        if not DECIMAL.fullmatch(field):
+            what = "empty" if field == "" else _show(field)
+            return f"malformed row: {name} is {what}, not a finite decimal number"
+        value = float(field)
+        if not math.isfinite(value):
+            return f"malformed row: {name} is {field}, too large for a 64-bit float"
+        row.append(value)
+    return row
+
+
+def read_jsonl(data: bytes, where: str, tape: Tape, constants: dict) -> Rows:
+    import json
+
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    names = [name for name in tape.inputs if name not in constants]
+    wanted = set(names)
+    values, lines, problems = [], [], []
+    checked = False
+    for number, line in enumerate(_decode(data, where).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            point = json.loads(line)
+        except ValueError as err:
+            problems.append((number, f"malformed row: not JSON ({err.msg} at column {err.colno})"))
+            continue
+        if not isinstance(point, dict):
+            problems.append((number, "malformed row: not a JSON object {\"name\": value, ...}"))
+            continue
+        if not checked:  # the first object's keys say what the file holds: names that are not inputs are a usage error
+            _columns(tape, list(point), constants, where, complete=False)
+            checked = True
+        if set(point) != wanted:
+            extra = sorted(set(point) - wanted)
+            missing = [name for name in names if name not in point]
+            what = f"no value for {', '.join(missing)}" if missing else f"{', '.join(extra)} is not an input"
+            problems.append((number, f"malformed row: {what}"))
+            continue
+        row = []
+        for name in names:
+            value = point[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                row = f"malformed row: {name} is {_show(json.dumps(value))}, not a number"
+                break
+            value = float(value) if abs(value) < 2 ** 1024 else math.inf
+            if not math.isfinite(value):
+                row = f"malformed row: {name} is too large for a 64-bit float"
+                break
+            row.append(value)
+        if isinstance(row, str):
+            problems.append((number, row))
+            continue
+        values.append(row)
+        lines.append(number)
+    return Rows(names, values, lines, problems)
+
+

@@ -1,0 +1,137 @@
+"""What every command that takes a program shares: PROGRAM, bindings and the common options.
+
+Variables are bound as `-a 5` (single-letter names) or `NAME=VALUE` (any name).
+Click knows nothing of those: ProgramCommand takes them out of the argument
+list before click parses the rest, so a negative value (`-c -2`) is never
+mistaken for an option, and the tool's own options are all long.
+"""
+from __future__ import annotations
+
+import re
+
+import click
+
+from ..base.errors import UsageError
+from ..base.numbers import DEFAULT_DIGITS
+from ..base.records import FrozenRecord, set_field
+from ..engine.bindings import LONG_BINDING, SHORT_BINDING, resolve
+from ..engine.tape import Tape, lower
+from ..language.parser import parse
+from ..language.source import read_program
+
+
+def _value_options(command: click.Command) -> set[str]:
+    return {
+        opt
+        for param in command.params
+        if isinstance(param, click.Option) and not param.is_flag and not param.count
+        for opt in param.opts
+    }
+
+
+class ProgramCommand(click.Command):
+    """A click command whose arguments are a program and its bindings, besides long options."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return super().collect_usage_pieces(ctx) + ["[-x VALUE | NAME=VALUE]..."]
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = _value_options(self)
+        options: list[str] = []
+        positionals: list[str] = []
+        bindings: list[tuple[str, str]] = []
+        program_forced = None
+        i = 0
+        while i < len(args):
+            token = args[i]
+            if token == "--" and i + 1 == len(args):
+                i += 1  # a trailing `--` marks nothing
+            elif token == "--" and program_forced is None and i + 1 < len(args):
+                program_forced = args[i + 1]  # `-- -x^2`: the next word is the program, whatever it looks like
+                i += 2
+            elif token.startswith("--") and len(token) > 2:
+                options.append(token)
+                if token in takes_value and i + 1 < len(args):
+                    options.append(args[i + 1])
+                    i += 1
+                i += 1
+            elif SHORT_BINDING.fullmatch(token):
+                if i + 1 >= len(args):
+                    raise UsageError(f"{token} needs a value after it, as in {token} 5")
+                bindings.append((token[1:], args[i + 1]))
+                i += 2
+            else:
+                positionals.append(token)
+                i += 1
+        from_file = any(o == "--file" or o.startswith("--file=") for o in options)
+        wants_help = "--help" in options
+        program = program_forced
+        if program is None and not from_file and positionals:
+            # NAME=VALUE bindings may come first (`x1=0.5 "x1*2"`): the program is the first word that is
+            # not one; when every word looks like one (`"y=2"`), the first is the program
+            at = next((k for k, token in enumerate(positionals) if not LONG_BINDING.fullmatch(token)), 0)
+            program = positionals.pop(at)
+        if from_file and positionals and not LONG_BINDING.fullmatch(positionals[0]) and not wants_help:
+            raise UsageError("give the program either as an argument or with --file, not both")
+        if program is not None and OPTION_LIKE.fullmatch(program) and positionals and not wants_help:
+            raise UsageError(_not_a_binding(program))  # `-ab 3`: a cluster of short options, not a program
+        for token in positionals:
+            match = LONG_BINDING.fullmatch(token)
+            if match is None:
+                if wants_help:
+                    continue
+                raise UsageError(_not_a_binding(token))
+            bindings.append((match.group(1), match.group(2)))
+        if program is not None and from_file:
+            raise UsageError("give the program either as an argument or with --file, not both")
+        ctx.meta["bindings"] = bindings
+        return super().parse_args(ctx, options + (["--", program] if program is not None else []))
+
+
+OPTION_LIKE = re.compile(r"-[A-Za-z][A-Za-z0-9_]+", re.ASCII)
+
+
+def _not_a_binding(token: str) -> str:
+    if token.startswith("-") and token[1:2].isalpha():
+        name = token[1:].split("=")[0]
+        return (f"{token} is neither an option nor a binding: options are long (--json), a single-letter input "
+                f"takes -x VALUE, and any other name takes NAME=VALUE (here {name}=VALUE)")
+    return f"unexpected argument {token!r}: values are given as -x VALUE or NAME=VALUE"
+
+
+# Options several commands share, spelled once.
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+exact_option = click.option("--exact", is_flag=True,
+                            help="Exact rational arithmetic: fractions such as 2/3 wherever the values are rational.")
+digits_option = click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
+                             help="Significant digits in the tables (JSON always has full precision).")
+
+
+def program_options(command):
+    """PROGRAM, --file and the options every program command shares."""
+    decorators = [
+        click.argument("program", required=False, metavar="PROGRAM"),
+        click.option("--file", "file", type=str, metavar="PATH", help="Read the program from a file."),
+        click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+                     help="Colour in the tables (auto follows the terminal, NO_COLOR and FORCE_COLOR)."),
+        click.option("--debug", is_flag=True, help="Show the Python traceback of an internal error."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+class Loaded(FrozenRecord):
+    __slots__ = __match_args__ = ("tape", "inputs")
+    tape: Tape
+    inputs: dict
+
+    def __init__(self, tape: Tape, inputs: dict) -> None:
+        set_field(self, "tape", tape)
+        set_field(self, "inputs", inputs)
+
+
+def load(ctx: click.Context, program: str | None, file: str | None, arithmetic) -> Loaded:
+    """Read, parse and lower the program, and bind its inputs."""
+    tape = lower(parse(read_program(program, file)))
+    return Loaded(tape, resolve(tape, ctx.meta.get("bindings", []), arithmetic))

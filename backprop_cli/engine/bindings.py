@@ -1,0 +1,120 @@
+"""Values for a program's inputs, and the options that name inputs, checked against the tape.
+
+- bindings: `-a 5` and `NAME=VALUE` on the command line (resolve, check_bindings);
+- `--direction a=1,b=0.5` (parse_direction);
+- `--update`/`--wrt` lists of input names (select_inputs).
+
+A value is a finite decimal number written in ASCII (`-2`, `0.5`, `1e-3`).
+Every input needs exactly one value, and every value needs an input.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+from ..base.errors import UsageError
+from .tape import Tape
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+SHORT_BINDING = re.compile(r"-[A-Za-z]", re.ASCII)  # -a VALUE
+LONG_BINDING = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.ASCII | re.DOTALL)  # NAME=VALUE
+
+
+def _show(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
+
+
+def check_value(name: str, text: str) -> str:
+    if not DECIMAL.fullmatch(text):
+        raise UsageError(
+            f"the value of {name}, {_show(text)}, is not a finite decimal number "
+            "(write it like 5, -2, 0.5 or 1e-3)"
+        )
+    return text
+
+
+def resolve(tape: Tape, pairs: Iterable[tuple[str, str]], arithmetic) -> dict:
+    """Check the bindings against the program's inputs and turn them into numbers."""
+    given = check_bindings(tape, pairs)
+    missing = [name for name in tape.inputs if name not in given]
+    if missing:
+        example = " ".join(f"-{n} VALUE" if len(n) == 1 else f"{n}=VALUE" for n in missing)
+        noun = "a value" if len(missing) == 1 else "values"
+        raise UsageError(f"{', '.join(missing)} {'needs' if len(missing) == 1 else 'need'} {noun}: add {example}")
+    return literals(given, tape.inputs, arithmetic)
+
+
+def literals(given: dict, names: Iterable[str], arithmetic) -> dict:
+    """The checked value texts of `names` as numbers of the arithmetic."""
+    try:
+        return {name: arithmetic.literal(given[name]) for name in names}
+    except Exception as err:  # a literal too large for the arithmetic is a usage error here
+        message = getattr(err, "message", str(err))
+        raise UsageError(f"a value is out of range: {message}") from None
+
+
+def check_bindings(tape: Tape, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """name -> value text for the bindings given, each one an input of the program given once
+    (`eval --batch` binds the rest from its file)."""
+    given: dict[str, str] = {}
+    for name, text in pairs:
+        if name in given:
+            raise UsageError(f"{name} is given a value twice ({given[name]} and {text}); give each input one value")
+        given[name] = check_value(name, text)
+    named = tape.named
+    for name in given:
+        if name in tape.inputs:
+            continue
+        if name in named:
+            raise UsageError(f"{name} is assigned by the program, so it is not an input and takes no value")
+        inputs = ", ".join(tape.inputs) or "none"
+        raise UsageError(f"{name} is not used by the program (its inputs are: {inputs})")
+    return given
+
+
+def parse_direction(tape: Tape, text: str, arithmetic) -> dict:
+    """`a=1,b=0.5` -> {input: value} over every input (0 where not given)."""
+    given: dict = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name:
+            raise UsageError(f"--direction takes NAME=VALUE pairs separated by commas (a=1,b=0.5), not {item!r}")
+        if name not in tape.inputs:
+            if name in tape.named:
+                raise UsageError(f"--direction {name}: {name} is assigned by the program, so it is not an input")
+            inputs = ", ".join(tape.inputs) or "none"
+            raise UsageError(f"--direction {name}: the program has no input {name} (its inputs are: {inputs})")
+        if name in given:
+            raise UsageError(f"--direction gives {name} twice")
+        given[name] = arithmetic.literal(check_value(f"{name} in --direction", value))
+    if not given:
+        raise UsageError("--direction needs at least one NAME=VALUE (a=1,b=0.5)")
+    zero = arithmetic.coerce(0)
+    return {name: given.get(name, zero) for name in tape.inputs}
+
+
+def select_inputs(tape: Tape, update: Sequence[str] | None, option: str = "--update") -> list[str]:
+    """The inputs named by an option such as --update or --wrt (repeatable, comma lists allowed), or every
+    input when it is not given. A name that is not an input is a usage error."""
+    if not update:
+        return list(tape.inputs)
+    names: list[str] = []
+    for item in update:
+        for name in (part.strip() for part in item.split(",")):
+            if not name:
+                continue
+            if name not in tape.inputs:
+                if name in tape.named:
+                    raise UsageError(f"{option} {name}: {name} is assigned by the program, so it is not an input")
+                inputs = ", ".join(tape.inputs) or "none"
+                raise UsageError(f"{option} {name}: the program has no input {name} (its inputs are: {inputs})")
+            if name not in names:
+                names.append(name)
+    if not names:
+        raise UsageError(f"{option} names no input")
+    return names

@@ -1,0 +1,152 @@
+"""--check: the reverse-mode gradient of each input against central finite differences.
+
+The step is h = cbrt(machine epsilon) * max(1, |x|), which balances truncation
+error (h^2) against rounding error (eps/h). The tolerance adds to --rtol/--atol
+the rounding error the difference itself can carry. When an input's check
+fails, the reason is found by looking for a kink (relu, abs, max, min)
+that changes branch between x - h and x + h.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+
+from ..base.errors import MathError, UsageError
+from .forward import evaluate
+from .ops import OPS
+from .tape import Tape
+
+EPS = sys.float_info.epsilon
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-9
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    name: str
+    analytic: float
+    numeric: float | None  # None when no finite difference could be taken
+    abs_error: float | None
+    rel_error: float | None
+    step: float
+    ok: bool
+    reason: str | None  # why it failed, or how it was taken when not central
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    ok: bool
+    inputs: dict[str, InputCheck]
+    rtol: float
+    atol: float
+
+
+def _kink_crossings(tape: Tape, low: list, high: list, at: list) -> list[str]:
+    """The kinks whose branch differs between the evaluations, or that sit on their kink."""
+    found = []
+    for i, node in enumerate(tape.nodes):
+        op = OPS.get(node.op)
+        if op is None or op.branch is None:
+            continue
+        sides = {op.branch(*(vals[a] for a in node.args)) for vals in (low, high, at)}
+        if len(sides) > 1 or 0 in sides:
+            found.append(f"{node.op} at {tape.label(i)} = {tape.expression(i)}")
+    return found
+
+
+def _at(tape: Tape, inputs: dict, name: str, x: float, base: list) -> list:
+    if x == inputs[name]:
+        return base
+    return evaluate(tape, {**inputs, name: x})
+
+
+def _difference(tape: Tape, inputs: dict, name: str, base: list, h: float, how: str):
+    """(numeric derivative, step taken, values at the low end, values at the high end)."""
+    x = inputs[name]
+    lo, hi = {"central": (x - h, x + h), "forward": (x, x + h), "backward": (x - h, x)}[how]
+    low, high = _at(tape, inputs, name, lo, base), _at(tape, inputs, name, hi, base)
+    step = hi - lo  # the step actually taken, after rounding
+    return (float(high[tape.output]) - float(low[tape.output])) / step, step, low, high
+
+
+def _steps(x: float):
+    """The first step, then smaller ones down to the scale of x itself (near a singularity)."""
+    h = EPS ** (1 / 3) * max(1.0, abs(x))
+    floor = EPS ** (1 / 3) * abs(x) / 4 if x != 0 else h / 4 ** 8
+    while h >= floor and h > 0:
+        yield h
+        h /= 4
+
+
+def finite_difference_check(tape: Tape, inputs: dict, gradient: dict, values: list,
+                            rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> CheckReport:
+    for option, tolerance in (("--rtol", rtol), ("--atol", atol)):
+        if not (math.isfinite(tolerance) and tolerance >= 0):  # nan would fail every input, inf pass every one
+            raise UsageError(f"{option} must be a finite number >= 0, not {tolerance}")
+    try:
+        float_inputs = {k: float(v) for k, v in inputs.items()}
+        base = [float(v) for v in values]
+        analytics = {name: float(gradient[name]) for name in tape.inputs}
+    except OverflowError:  # --exact values beyond any float: differences in floats cannot be taken
+        reason = "finite differences are taken in 64-bit floats, and the exact values here are too large for them"
+        results = {name: InputCheck(name, None, None, None, None, 0.0, False, reason) for name in tape.inputs}
+        return CheckReport(False, results, rtol, atol)
+    results: dict[str, InputCheck] = {}
+    for name in tape.inputs:
+        results[name] = _check_input(tape, float_inputs, name, analytics[name], base, rtol, atol)
+    return CheckReport(all(r.ok for r in results.values()), results, rtol, atol)
+
+
+def _check_input(tape: Tape, inputs: dict, name: str, analytic: float, base: list,
+                 rtol: float, atol: float) -> InputCheck:
+    """Try the standard step; if it fails, smaller steps (the best agreeing pair wins), then one-sided."""
+    f0 = abs(base[tape.output])
+    tried = []  # (numeric, step, low, high, how)
+    failure = None
+    for how in ("central", "forward", "backward"):
+        steps = list(_steps(inputs[name])) if how == "central" else [EPS ** 0.5 * max(1.0, abs(inputs[name]))]
+        for h in steps:
+            try:
+                numeric, step, low, high = _difference(tape, inputs, name, base, h, how)
+            except MathError as err:
+                failure = failure or err.message.splitlines()[0]
+                continue
+            tried.append((numeric, step, low, high, how))
+            smaller = h < steps[0]
+            verdict = _verdict(tape, name, analytic, numeric, step, low, high, base, f0, rtol, atol, how, smaller)
+            if verdict.ok:
+                return verdict
+        if tried:
+            break
+    if not tried:
+        return InputCheck(name, analytic, None, None, None, 0.0, False,
+                          f"no finite difference can be taken for {name}: {failure}")
+    # Nothing agreed: report the standard step, with the reason.
+    numeric, step, low, high, how = tried[0]
+    return _verdict(tape, name, analytic, numeric, step, low, high, base, f0, rtol, atol, how, False)
+
+
+def _verdict(tape, name, analytic, numeric, step, low, high, base, f0, rtol, atol, how, smaller) -> InputCheck:
+    abs_error = abs(numeric - analytic)
+    scale = max(abs(analytic), abs(numeric))
+    rel_error = abs_error / scale if scale > 0 else 0.0
+    f_extent = max(abs(float(low[tape.output])), abs(float(high[tape.output])), f0)
+    rounding = 8 * EPS * f_extent / abs(step)
+    # a one-sided difference is only first-order accurate: allow for its h * f'' error
+    first_order = math.sqrt(EPS) * 10 * max(1.0, scale) if how != "central" else 0.0
+    ok = abs_error <= atol + rtol * scale + rounding + first_order
+    reason = None
+    if how != "central":
+        reason = f"{how} difference: the function is not defined on the other side of {name}"
+    elif smaller:
+        reason = f"took a smaller step (h = {step / 2:.3g}) than the standard one: {name} is near a kink or singularity"
+    if not ok:
+        kinks = _kink_crossings(tape, low, high, base)
+        if kinks:
+            reason = (f"a kink lies within the step h = {step / 2:.3g}: {'; '.join(kinks)}; there the gradient "
+                      "is a convention and differences do not measure it")
+        else:
+            reason = (f"the difference over h = {step / 2:.3g} disagrees with the gradient beyond the tolerance; "
+                      "the function may change too fast at this scale")
+    return InputCheck(name, analytic, numeric, abs_error, rel_error, step / 2 if how == "central" else step, ok, reason)

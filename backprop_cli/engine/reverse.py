@@ -1,0 +1,156 @@
+"""Reverse mode (backpropagation): the tape swept backwards.
+
+Each node's gradient (its adjoint, d output / d node) is the upstream gradient
+for its arguments: every edge contributes upstream x local, and contributions
+to a node used several times add up.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..base.records import FrozenRecord, set_field
+from .local import structure
+from .tape import Tape
+
+
+class Backward(FrozenRecord):
+    __slots__ = __match_args__ = ("grads", "contributions")
+    grads: list  # d output / d node, None for nodes that are not differentiated (constants)
+    contributions: list  # per node: upstream x local for each argument (None where not needed)
+
+    def __init__(self, grads: list, contributions: list) -> None:
+        set_field(self, "grads", grads)
+        set_field(self, "contributions", contributions)
+
+
+class Contributions:
+    """Per node: upstream x local for each argument (None where not needed), computed when asked for.
+
+    The upstream gradient of node i is its own final gradient (every consumer of i comes after it
+    on the tape, so the backward sweep has finished it before it reaches i), so each product is
+    the very number the sweep added: storing them all would double the sweep's time and memory.
+    """
+
+    __slots__ = ("_grads", "_partials")
+
+    def __init__(self, grads: list, partials: Sequence) -> None:
+        self._grads = grads
+        self._partials = partials
+
+    def __len__(self) -> int:
+        return len(self._partials)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        local = self._partials[i]
+        if local is None:
+            return None
+        upstream = self._grads[i]
+        return tuple(None if d is None else upstream * d for d in local)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other):
+        return list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+def backward(tape: Tape, partials: Sequence, active: Sequence[bool], one=1.0, zero=0.0) -> Backward:
+    """The backward sweep over `partials` as local.local_partials gives them (a tuple for each node it
+    differentiates, None elsewhere): only those nodes are visited, last to first."""
+    nodes = tape.nodes
+    grads: list = [zero] * len(nodes)
+    grads[tape.output] = one
+    for i, _, _, _ in reversed(structure(tape)[1]):
+        local = partials[i]
+        if local is None:
+            continue
+        upstream = grads[i]
+        args = nodes[i].args
+        if len(local) == 2:
+            d, e = local
+            a, b = args
+            if d is not None:
+                grads[a] = grads[a] + upstream * d
+            if e is not None:
+                grads[b] = grads[b] + upstream * e
+        else:
+            for a, d in zip(args, local):
+                if d is not None:
+                    grads[a] = grads[a] + upstream * d
+    for i, is_active in enumerate(active):
+        if not is_active:
+            grads[i] = None
+    return Backward(grads, Contributions(grads, partials))
+
+
+def reverse_pass(tape: Tape, values: Sequence) -> tuple[list, list, list, Backward]:
+    """Floats: the local derivatives and the backward sweep in one sweep, last node to first.
+
+    The same numbers as local_partials then backward (each node's derivatives come from its
+    forward values alone, and the gradients add up in the same order), one loop instead of two.
+    If a derivative fails anywhere, local_partials sweeps in tape order and names the first
+    failure, exactly as it always does. Returns (partials, active, kinks, Backward)."""
+    from .local import _FAILURES, _FLOAT_OF, _kinks, local_partials
+    from .ops import OPS
+
+    nodes = tape.nodes
+    active, sweep = structure(tape)
+    rules_of = {name: (op.partials, op.branch is not None) for name, op in OPS.items()}
+    partials: list = [None] * len(nodes)
+    grads: list = [0.0] * len(nodes)
+    grads[tape.output] = 1.0
+    branching: list = []
+    try:
+        for i, op, a, b in reversed(sweep):
+            rules, branches = rules_of[op]
+            if branches:
+                branching.append(i)
+            out = values[i]
+            upstream = grads[i]
+            if b >= 0:
+                x = values[a]
+                y = values[b]
+                if active[a]:
+                    d = rules[0](x, y, out)
+                    if type(d) is not float:
+                        d = _FLOAT_OF.get(d) or float(d)  # an int or a fraction: finite (or OverflowError)
+                    elif d - d:  # inf - inf and nan - nan are nan, which is true; finite - itself is 0.0
+                        raise ArithmeticError
+                    grads[a] = grads[a] + upstream * d
+                else:
+                    d = None
+                if active[b]:
+                    e = rules[1](x, y, out)
+                    if type(e) is not float:
+                        e = _FLOAT_OF.get(e) or float(e)
+                    elif e - e:
+                        raise ArithmeticError
+                    grads[b] = grads[b] + upstream * e
+                else:
+                    e = None
+                partials[i] = (d, e)
+            elif b == -2:
+                raise ArithmeticError  # an operation of more than two arguments: the general sweeps do it
+            elif active[a]:
+                d = rules[0](values[a], out)
+                if type(d) is not float:
+                    d = _FLOAT_OF.get(d) or float(d)
+                elif d - d:
+                    raise ArithmeticError
+                partials[i] = (d,)
+                grads[a] = grads[a] + upstream * d
+            else:  # `y = sqrt(2)`: y is named, its constant argument is not differentiated
+                partials[i] = (None,)
+    except _FAILURES + (ArithmeticError,):
+        partials, active, kinks = local_partials(tape, values)  # raises the error of the first failing node
+        return partials, active, kinks, backward(tape, partials, active)
+    for i, is_active in enumerate(active):
+        if not is_active:
+            grads[i] = None
+    branching.reverse()
+    return partials, list(active), _kinks(tape, values, partials, branching), Backward(grads, Contributions(grads, partials))

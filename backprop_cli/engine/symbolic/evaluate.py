@@ -1,0 +1,66 @@
+"""The value of an expression graph's nodes at a point (for second derivatives, and to check formulas).
+
+A value that does not exist stops with a MathError that writes the node out as a formula.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Mapping
+
+from ...base.errors import MathError
+from ..arithmetic import FLOAT
+from ..ops import CONSTANTS, OPS, DomainError
+from ..tape import CONST, INPUT
+from .graph import Graph
+from .printer import short_text
+
+
+def evaluate(graph: Graph, roots, inputs: Mapping[str, object], arithmetic=FLOAT,
+             what: str = "the formula") -> dict[int, object]:
+    """The value of every node the roots need, at the given inputs."""
+    needed: set[int] = set()
+    stack = list(roots)
+    while stack:
+        i = stack.pop()
+        if i in needed:
+            continue
+        needed.add(i)
+        stack.extend(graph.args[i])
+    values: dict[int, object] = {}
+    for i in sorted(needed):
+        op = graph.op[i]
+        payload = graph.payload[i]
+        try:
+            if op == INPUT:
+                values[i] = inputs[payload]
+            elif op == CONST:
+                if isinstance(payload, Fraction):
+                    values[i] = arithmetic.coerce(payload)
+                elif payload in CONSTANTS:
+                    values[i] = arithmetic.constant(CONSTANTS[payload])
+                else:
+                    values[i] = arithmetic.literal(payload)
+            else:
+                value = arithmetic.coerce(OPS[op].value(*(values[a] for a in graph.args[i])))
+                if isinstance(value, float) and value - value != 0:
+                    raise OverflowError
+                values[i] = value
+        except DomainError as err:
+            raise _graph_error(graph, i, values, what, str(err)) from None
+        except MathError as err:
+            raise _graph_error(graph, i, values, what, err.message) from None
+        except OverflowError:
+            reason = "the result is too large for a 64-bit float (overflow)"
+            raise _graph_error(graph, i, values, what, reason) from None
+        except (ZeroDivisionError, ValueError):
+            raise _graph_error(graph, i, values, what, f"{op} is not defined here") from None
+    return values
+
+
+def _graph_error(graph: Graph, i: int, values, what: str, reason: str) -> MathError:
+    operands = ", ".join(
+        f"{short_text(graph, a, 30)} = {values[a]!r}" for a in dict.fromkeys(graph.args[i])
+        if graph.op[a] != CONST
+    )
+    where = f"{short_text(graph, i)}" + (f" where {operands}" if operands else "")
+    return MathError(f"{what} cannot be evaluated here: {reason} in {where}")

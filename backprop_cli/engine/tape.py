@@ -1,0 +1,203 @@
+"""Syntax tree -> tape: the computational graph as a Wengert list in evaluation order.
+
+Every operation becomes one node; an input used several times is one node, so
+its gradient sums over its uses. A named intermediate is the node its
+assignment produced (or, for `y = x`, a `copy` node, so the name has a node of
+its own). Lowering walks the tree with an explicit stack, never recursion.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..base.errors import program_error
+from ..base.gc_pause import paused_gc
+from ..base.records import FrozenRecord
+from ..language.syntax_tree import Apply, Assign, Name, Program, Span
+from .ops import CONSTANTS, FUNCTIONS, OPS
+
+INPUT = "input"
+CONST = "const"
+
+
+# eq and repr come from FrozenRecord (the same methods a dataclass writes, without creating them on each start)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Node(FrozenRecord):
+    id: str  # v1, v2, ... the same in every table and in the JSON
+    op: str  # "input", "const" or a key of ops.OPS
+    args: tuple[int, ...]  # positions in the tape
+    name: str | None  # the variable or intermediate name, if the program gave one
+    text: str | None  # constants: the literal as written ("0.5", "pi")
+    span: Span | None  # where in the source the node comes from
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Tape(FrozenRecord):
+    nodes: tuple[Node, ...]
+    inputs: dict[str, int]  # input name -> position, in order of first use
+    output: int
+    output_name: str | None
+    source: str
+
+    def label(self, i: int) -> str:
+        """How node i is referred to: its name, its literal, or its id."""
+        node = self.nodes[i]
+        return node.name or node.text or node.id
+
+    def expression(self, i: int) -> str:
+        """Node i written in source form over its arguments' labels: `e * c`, `exp(v3)`."""
+        node = self.nodes[i]
+        if node.op == INPUT:
+            return "input"
+        if node.op == CONST:
+            return node.text
+        return OPS[node.op].template.format(*(self.label(a) for a in node.args))
+
+    @property
+    def named(self) -> dict[str, int]:
+        """Every name the program gave (inputs and intermediates) -> position."""
+        return {node.name: i for i, node in enumerate(self.nodes) if node.name is not None}
+
+
+class _Builder:
+    """Appends nodes in evaluation order, as parallel columns until the Nodes are made at the end."""
+
+    def __init__(self, program: Program) -> None:
+        self.source = program.source
+        self.ops: list[str] = []
+        self.args: list[tuple] = []
+        self.names: list = []
+        self.texts: list = []
+        self.spans: list = []
+        self.inputs: dict[str, int] = {}
+        self.assigned: dict[str, int] = {}
+        self.assigned_at: dict[str, Span] = {}
+        # every name the program assigns, so a use before its assignment is caught
+        self.will_assign = {s.name for s in program.statements if isinstance(s, Assign)}
+
+    def error(self, span: Span, message: str):
+        return program_error(self.source, span.start, span.end, message)
+
+    def add(self, op: str, args=(), name=None, text=None, span=None) -> int:
+        self.ops.append(op)
+        self.args.append(tuple(args))
+        self.names.append(name)
+        self.texts.append(text)
+        self.spans.append(span)
+        return len(self.ops) - 1
+
+    def name(self, node: Name) -> int:
+        name = node.name
+        if name in self.assigned:
+            return self.assigned[name]
+        if name in self.will_assign:
+            raise self.error(node.span, f"{name} is used before it is assigned; a name is assigned once, before its uses")
+        if name in CONSTANTS:
+            return self.add(CONST, text=name, span=node.span)
+        if name in OPS and OPS[name].is_function:
+            raise self.error(node.span, f"{name} is a function; call it as {name}(...)")
+        if name not in self.inputs:
+            self.inputs[name] = self.add(INPUT, name=name, span=node.span)
+        return self.inputs[name]
+
+    def check_apply(self, node: Apply, count: int) -> None:
+        """Raise the error for an unknown function or a wrong number of arguments."""
+        op = OPS.get(node.op)
+        if node.is_call and (op is None or not op.is_function):
+            raise self.error(node.span, f"unknown function {node.op}; the functions are {', '.join(FUNCTIONS)}")
+        if count != op.arity:
+            plural = "argument" if op.arity == 1 else "arguments"
+            raise self.error(node.span, f"{node.op} takes {op.arity} {plural}, not {count}")
+
+    def expression(self, root) -> int:
+        """Lower one expression, post-order, with an explicit stack (a 1-tuple marks a node whose
+        arguments are done)."""
+        ops, args_of, names, texts, spans = self.ops, self.args, self.names, self.texts, self.spans
+        assigned, inputs = self.assigned, self.inputs
+        results: list[int] = []
+        stack = [root]
+        pop, visit, push = stack.pop, stack.append, results.append
+        while stack:
+            node = pop()
+            kind = type(node)
+            if kind is tuple:  # all arguments lowered: the operation itself
+                node = node[0]
+                count = len(node.args)
+                if _ARITY.get(node.op) != count or (node.is_call and node.op not in _FUNCTION_NAMES):
+                    self.check_apply(node, count)
+                if count == 2:
+                    args = (results[-2], results[-1])
+                    del results[-2:]
+                elif count == 1:
+                    args = (results.pop(),)
+                else:
+                    args = tuple(results[len(results) - count:])
+                    del results[len(results) - count:]
+                push(len(ops))
+                ops.append(node.op)
+                args_of.append(args)
+                names.append(None)
+                texts.append(None)
+                spans.append(node.span)
+            elif kind is Apply:
+                visit((node,))
+                arguments = node.args
+                if len(arguments) == 2:
+                    visit(arguments[1])
+                    visit(arguments[0])
+                else:
+                    stack.extend(reversed(arguments))
+            elif kind is Name:
+                name = node.name
+                at = assigned.get(name)
+                if at is None:
+                    at = inputs.get(name)
+                    if at is None:
+                        at = self.name(node)
+                push(at)
+            else:  # Number
+                push(len(ops))
+                ops.append(CONST)
+                args_of.append(())
+                names.append(None)
+                texts.append(node.text)
+                spans.append(node.span)
+        return results[-1]
+
+    def assign(self, statement: Assign) -> int:
+        name = statement.name
+        if name in self.assigned:
+            line = self.source.count("\n", 0, self.assigned_at[name].start) + 1
+            raise self.error(statement.name_span, f"{name} is assigned twice (first on line {line}); a name is assigned once")
+        if name in CONSTANTS:
+            raise self.error(statement.name_span, f"{name} is a constant and cannot be assigned")
+        if name in OPS and OPS[name].is_function:
+            raise self.error(statement.name_span, f"{name} is a function and cannot be assigned")
+        mark = len(self.ops)
+        result = self.expression(statement.expr)
+        if result < mark or self.ops[result] == INPUT:  # `y = x`: give y a node of its own
+            result = self.add("copy", (result,), span=statement.expr.span)
+        self.names[result] = name
+        self.assigned[name] = result
+        self.assigned_at[name] = statement.name_span
+        return result
+
+    def build(self, program: Program) -> Tape:
+        output, output_name = -1, None
+        for statement in program.statements:
+            if isinstance(statement, Assign):
+                output, output_name = self.assign(statement), statement.name
+            else:
+                output, output_name = self.expression(statement), None
+        ids = [f"v{i}" for i in range(1, len(self.ops) + 1)]
+        nodes = tuple(map(Node, ids, self.ops, self.args, self.names, self.texts, self.spans))
+        return Tape(nodes, dict(self.inputs), output, output_name, self.source)
+
+
+_ARITY = {name: op.arity for name, op in OPS.items()}
+_FUNCTION_NAMES = frozenset(name for name, op in OPS.items() if op.is_function)
+
+
+def lower(program: Program) -> Tape:
+    """Build the tape of a parsed program, or raise ProgramError for names used wrongly."""
+    with paused_gc():
+        return _Builder(program).build(program)

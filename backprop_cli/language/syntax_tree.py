@@ -1,0 +1,89 @@
+"""The syntax tree: small frozen records built by the parser, each with its source span.
+
+Operators and function calls are both `Apply` nodes: `op` is the grammar's rule
+name for operators ('add', 'neg', 'pow', ...) and the function's name for calls
+('exp', 'max', ...). Whether a function exists is checked when lowering to the tape.
+
+The records behave as frozen, slotted dataclasses do (see records.py), without
+the cost of creating dataclasses each time `backprop` starts.
+"""
+from __future__ import annotations
+
+from typing import Union
+
+from ..base.records import FrozenRecord as _Record
+from ..base.records import set_field as _set
+
+
+class Span(_Record):
+    __slots__ = __match_args__ = ("start", "end")
+    start: int
+    end: int
+
+    def __init__(self, start: int, end: int) -> None:
+        _set(self, "start", start)
+        _set(self, "end", end)
+
+
+class Number(_Record):
+    __slots__ = __match_args__ = ("text", "span")
+    text: str  # as written, so exact mode can read 0.1 as 1/10
+    span: Span
+
+    def __init__(self, text: str, span: Span) -> None:
+        _set(self, "text", text)
+        _set(self, "span", span)
+
+
+class Name(_Record):
+    __slots__ = __match_args__ = ("name", "span")
+    name: str
+    span: Span
+
+    def __init__(self, name: str, span: Span) -> None:
+        _set(self, "name", name)
+        _set(self, "span", span)
+
+
+class Apply(_Record):
+    __slots__ = __match_args__ = ("op", "args", "span", "is_call")
+    op: str
+    args: tuple["Expr", ...]
+    span: Span
+    is_call: bool  # written as name(args), so unknown names are reported as functions
+
+    def __init__(self, op: str, args: tuple, span: Span, is_call: bool = False) -> None:
+        _set(self, "op", op)
+        _set(self, "args", args)
+        _set(self, "span", span)
+        _set(self, "is_call", is_call)
+
+
+Expr = Union[Number, Name, Apply]
+
+
+class Assign(_Record):
+    __slots__ = __match_args__ = ("name", "name_span", "expr", "span")
+    name: str
+    name_span: Span
+    expr: Expr
+    span: Span
+
+    def __init__(self, name: str, name_span: Span, expr: Expr, span: Span) -> None:
+        _set(self, "name", name)
+        _set(self, "name_span", name_span)
+        _set(self, "expr", expr)
+        _set(self, "span", span)
+
+
+Statement = Union[Assign, Number, Name, Apply]
+
+
+class Program(_Record):
+    __slots__ = __match_args__ = ("statements", "source")
+    statements: tuple[Statement, ...]
+    source: str
+
+    def __init__(self, statements: tuple, source: str) -> None:
+        _set(self, "statements", statements)
+        _set(self, "source", source)

@@ -1,0 +1,109 @@
+"""The parts of a worked solution's lines, shared by every format (text, Markdown, LaTeX).
+
+A line of `backprop explain` is a chain of equalities: the definition, the
+symbolic form, the numbers, the result. This module cuts each step
+(teaching/steps.py) into those parts; a dialect (TextDialect in explain.py,
+LatexDialect in explain_latex.py) says how each piece is written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..teaching.steps import CONSTANT_STEP, INPUT_STEP, BackwardStep, ForwardStep
+
+# ---------------------------------------------------------------------------------------------
+# The parts of a line, shared by every format: a dialect says how each piece is written.
+
+@dataclass(frozen=True)
+class Piece:
+    """A written expression, and whether it can stand as a factor / a later term of a sum without parentheses."""
+
+    text: str
+    factor_safe: bool
+    sum_safe: bool
+
+
+def dedupe(parts: list) -> list:
+    """Drop a part equal to the one before it: `∂f/∂e = c = -2`, never `= -2 = -2`."""
+    out: list = []
+    for part in parts:
+        if not out or out[-1] != part:
+            out.append(part)
+    return out
+
+
+def forward_parts(step: ForwardStep, d) -> list[str]:
+    """`[label, expression, substituted, value]`, without repeats."""
+    if step.kind == INPUT_STEP:
+        return [d.label(step.label), d.number(step.value).text]
+    if step.kind == CONSTANT_STEP:
+        return dedupe([d.label(step.label), d.literal(step.expression), d.number(step.value).text])
+    values = [d.operand(v, lit) for v, lit in zip(step.operands, step.operand_literals)]
+    return dedupe([
+        d.label(step.label),
+        d.expression(step.template, step.operand_labels),
+        d.substitute(step.template, values),
+        d.number(step.value).text,
+    ])
+
+
+def _terms(pieces: list[Piece], d) -> tuple[str, ...]:
+    """The terms of a sum, a later term that starts with a minus sign in parentheses."""
+    return tuple(piece.text if k == 0 or piece.sum_safe else d.paren(piece.text) for k, piece in enumerate(pieces))
+
+
+def _factor(piece: Piece, d) -> str:
+    return piece.text if piece.factor_safe else d.paren(piece.text)
+
+
+def backward_part_terms(step: BackwardStep, d) -> list[tuple[str, ...]]:
+    """The parts of a backward line, each as the terms of its sum (one term unless the node feeds several).
+
+    Parts: ∂out/∂node, the chain rule, the symbolic form, the numbers, the result;
+    equal neighbours are written once. A node used by the output alone is just its
+    local derivative with the values substituted: `∂g/∂d = -f/d^2 = -(-12)/(-3)^2 = 4/3`.
+    """
+    out = step.output_label
+    lhs = (d.partial(out, step.label),)
+    result = (d.number(step.gradient).text,)
+    if step.is_output or not step.terms:
+        return [lhs, result]
+    terms = step.terms
+    if len(terms) == 1 and terms[0].from_output:
+        t = terms[0]
+        local = d.local(t)
+        parts = [lhs, (d.paren(local.text) if t.piecewise else local.text,)]
+        if not t.piecewise:
+            parts.append((d.substitute_local(t),))
+        parts.append(result)
+        return dedupe(parts)
+    dot = d.dot(tight=len(terms) > 1)
+    chain, symbolic, numbers = [], [], []
+    for t in terms:
+        local = d.local(t)
+        local_value = d.number(t.local)
+        if t.from_output:
+            chain.append(local)
+            symbolic.append(local)
+            numbers.append(local_value)
+            continue
+        chain.append(Piece(f"{d.partial(out, t.consumer_label)}{dot}{d.partial(t.consumer_label, step.label)}",
+                           True, True))
+        upstream = (d.symbolic(t.upstream_symbolic) if t.upstream_symbolic is not None
+                    else Piece(d.partial(out, t.consumer_label), True, True))
+        # a product starts with a factor that is unsigned or in parentheses, so it never needs more
+        symbolic.append(Piece(f"{_factor(upstream, d)}{dot}{_factor(local, d)}", True, True))
+        numbers.append(Piece(f"{_factor(d.number(t.upstream), d)}{dot}{_factor(local_value, d)}", True, True))
+    return dedupe([lhs, _terms(chain, d), _terms(symbolic, d), _terms(numbers, d), result])
+
+
+def backward_parts(step: BackwardStep, d) -> list[str]:
+    """The parts of a backward line as strings: `[∂g/∂e, ∂g/∂f · ∂f/∂e, (1/d) · c, (-1/3) · (-2), 2/3]`."""
+    return dedupe([" + ".join(terms) for terms in backward_part_terms(step, d)])
+
+
+def unreached_note(step: BackwardStep) -> str | None:
+    """Why a step has no terms although it is not the output."""
+    if step.is_output or step.terms:
+        return None
+    return f"{step.label} does not affect {step.output_label}"

@@ -1,0 +1,162 @@
+"""Grading a student's answers against the computed values and gradients (`backprop check`).
+
+Pure logic, no printing. The answers come read and resolved from answers.py.
+
+The grading rule:
+- a decimal is right when it is within one unit of its last written digit of
+  the true value (`0.67` has unit 0.01; `2.5e-3` has unit 1e-4), which forgives
+  rounding along the way, and never stricter than 1e-12 relative;
+- integers, fractions and expressions must match to 1e-9 relative (1e-12
+  absolute when the true value is 0);
+- `--tolerance T` replaces both: |given - true| <= T * |true| (<= T when the
+  true value is 0).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterable, Sequence
+
+from ..base.numbers import format_number
+from ..engine.compute import Result
+from ..engine.local import ancestors
+from ..engine.tape import Tape
+from .answers import GRADIENT, Expectation
+
+EXACT_RELATIVE = Fraction(1, 10**9)  # integers, fractions and expressions
+DECIMAL_FLOOR_RELATIVE = Fraction(1, 10**12)  # a decimal is never held to more than this
+ZERO_FLOOR = Fraction(1, 10**12)  # absolute tolerance when the true value is 0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    expectation: Expectation
+    correct: object  # the true value (Fraction in exact mode where rational, else float)
+    ok: bool
+    tolerance: Fraction  # the largest |given - correct| accepted
+    rule: str  # the rule applied, in words: "±0.01 (one unit of the last digit)"
+
+    @property
+    def target(self) -> str:
+        return self.expectation.target
+
+    @property
+    def kind(self) -> str:
+        return self.expectation.kind
+
+
+@dataclass(frozen=True)
+class Grade:
+    verdicts: tuple[Verdict, ...]
+    tolerance: float | None  # the --tolerance override, if any
+    first_wrong: Verdict | None  # the wrong gradient answer that comes first in backward order
+    first_wrong_value: Verdict | None  # the wrong value answer that comes first in forward order
+    right_before: tuple[Verdict, ...] = ()  # right gradients between first_wrong and the output
+    carried: tuple[Verdict, ...] = ()  # other wrong gradients computed through first_wrong's node
+    separate: tuple[Verdict, ...] = ()  # other wrong gradients on paths that avoid it
+
+    @property
+    def ok(self) -> bool:
+        return all(v.ok for v in self.verdicts)
+
+    @property
+    def wrong(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if not v.ok)
+
+    @property
+    def gradient_answers(self) -> int:
+        return sum(1 for v in self.verdicts if v.kind == GRADIENT)
+
+
+def _as_fraction(value) -> Fraction:
+    return value if isinstance(value, Fraction) else Fraction(value)
+
+
+def _relative_words(relative: Fraction | float) -> str:
+    return f"{format_number(float(relative), 3)} relative"
+
+
+def grade_one(expectation: Expectation, correct, tolerance: float | None = None) -> Verdict:
+    answer = expectation.answer
+    true = _as_fraction(correct)
+    given = _as_fraction(answer.value)
+    size = abs(true)
+    if tolerance is not None:
+        relative = _as_fraction(tolerance)
+        if true == 0:
+            allowed, rule = relative, f"±{format_number(tolerance, 3)} (--tolerance, true value 0)"
+        else:
+            allowed, rule = relative * size, f"{_relative_words(tolerance)} (--tolerance)"
+    elif answer.form == "decimal":
+        floor = DECIMAL_FLOOR_RELATIVE * size
+        if answer.unit >= floor:
+            allowed, rule = answer.unit, f"±{format_number(float(answer.unit), 3)} (last digit)"
+        else:
+            allowed, rule = floor, _relative_words(DECIMAL_FLOOR_RELATIVE)
+    elif true == 0:
+        allowed, rule = ZERO_FLOOR, f"±{format_number(float(ZERO_FLOOR), 3)} (true value 0)"
+    else:
+        allowed, rule = EXACT_RELATIVE * size, _relative_words(EXACT_RELATIVE)
+    return Verdict(expectation, correct, abs(given - true) <= allowed, allowed, rule)
+
+
+def correct_value(result: Result, expectation: Expectation):
+    if expectation.kind == GRADIENT:
+        grad = result.grads[expectation.node]
+        zero = Fraction(0) if result.exact else 0.0
+        return zero if grad is None else grad
+    return result.values[expectation.node]
+
+
+def grade(result: Result, items: Iterable[Expectation], tolerance: float | None = None,
+          backward_order: Sequence[int] | None = None) -> Grade:
+    """Grade each expectation; find where a chain of answers first went wrong.
+
+    backward_order: node positions in the order the backward pass visits them
+    (default: the reverse sweep, from the output down the tape).
+    """
+    verdicts = tuple(grade_one(e, correct_value(result, e), tolerance) for e in items)
+    if backward_order is None:
+        backward_order = range(len(result.tape.nodes) - 1, -1, -1)
+    rank = {node: r for r, node in enumerate(backward_order)}
+    wrong_grads = [v for v in verdicts if not v.ok and v.kind == GRADIENT]
+    first_wrong = min(wrong_grads, key=lambda v: rank.get(v.expectation.node, len(rank)), default=None)
+    wrong_values = [v for v in verdicts if not v.ok and v.kind != GRADIENT]
+    first_wrong_value = min(wrong_values, key=lambda v: v.expectation.node, default=None)
+    right_before, carried, separate = [], [], []
+    if first_wrong is not None:
+        node = first_wrong.expectation.node
+        feeding, fed = feeds_into(result.tape, node), computed_from(result.tape, node)
+        right_before = [v for v in verdicts if v.ok and v.kind == GRADIENT and fed[v.expectation.node]]
+        for v in wrong_grads:
+            if v is not first_wrong:
+                (carried if feeding[v.expectation.node] else separate).append(v)
+    return Grade(verdicts, tolerance, first_wrong, first_wrong_value, tuple(right_before), tuple(carried),
+                 tuple(separate))
+
+
+def computed_from(tape: Tape, node: int) -> list[bool]:
+    """Per node: is it computed from `node` (so it lies between `node` and the output, backward)?"""
+    fed = [False] * len(tape.nodes)
+    fed[node] = True
+    for i in range(node + 1, len(tape.nodes)):
+        fed[i] = any(fed[a] for a in tape.nodes[i].args)
+    fed[node] = False
+    return fed
+
+
+def feeds_into(tape: Tape, node: int) -> list[bool]:
+    """Per node: is `node` computed from it (so its gradient flows through `node`)?"""
+    feeding = ancestors(tape, node)
+    feeding[node] = False
+    return feeding
+
+
+def rule_statement(tolerance: float | None) -> str:
+    """The grading rule in one sentence, for under the table and the JSON."""
+    if tolerance is not None:
+        return (f"every answer must be within {format_number(tolerance, 3)} relative of the true value "
+                f"(--tolerance; {format_number(tolerance, 3)} absolute when the true value is 0)")
+    return ("a decimal is right within one unit of its last written digit (0.67 for 2/3), never stricter than "
+            "1e-12 relative; integers, fractions and expressions within 1e-9 relative (1e-12 absolute when the "
+            "true value is 0)")

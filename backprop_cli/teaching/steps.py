@@ -1,0 +1,308 @@
+"""The worked solution as data: every forward step and every chain-rule step, ready to print.
+
+`forward_steps` and `backward_steps` turn a compute.Result into records that say
+everything a textbook line says (labels, the operation as written, operand
+values, local derivatives written symbolically and their values, products,
+sums) so that renderers (render/explain.py) and the homework grader (`check`)
+only format, never compute. Nothing here formats numbers or knows about text,
+Markdown or LaTeX.
+
+Nodes are referred to by their labels: their names, the literal for constants,
+or the id (v3) for intermediates the program does not name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..base.errors import UsageError
+from ..engine.compute import Result
+from ..engine.local import reaches_output
+from ..engine.ops import CONSTANTS, OPS
+from ..engine.tape import CONST, INPUT, Tape
+
+INPUT_STEP = "input"
+CONSTANT_STEP = "constant"
+OPERATION_STEP = "operation"
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One line of the forward pass: `label = expression = substituted = value`."""
+
+    node: int  # position in the tape
+    id: str  # v1, v2, ...
+    label: str  # the name, or the id for an unnamed node
+    name: str | None
+    kind: str  # "input" (a given value), "constant" (a named literal: k = 2) or "operation"
+    op: str  # "input", "const" or a key of ops.OPS
+    expression: str  # the operation over its operands' labels: "a + b", "exp(v3)"; for inputs the name
+    template: str | None  # ops.OPS[op].template, "{0} + {1}", for substituting operands (None for leaves)
+    operand_labels: tuple[str, ...]
+    operands: tuple  # the operands' values
+    operand_literals: tuple  # per operand: the literal as written ("0.5") for a number, else None
+    value: object
+
+
+@dataclass(frozen=True)
+class Term:
+    """One chain-rule product: ∂out/∂consumer · ∂consumer/∂node, for one argument edge."""
+
+    consumer: int  # the node that uses this one
+    consumer_label: str
+    argument: int  # which argument of the consumer (a node used twice by one consumer has two terms)
+    upstream: object  # ∂out/∂consumer, a number
+    upstream_symbolic: str | None  # ∂out/∂consumer written over labels when short ("1/d"), "1" for the output
+    local_symbolic: str  # ∂consumer/∂node from the operation's rule, over operand labels: "c", "-f/d^2"
+    local: object  # its value
+    product: object  # upstream × local
+    local_template: str  # the rule as in ops.OPS[op].derivative_text[argument]: "-{0}/{1}^2"
+    operand_labels: tuple[str, ...]  # the consumer's operands
+    operands: tuple  # their values, to substitute into local_template
+    operand_literals: tuple  # per operand: the literal as written for a number, else None
+    consumer_value: object  # for {out} in a template
+    from_output: bool  # the consumer is the output: upstream is the seed 1, the product is the local
+    piecewise: bool  # the rule reads "1 if x > 0, else 0": no values are substituted into it
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One line of the backward pass: ∂out/∂node as the sum of its terms. The output's step has none (seed 1)."""
+
+    node: int
+    id: str
+    label: str
+    name: str | None
+    terms: tuple[Term, ...]
+    gradient: object
+    symbolic: str | None  # the gradient over labels when it is short ("1/d", "c"), else None
+    is_output: bool
+    output_label: str
+    reaches_output: bool  # False: the node does not affect the output, its gradient is 0
+
+
+@dataclass(frozen=True)
+class KinkNote:
+    node: int
+    label: str
+    expression: str
+    sides: tuple  # per differentiated argument: (argument label, left, right, used)
+
+
+@dataclass(frozen=True)
+class Inexact:
+    """In --exact mode, the first node where a value or a derivative is not rational."""
+
+    node: int
+    id: str
+    label: str
+    expression: str
+    what: str  # "value" or "derivative"
+
+
+@dataclass(frozen=True)
+class Worked:
+    """Everything a worked solution prints, in order."""
+
+    source: str
+    output: int
+    output_id: str
+    output_label: str
+    output_value: object
+    inputs: tuple  # (name, value) in order of first use
+    forward: tuple[ForwardStep, ...]
+    backward: tuple[BackwardStep, ...]
+    answers: tuple  # (label, gradient): the inputs, then named intermediates; with wrt only that one
+    wrt: str | None
+    exact: bool
+    inexact: Inexact | None
+    kinks: tuple[KinkNote, ...]
+    unnamed: tuple[str, ...]  # ids of the unnamed intermediates the steps refer to
+
+
+def _literal(tape: Tape, i: int):
+    node = tape.nodes[i]
+    if node.op == CONST and node.text not in CONSTANTS:
+        return node.text
+    return None
+
+
+def _label(tape: Tape, i: int) -> str:
+    """The label of node i, but the id for an unnamed constant that is the output (so `2` is `v1 = 2`)."""
+    node = tape.nodes[i]
+    if i == tape.output and node.op == CONST and node.name is None:
+        return node.id
+    return tape.label(i)
+
+
+def forward_steps(result: Result) -> list[ForwardStep]:
+    """The given values first (inputs, in order of first use), then every computed node in evaluation order.
+
+    Unnamed literals are not steps of their own: they appear in the expressions that use them.
+    """
+    tape = result.tape
+    steps: list[ForwardStep] = []
+    for name, i in tape.inputs.items():
+        steps.append(ForwardStep(i, tape.nodes[i].id, name, name, INPUT_STEP, INPUT, name, None, (), (), (),
+                                 result.values[i]))
+    for i, node in enumerate(tape.nodes):
+        if node.op == INPUT:
+            continue
+        if node.op == CONST:
+            if node.name is None and i != tape.output:
+                continue
+            steps.append(ForwardStep(i, node.id, _label(tape, i), node.name, CONSTANT_STEP, CONST, node.text, None,
+                                     (), (), (), result.values[i]))
+            continue
+        steps.append(ForwardStep(
+            i, node.id, _label(tape, i), node.name, OPERATION_STEP, node.op, tape.expression(i), OPS[node.op].template,
+            tuple(tape.label(a) for a in node.args), tuple(result.values[a] for a in node.args),
+            tuple(_literal(tape, a) for a in node.args), result.values[i],
+        ))
+    return steps
+
+
+def resolve_wrt(tape: Tape, wrt: str, grads=None) -> int:
+    """The node `wrt` names: an input or named intermediate, or a node id (v3); else a UsageError."""
+    named = tape.named
+    if wrt in named:
+        return named[wrt]
+    for i, node in enumerate(tape.nodes):
+        if node.id == wrt and (grads is None or grads[i] is not None):
+            return i
+    names = ", ".join(named) or "none"
+    raise UsageError(f"--wrt {wrt}: the program has no input or named intermediate {wrt} "
+                     f"(the names are: {names}; unnamed nodes can be given by id, as in v3)")
+
+
+def _on_paths(tape: Tape, target: int) -> list[bool]:
+    """Nodes on some path from the output down to `target`: they depend on target and reach the output."""
+    n = len(tape.nodes)
+    depends = [False] * n
+    depends[target] = True
+    for i in range(target + 1, n):
+        depends[i] = any(depends[a] for a in tape.nodes[i].args)
+    keep = [d and r for d, r in zip(depends, reaches_output(tape))]
+    keep[tape.output] = True
+    keep[target] = True
+    return keep
+
+
+def _short_symbolic(upstream: str | None, local: str) -> str | None:
+    """∂out/∂node over labels, for a node with a single term, without any algebra: only factors of 1 drop."""
+    if upstream is None:
+        return None
+    if upstream == "1":
+        return local
+    if local == "1":
+        return upstream
+    return None
+
+
+def backward_steps(result: Result, wrt: str | None = None) -> list[BackwardStep]:
+    """The chain rule node by node, in backward order from the output (seed 1) down to the inputs.
+
+    Every differentiated node is a step (constants are not); with `wrt`, only the
+    nodes on the paths from the output down to that name (or id).
+    """
+    tape = result.tape
+    nodes = tape.nodes
+    output = tape.output
+    output_label = _label(tape, output)
+    keep = _on_paths(tape, resolve_wrt(tape, wrt, result.grads)) if wrt is not None else None
+    reach = reaches_output(tape)
+    received = result.received()
+    symbolic: list[str | None] = [None] * len(nodes)
+    steps: list[BackwardStep] = []
+    for i in range(len(nodes) - 1, -1, -1):
+        if result.grads[i] is None:
+            continue
+        node = nodes[i]
+        terms = []
+        if i == output:
+            symbolic[i] = "1"
+        else:
+            position: dict[int, int] = {}  # consumer -> next argument slot, for a node used twice by one consumer
+            for consumer, product in received[i]:
+                cnode = nodes[consumer]
+                start = position.get(consumer, 0)
+                k = next(k for k in range(start, len(cnode.args)) if cnode.args[k] == i
+                         and result.contributions[consumer][k] is not None)
+                position[consumer] = k + 1
+                template = OPS[cnode.op].derivative_text[k]
+                labels = tuple(tape.label(a) for a in cnode.args)
+                terms.append(Term(
+                    consumer=consumer,
+                    consumer_label=_label(tape, consumer),
+                    argument=k,
+                    upstream=result.grads[consumer],
+                    upstream_symbolic=symbolic[consumer],
+                    local_symbolic=template.format(*labels, out=_label(tape, consumer)),
+                    local=result.partials[consumer][k],
+                    product=product,
+                    local_template=template,
+                    operand_labels=labels,
+                    operands=tuple(result.values[a] for a in cnode.args),
+                    operand_literals=tuple(_literal(tape, a) for a in cnode.args),
+                    consumer_value=result.values[consumer],
+                    from_output=consumer == output,
+                    piecewise=" if " in template,
+                ))
+            if len(terms) == 1 and not terms[0].piecewise:
+                symbolic[i] = _short_symbolic(terms[0].upstream_symbolic, terms[0].local_symbolic)
+        if keep is not None and not keep[i]:
+            continue
+        steps.append(BackwardStep(
+            node=i, id=node.id, label=_label(tape, i), name=node.name, terms=tuple(terms),
+            gradient=result.grads[i], symbolic=symbolic[i], is_output=i == output, output_label=output_label,
+            reaches_output=reach[i],
+        ))
+    return steps
+
+
+def _kinks(result: Result) -> tuple[KinkNote, ...]:
+    tape = result.tape
+    notes = []
+    for kink in result.kinks:
+        node = tape.nodes[kink.node]
+        sides = tuple(
+            (tape.label(a), left, right, used)
+            for a, (left, right), used in zip(node.args, kink.one_sided, kink.used) if used is not None
+        )
+        notes.append(KinkNote(kink.node, _label(tape, kink.node), tape.expression(kink.node), sides))
+    return tuple(notes)
+
+
+def _inexact(result: Result) -> Inexact | None:
+    lost = result.first_inexact()
+    if lost is None:
+        return None
+    i, what = lost
+    tape = result.tape
+    return Inexact(i, tape.nodes[i].id, _label(tape, i), tape.expression(i), what)
+
+
+def worked_solution(result: Result, wrt: str | None = None) -> Worked:
+    """The whole worked solution: forward steps, backward steps (limited to `wrt`), answers and notes."""
+    tape = result.tape
+    forward = tuple(forward_steps(result))
+    backward = tuple(backward_steps(result, wrt))
+    if wrt is not None:
+        target = resolve_wrt(tape, wrt, result.grads)
+        answers = ((_label(tape, target), result.grads[target]),)
+    else:
+        gradient = result.gradient()
+        order = list(tape.inputs) + [name for name in gradient if name not in tape.inputs]
+        named = tape.named
+        answers = tuple((name, gradient[name]) for name in order
+                        if name in gradient and (named[name] != tape.output or name in tape.inputs))
+    shown = {s.node for s in forward} | {s.node for s in backward}
+    shown |= {a for s in forward for a in tape.nodes[s.node].args}
+    unnamed = tuple(tape.nodes[i].id for i in sorted(shown)
+                    if tape.nodes[i].name is None and tape.nodes[i].op != CONST)
+    output = tape.output
+    return Worked(
+        source=tape.source, output=output, output_id=tape.nodes[output].id, output_label=_label(tape, output),
+        output_value=result.values[output], inputs=tuple(result.inputs.items()), forward=forward, backward=backward,
+        answers=answers, wrt=wrt, exact=result.exact, inexact=_inexact(result), kinks=_kinks(result),
+        unnamed=unnamed,
+    )

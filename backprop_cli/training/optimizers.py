@@ -1,0 +1,225 @@
+"""Gradient steps and optimizers: `backprop step` and `backprop optimize`.
+
+The update formulas are PyTorch's (torch.optim, as documented in the algorithm
+boxes of https://pytorch.org/docs/stable/optim.html), with PyTorch's defaults:
+
+    sgd       θ ← θ − γ g                                    (torch.optim.SGD, momentum 0)
+    momentum  b ← g at the first step, then b ← μ b + g;     (torch.optim.SGD, dampening 0)
+              θ ← θ − γ b   (with --nesterov: θ ← θ − γ (g + μ b))
+    adagrad   s ← s + g²;  θ ← θ − γ/(1 + (t−1)η) · g / (√s + ε)              (torch.optim.Adagrad)
+    rmsprop   v ← α v + (1−α) g²;  θ ← θ − γ g / (√v + ε)                      (torch.optim.RMSprop)
+              (with momentum μ > 0: b ← μ b + g/(√v + ε); θ ← θ − γ b;
+               with --centered, v is replaced by v − ḡ² where ḡ ← α ḡ + (1−α) g)
+    adam      m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;                     (torch.optim.Adam)
+              θ ← θ − (γ / (1−β1^t)) · m / (√v / √(1−β2^t) + ε)
+
+where g is the gradient (−g with --ascent, PyTorch's `maximize`), plus λθ with
+--weight-decay λ, and t counts steps from 1. Every state (b, s, v, m, ḡ)
+starts at 0 (Adagrad's s at --initial-accumulator). Only the inputs being
+updated have state; the others stay at their values.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping, Sequence
+
+from ..base.errors import MathError, UsageError
+from ..engine.compute import differentiate
+from ..engine.tape import Tape
+
+OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+
+# PyTorch's defaults (torch 2.x): lr per optimizer, and the other hyperparameters.
+DEFAULT_LR = {"sgd": 1e-3, "momentum": 1e-3, "adagrad": 1e-2, "rmsprop": 1e-2, "adam": 1e-3}
+DEFAULTS = {
+    "momentum": {"momentum": 0.9, "nesterov": False},  # SGD's momentum is 0 in PyTorch; 0.9 is the usual choice
+    "adagrad": {"lr_decay": 0.0, "initial_accumulator": 0.0, "eps": 1e-10},
+    "rmsprop": {"alpha": 0.99, "eps": 1e-8, "momentum": 0.0, "centered": False},
+    "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+    "sgd": {},
+}
+# Hyperparameters each optimizer takes (besides lr, weight_decay and ascent).
+ACCEPTS = {name: tuple(values) for name, values in DEFAULTS.items()}
+
+
+@dataclass
+class Settings:
+    optimizer: str = "sgd"
+    lr: float = 1e-3
+    ascent: bool = False
+    weight_decay: float = 0.0
+    hyper: dict = field(default_factory=dict)  # the optimizer's own hyperparameters, defaults filled in
+
+    def describe(self) -> dict:
+        """Every hyperparameter in effect, for the output and the JSON."""
+        return {"lr": self.lr, **self.hyper, "weight_decay": self.weight_decay, "ascent": self.ascent}
+
+
+def settings(optimizer: str, lr: float | None = None, ascent: bool = False, weight_decay: float = 0.0,
+             **given) -> Settings:
+    """Settings with PyTorch's defaults for whatever is not given (None); a hyperparameter the optimizer does not
+    take is a usage error."""
+    given = {k: v for k, v in given.items() if v is not None}
+    extra = [k for k in given if k not in ACCEPTS[optimizer]]
+    if extra:
+        options = ", ".join("--" + k.replace("_", "-") for k in extra)
+        hint = " (use --optimizer momentum for SGD with momentum)" if optimizer == "sgd" and "momentum" in extra else ""
+        raise UsageError(f"{options} {'does' if len(extra) == 1 else 'do'} not apply to --optimizer {optimizer}{hint}")
+    hyper = {**DEFAULTS[optimizer], **given}
+    lr = DEFAULT_LR[optimizer] if lr is None else lr
+    for name, value in (("lr", lr), ("weight_decay", weight_decay), *hyper.items()):
+        if isinstance(value, bool):
+            continue
+        if not math.isfinite(value) or value < 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be a finite number >= 0, not {value}")
+    for name in ("beta1", "beta2", "alpha"):
+        if name in hyper and not 0 <= hyper[name] < 1:
+            raise UsageError(f"--{name} must be in [0, 1), not {hyper[name]}")
+    if hyper.get("nesterov") and hyper["momentum"] <= 0:
+        raise UsageError("--nesterov needs a momentum > 0 (as in PyTorch)")
+    return Settings(optimizer, lr, ascent, weight_decay, hyper)
+
+
+class Optimizer:
+    """One optimizer's state over the inputs it updates; `update` applies one step, as torch.optim does."""
+
+    def __init__(self, s: Settings, names: Sequence[str]) -> None:
+        self.s = s
+        self.names = list(names)
+        self.t = 0
+        start = s.hyper.get("initial_accumulator", 0.0)
+        self.state = {name: {"b": 0.0, "sum": start, "v": 0.0, "m": 0.0, "avg": 0.0} for name in self.names}
+
+    def update(self, params: Mapping[str, float], grads: Mapping[str, float]) -> dict[str, float]:
+        s, h = self.s, self.s.hyper
+        self.t += 1
+        t = self.t
+        new = dict(params)
+        for name in self.names:
+            try:
+                theta = self._one(name, params[name], grads[name], t)
+            except (ZeroDivisionError, ValueError, OverflowError):
+                theta = math.nan
+            if not math.isfinite(theta):
+                raise MathError(f"step {t} of {s.optimizer} sends {name} to a value that is not a finite number "
+                                f"(from {params[name]!r} with gradient {grads[name]!r}); try a smaller --lr"
+                                + (" or an --eps > 0" if h.get("eps") == 0 else ""))
+            new[name] = theta
+        return new
+
+    def _one(self, name: str, theta: float, grad: float, t: int) -> float:
+        s, h = self.s, self.s.hyper
+        g = -grad if s.ascent else grad
+        if s.weight_decay:
+            g = g + s.weight_decay * theta
+        st = self.state[name]
+        if s.optimizer == "sgd":
+            theta = theta - s.lr * g
+        elif s.optimizer == "momentum":
+            mu = h["momentum"]
+            st["b"] = g if t == 1 else mu * st["b"] + g
+            step = g + mu * st["b"] if h["nesterov"] else st["b"]
+            theta = theta - s.lr * step
+        elif s.optimizer == "adagrad":
+            clr = s.lr / (1 + (t - 1) * h["lr_decay"])
+            st["sum"] = st["sum"] + g * g
+            theta = theta - clr * g / (math.sqrt(st["sum"]) + h["eps"])
+        elif s.optimizer == "rmsprop":
+            alpha = h["alpha"]
+            st["v"] = alpha * st["v"] + (1 - alpha) * g * g
+            v = st["v"]
+            if h["centered"]:
+                st["avg"] = alpha * st["avg"] + (1 - alpha) * g
+                v = v - st["avg"] * st["avg"]
+            denom = math.sqrt(v) + h["eps"]
+            if h["momentum"] > 0:
+                st["b"] = h["momentum"] * st["b"] + g / denom
+                theta = theta - s.lr * st["b"]
+            else:
+                theta = theta - s.lr * g / denom
+        elif s.optimizer == "adam":
+            b1, b2 = h["beta1"], h["beta2"]
+            st["m"] = b1 * st["m"] + (1 - b1) * g
+            st["v"] = b2 * st["v"] + (1 - b2) * g * g
+            step_size = s.lr / (1 - b1 ** t)
+            denom = math.sqrt(st["v"]) / math.sqrt(1 - b2 ** t) + h["eps"]
+            theta = theta - step_size * st["m"] / denom
+        return theta
+
+
+@dataclass(frozen=True)
+class Point:
+    """The program at some inputs: its value and the gradient of every input."""
+
+    inputs: dict
+    value: float
+    gradient: dict
+
+    def norm(self, names: Sequence[str]) -> float:
+        return math.sqrt(math.fsum(self.gradient[n] ** 2 for n in names))
+
+
+def at(tape: Tape, inputs: Mapping[str, float]) -> Point:
+    result = differentiate(tape, dict(inputs), forward_mode=False)
+    gradient = result.gradient()
+    return Point(dict(inputs), float(result.value), {name: float(gradient[name]) for name in tape.inputs})
+
+
+def gradient_step(tape: Tape, inputs: Mapping[str, float], lr: float, names: Sequence[str],
+                  ascent: bool = False) -> tuple[Point, Point]:
+    """One plain gradient step x ← x ∓ lr·∂f/∂x on `names`: (before, after)."""
+    before = at(tape, inputs)
+    sign = 1 if ascent else -1
+    moved = dict(before.inputs)
+    for name in names:
+        moved[name] = before.inputs[name] + sign * lr * before.gradient[name]
+        if not math.isfinite(moved[name]):
+            raise MathError(f"the step sends {name} to a value that is not a finite number; try a smaller --lr")
+    try:
+        after = at(tape, moved)
+    except MathError as err:
+        raise MathError(f"after the step: {err.message}") from None
+    return before, after
+
+
+@dataclass(frozen=True)
+class Record:
+    """Step k: the point the step was taken from (its value, inputs and gradient)."""
+
+    step: int
+    point: Point
+
+
+@dataclass(frozen=True)
+class Finish:
+    steps: int  # steps taken
+    stopped: str  # "steps", "gradient" or "change"
+    final: Point
+    start: Point
+
+
+def optimize(tape: Tape, inputs: Mapping[str, float], s: Settings, steps: int, names: Sequence[str],
+             tol: float | None = None) -> Iterator[Record | Finish]:
+    """Yield a Record per step, then a Finish. Stops early, with --tol, when the gradient norm over the updated
+    inputs is <= tol, or when the value changed by <= tol in the last step."""
+    optimizer = Optimizer(s, names)
+    point = start = at(tape, inputs)
+    previous = None
+    taken = 0
+    stopped = "steps"
+    for k in range(1, steps + 1):
+        if tol is not None and point.norm(names) <= tol:
+            stopped = "gradient"
+            break
+        if tol is not None and previous is not None and abs(point.value - previous.value) <= tol:
+            stopped = "change"
+            break
+        yield Record(k, point)
+        moved = optimizer.update(point.inputs, point.gradient)
+        try:
+            previous, point = point, at(tape, moved)
+        except MathError as err:
+            raise MathError(f"after step {k}: {err.message}") from None
+        taken = k
+    yield Finish(taken, stopped, point, start)
