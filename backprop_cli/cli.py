@@ -38,6 +38,12 @@ Exit codes:
   0 success          1 a check failed       2 usage error
   3 syntax error     4 math error           70 internal error (a bug)
   130 interrupted (Ctrl-C)
+
+\b
+Reference (in the source tree):
+  README.md             start here
+  docs/commands.md      every command and option
+  docs/language.md      the syntax and the functions
 """
 
 

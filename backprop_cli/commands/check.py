@@ -37,6 +37,11 @@ or intermediate name (d output / d NAME), or NAME.value (that node's value).
 A decimal is right within one unit of its last written digit (0.67 passes for
 2/3); integers, fractions and expressions must match to 1e-9 relative.
 Exit status: 0 all answers right, 1 some answer wrong, 2 usage error.
+
+\b
+Reference (in the source tree):
+  docs/grading.md                  how answers are graded
+  docs/commands.md#backprop-check  every option
 """
 
 

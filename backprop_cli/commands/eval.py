@@ -34,6 +34,14 @@ Examples:
   backprop eval "(a+b)*(b+c)" -a -1 -b 3 -c 4 --graph tree
   backprop eval "(a+b)*(b+c)" -a -1 -b 3 -c 4 --graph svg --out graph.svg
   backprop eval "tanh(w*x + b)" --batch points.csv > gradients.csv
+
+\b
+Reference (in the source tree):
+  docs/commands.md#backprop-eval  every option
+  docs/language.md                the syntax and the functions
+  docs/json.md                    the --json document
+  docs/pictures.md                --graph
+  docs/batch.md                   --batch
 """
 
 

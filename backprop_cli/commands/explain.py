@@ -18,6 +18,11 @@ Examples:
   backprop explain "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --exact
   backprop explain "(a+b)*(b+c)" -a -1 -b 3 -c 4 --wrt b
   backprop explain "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --format latex > answer.tex
+
+\b
+Reference (in the source tree):
+  docs/explain.md                    worked solutions
+  docs/commands.md#backprop-explain  every option
 """
 
 

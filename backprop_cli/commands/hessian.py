@@ -23,6 +23,11 @@ Examples:
   backprop hessian "x^2*y + sin(x*y)" -x 1 -y 2
   backprop hessian "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --exact
   backprop hessian "sigmoid(w*x + b)" -w 0.5 -x 2 -b -1 --wrt w,b --json
+
+\b
+Reference (in the source tree):
+  docs/formulas-and-training.md      second derivatives
+  docs/commands.md#backprop-hessian  every option
 """
 
 

@@ -19,6 +19,11 @@ Examples:
   backprop optimize "(x - 3)^2" -x 0 --optimizer adam --lr 0.5 --steps 200 --tol 1e-9
   backprop optimize "E = (y - w*x - b)^2" -w 0 -b 0 -x 2 -y 3 --update w,b --optimizer momentum --lr 0.01
   backprop optimize "(x - 3)^2" -x 0 --steps 10 --json | jq -c 'select(.step) | .value'
+
+\b
+Reference (in the source tree):
+  docs/formulas-and-training.md       optimizers
+  docs/commands.md#backprop-optimize  every option
 """
 
 _LR_DEFAULTS = ", ".join(f"{name} {lr:g}" for name, lr in DEFAULT_LR.items())

@@ -38,7 +38,7 @@ positions whose children are inlined (rules named _...)).
 def _lark(grammar_text: str):
     from lark import Lark
 
-    from .parser import LARK_OPTIONS
+    from .grammar import LARK_OPTIONS
 
     return Lark(grammar_text, **LARK_OPTIONS)
 
@@ -64,7 +64,7 @@ def tables(grammar_text: str) -> dict:
     """Everything the generated module holds, as plain Python data."""
     from lark.parsers.lalr_analysis import Shift
 
-    from .parser import LARK_OPTIONS
+    from .grammar import LARK_OPTIONS
 
     parser = _lark(grammar_text)
     frontend = parser.parser
@@ -131,7 +131,7 @@ def render(grammar_text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .parser import grammar_path
+    from .grammar import grammar_path
 
     args = sys.argv[1:] if argv is None else argv
     text = render(grammar_path().read_text(encoding="utf-8"))

@@ -109,7 +109,7 @@ def formulas_markdown(formulas: dict, output_label: str) -> list[str]:
 
 
 def _latex_statement(text: str) -> str:
-    from .explain_latex import escape_text, latex_expression
+    from .latex import escape_text, latex_expression
 
     if len(text) <= LATEX_MATH_LIMIT:
         return latex_expression(text).text
@@ -117,7 +117,7 @@ def _latex_statement(text: str) -> str:
 
 
 def formulas_latex(formulas: dict, output_label: str) -> list[str]:
-    from .explain_latex import latex_name
+    from .latex import latex_name
 
     rows = []
     for name, formula in formulas.items():

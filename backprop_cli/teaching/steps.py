@@ -9,6 +9,9 @@ Markdown or LaTeX.
 
 Nodes are referred to by their labels: their names, the literal for constants,
 or the id (v3) for intermediates the program does not name.
+
+It stays one module (about 300 lines): the forward steps, the backward steps
+and the Worked record that holds both share the labelling of nodes.
 """
 from __future__ import annotations
 

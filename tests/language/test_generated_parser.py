@@ -5,14 +5,15 @@ After editing the grammar, run `python -m backprop_cli.language.generate_parser`
 from __future__ import annotations
 
 import pytest
-
-from backprop_cli.language import generate_parser, parser
-from backprop_cli.base.errors import ProgramError
 from program_gen import seeded_programs
+
+from backprop_cli.base.errors import ProgramError
+from backprop_cli.language import fast_parser, generate_parser, parser
+from backprop_cli.language.grammar import grammar_path
 
 
 def test_the_generated_tables_are_current():
-    expected = generate_parser.render(parser.grammar_path().read_text(encoding="utf-8"))
+    expected = generate_parser.render(grammar_path().read_text(encoding="utf-8"))
     current = generate_parser.OUTPUT.read_text(encoding="utf-8")
     assert current == expected, "grammar/backprop.lark changed: run python -m backprop_cli.language.generate_parser"
 
@@ -62,17 +63,17 @@ def test_errors_are_lark_s(source):
 
 def test_stale_tables_fall_back_to_lark(monkeypatch):
     """If the grammar file and the generated tables disagree, Lark parses everything (and the test above fails)."""
-    real = parser._grammar_text
-    monkeypatch.setattr(parser, "_grammar_text", lambda: "// edited\n" + real())
-    parser._tables.cache_clear()
+    real = fast_parser.grammar_text
+    monkeypatch.setattr(fast_parser, "grammar_text", lambda: "// edited\n" + real())
+    fast_parser.tables.cache_clear()
     try:
-        assert parser._tables() is None
+        assert fast_parser.tables() is None
         program = parser.parse("(a+b)*c")
         assert program.statements == parser._statements("(a+b)*c", engine="lark")
     finally:
         monkeypatch.undo()
-        parser._tables.cache_clear()
-    assert parser._tables() is not None
+        fast_parser.tables.cache_clear()
+    assert fast_parser.tables() is not None
 
 
 def test_deep_nesting_does_not_recurse():

@@ -6,9 +6,10 @@ import math
 import pytest
 
 from backprop_cli.base.errors import ProgramError
-from backprop_cli.language.syntax_tree import Apply, Assign, Name, Number
 from backprop_cli.engine.ops import FUNCTIONS
-from backprop_cli.language.parser import grammar_path, parse
+from backprop_cli.language.grammar import grammar_path
+from backprop_cli.language.parser import parse
+from backprop_cli.language.syntax_tree import Apply, Assign, Name, Number
 
 
 def sexpr(node) -> str:

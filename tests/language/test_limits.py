@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+from clirun import console_script, process_env, run_main
 
 from backprop_cli.base.errors import ProgramError
 from backprop_cli.language.limits import (
@@ -17,8 +18,6 @@ from backprop_cli.language.limits import (
     read_limited,
 )
 from backprop_cli.language.parser import parse
-
-from clirun import console_script, process_env, run_main
 
 
 def test_defaults_are_generous():

@@ -135,7 +135,7 @@ def test_no_two_modules_import_each_other():
 def test_the_graph_sees_relative_lazy_and_module_imports():
     graph = import_graph()
     assert "backprop_cli.engine.ops" in graph["backprop_cli.engine.tape"]  # from .ops import ...
-    assert "backprop_cli.language._generated_parser" in graph["backprop_cli.language.parser"]  # from . import x
+    assert "backprop_cli.language._generated_parser" in graph["backprop_cli.language.fast_parser"]  # from . import x
     assert "backprop_cli.commands.eval" not in graph["backprop_cli.cli"]  # loaded by name, not imported
     assert "backprop_cli.batch.run" in graph["backprop_cli.commands.eval"]  # a lazy import inside a function
 

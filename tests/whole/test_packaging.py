@@ -88,7 +88,7 @@ def test_the_installed_wheel_runs_from_another_directory(installed, tmp_path):
     # and it is the installed copy that ran, with the grammar from inside the package
     where = subprocess.run(
         [str(bin_dir / "python"), "-c",
-         "import backprop_cli, backprop_cli.language.parser as p; print(backprop_cli.__file__); print(p.grammar_path())"],
+         "import backprop_cli, backprop_cli.language.grammar as g; print(backprop_cli.__file__); print(g.grammar_path())"],
         capture_output=True, text=True, cwd=elsewhere, env=_clean_env(), timeout=60, check=True,
     ).stdout.splitlines()
     package_file, grammar = (Path(line).resolve() for line in where)

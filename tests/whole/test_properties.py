@@ -32,7 +32,8 @@ from backprop_cli.base.errors import MathError, ProgramError
 from backprop_cli.engine.forward import evaluate
 from backprop_cli.language.syntax_tree import Apply, Assign, Name, Number
 from backprop_cli.engine.ops import OPS
-from backprop_cli.language.parser import grammar_path, parse
+from backprop_cli.language.grammar import grammar_path
+from backprop_cli.language.parser import parse
 from backprop_cli.language.printer import print_expression, print_program
 from backprop_cli.engine.tape import lower
 

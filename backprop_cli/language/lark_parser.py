@@ -1,0 +1,115 @@
+"""Parsing with Lark itself: every syntax error, and the whole parse when the generated tables are not current.
+
+Lark is imported only here and only then, so error messages are Lark's
+analysis of the grammar, translated here, and only here, into ProgramError with
+a caret under the spot. Its parse tables are cached per user.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from ..base.errors import program_error
+from .build import CALLBACKS, LarkToken
+from .grammar import LARK_OPTIONS, grammar_text
+
+# How terminals read in error messages: symbols, not Lark's names for them.
+_TERMINAL_WORDS = {
+    "NUMBER": ("a number",),
+    "NAME": ("a name",),
+    "_SEP": ("';'", "a new line"),
+    "NEWLINE": ("a new line",),
+    "_POW": ("'^'",),
+    "$END": ("the end of the program",),
+}
+# Operands first, then operators, then the ends of statements.
+_WORD_ORDER = ("a number", "a name", "'('", "')'", "','", "'='", "'+'", "'-'", "'*'", "'/'", "'^'", "';'", "a new line")
+
+
+
+def _cache_path(grammar_text: str) -> str | bool:
+    """A per-user cache file for Lark's parse tables (never a predictable name in a shared temp dir)."""
+    import hashlib
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "backprop")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if os.stat(folder).st_uid != os.getuid() or not os.access(folder, os.W_OK):
+            return False
+    except (OSError, AttributeError):
+        return False
+    digest = hashlib.sha256(grammar_text.encode()).hexdigest()[:16]
+    return os.path.join(folder, f"grammar-{digest}.lark-cache")
+
+
+def _lark_transformer():
+    from lark import Token, Transformer
+
+    def method(function):
+        def call(self, children):
+            return function([LarkToken(c) if isinstance(c, Token) else c for c in children])
+
+        return call
+
+    return type("BuildNodes", (Transformer,), {name: method(f) for name, f in CALLBACKS.items()})()
+
+
+@lru_cache(maxsize=1)
+def _lark_parser():
+    from lark import Lark
+
+    text = grammar_text()
+    options = dict(LARK_OPTIONS, transformer=_lark_transformer())
+    cache = _cache_path(text)
+    if cache:
+        try:
+            return Lark(text, cache=cache, **options)
+        except (OSError, EOFError, ValueError):
+            pass  # an unreadable or unwritable cache only costs time
+    return Lark(text, **options)
+
+
+def _describe_expected(parser, names) -> str:
+    words = set()
+    for name in names:
+        if name in _TERMINAL_WORDS:
+            words.update(_TERMINAL_WORDS[name])
+        else:
+            try:
+                words.add(f"'{parser.get_terminal(name).pattern.value}'")
+            except KeyError:
+                words.add(name)
+    words = sorted(words, key=lambda w: (_WORD_ORDER.index(w) if w in _WORD_ORDER else len(_WORD_ORDER), w))
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _token_text(token) -> str:
+    if token.type == "$END":
+        return "the end of the program"
+    if token.type in ("_SEP", "NEWLINE") and token.value.strip() == "":
+        return "a new line"
+    return f"'{token.value}'"
+
+
+def parse_lark(source: str):
+    from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+    parser = _lark_parser()
+    try:
+        return parser.parse(source)
+    except UnexpectedToken as err:
+        token = err.token
+        pos = len(source) if token.type == "$END" else (token.start_pos or 0)
+        end = pos + max(1, len(token.value)) if token.type != "$END" else pos + 1
+        expected = _describe_expected(parser, err.accepts or err.expected)
+        raise program_error(source, pos, end, f"expected {expected}, found {_token_text(token)}") from None
+    except UnexpectedCharacters as err:
+        char = source[err.pos_in_stream] if err.pos_in_stream < len(source) else ""
+        shown = repr(char) if char.isprintable() and char != "'" else f"U+{ord(char):04X}" if char else "end"
+        raise program_error(source, err.pos_in_stream, err.pos_in_stream + 1, f"unexpected character {shown}") from None
+    except UnexpectedInput as err:  # any other lark complaint, still with its position
+        pos = getattr(err, "pos_in_stream", 0) or 0
+        raise program_error(source, pos, pos + 1, "the program cannot be read here") from None

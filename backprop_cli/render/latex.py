@@ -1,0 +1,228 @@
+"""LaTeX for the pieces of math the renderers write: names, numbers and expressions.
+
+Expressions are not translated by string replacement: an operation's template,
+a derivative rule or a short symbolic gradient is parsed with the language's
+own grammar and printed from its tree, so `-{0}/{1}^2` becomes
+`\\frac{-f}{d^{2}}` and parentheses appear exactly where precedence needs them.
+The trees are a few nodes deep (templates and rules, never user programs), so
+printing them recursively is safe.
+
+Names: `E_o1` is `E_{o1}`, `x1` is `x_{1}`, `out` is `\\mathit{out}`, ids `v3` are `v_{3}`.
+Text mode: escape_text makes any user text safe in a LaTeX document.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..base.errors import ProgramError
+from ..language.parser import parse
+from ..language.syntax_tree import Name, Number
+
+_PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
+_DIGITS_TAIL = re.compile(r"([A-Za-z]+)(\d+)")
+_NUMBER = re.compile(r"(≈)?(-)?(?:(\d+)/(\d+)|(\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+))?)")
+
+ATOM, POWER, UNARY, PRODUCT, SUM, LOOSE = 5, 4, 3, 2, 1, 0
+
+_FUNCTIONS = {
+    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
+    "max": r"\max", "min": r"\min", "sigmoid": r"\operatorname{sigmoid}", "relu": r"\operatorname{relu}",
+    "sign": r"\operatorname{sign}",
+}
+
+
+@dataclass(frozen=True)
+class Tex:
+    """A printed piece of math: its text, how tightly it binds, and whether it starts with a sign."""
+
+    text: str
+    prec: int
+    signed: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Text mode and names
+
+_TEXT_SPECIAL = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
+    "_": r"\_", "%": r"\%", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+
+
+def escape_text(text: str) -> str:
+    """Text for LaTeX's text mode; characters outside ASCII (which pdflatex may lack) become '?'."""
+    out = []
+    for ch in text:
+        if ch in _TEXT_SPECIAL:
+            out.append(_TEXT_SPECIAL[ch])
+        elif ch == "∂":
+            out.append(r"$\partial$")
+        elif ch == "·":
+            out.append(r"$\cdot$")
+        elif ch == "≈":
+            out.append(r"$\approx$")
+        elif ord(ch) < 128 and (ch.isprintable() or ch == "\t"):
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def _base(text: str) -> str:
+    return text if len(text) == 1 else rf"\mathit{{{text}}}"
+
+
+def latex_name(label: str) -> str:
+    """A label in math mode: E_o1 -> E_{o1}, x1 -> x_{1}, rate -> \\mathit{rate}; numbers as numbers."""
+    if label == "pi":
+        return r"\pi"
+    if _NUMBER.fullmatch(label):
+        return latex_number_text(label).text
+    base, sep, sub = label.partition("_")
+    if sep and base and sub:
+        return f"{_base(base)}_{{{sub.replace('_', chr(92) + '_')}}}"
+    match = _DIGITS_TAIL.fullmatch(label)
+    if match:
+        return f"{_base(match.group(1))}_{{{match.group(2)}}}"
+    return _base(label.replace("_", "\\_"))
+
+
+def latex_number_text(text: str) -> Tex:
+    """`2/3` -> \\frac{2}{3}, `-1.5e-07` -> -1.5 \\times 10^{-7}, `≈1.2e+50` -> \\approx ..."""
+    match = _NUMBER.fullmatch(text)
+    if match is None:
+        return Tex(rf"\text{{{escape_text(text)}}}", ATOM)
+    approx, minus, top, bottom, decimal, exponent = match.groups()
+    if top is not None:
+        body, prec = rf"\frac{{{top}}}{{{bottom}}}", POWER
+    elif exponent is not None:
+        power = exponent.lstrip("+")
+        power = ("-" if power.startswith("-") else "") + (power.lstrip("-").lstrip("0") or "0")
+        body = f"{decimal} \\times 10^{{{power}}}" if decimal not in ("1", "1.") else f"10^{{{power}}}"
+        prec = PRODUCT if "times" in body else POWER
+    else:
+        body, prec = decimal, ATOM
+    if minus:
+        body, prec = "-" + body, min(prec, UNARY)
+    if approx:
+        return Tex(r"\approx " + body, LOOSE, False)
+    return Tex(body, prec, bool(minus))
+
+
+# ---------------------------------------------------------------------------------------------
+# Expressions: parse with the grammar, print from the tree
+
+def _wrap(piece: Tex) -> str:
+    return rf"\left({piece.text}\right)"
+
+
+def _emit(node, leaf) -> Tex:
+    if isinstance(node, Number):
+        return latex_number_text(node.text)
+    if isinstance(node, Name):
+        found = leaf(node.name)
+        return found if found is not None else Tex(latex_name(node.name), ATOM)
+    args = [_emit(a, leaf) for a in node.args]
+    op = node.op
+    if op in ("add", "sub"):
+        left, right = args
+        needs = right.signed or right.prec < (PRODUCT if op == "sub" else SUM)
+        sign = "+" if op == "add" else "-"
+        r = _wrap(right) if needs else right.text
+        left_text = _wrap(left) if left.prec < SUM else left.text
+        return Tex(f"{left_text} {sign} {r}", SUM, left.signed and left.prec >= SUM)
+    if op == "mul":
+        left, right = args
+        left_text = _wrap(left) if left.prec < PRODUCT else left.text
+        right_text = _wrap(right) if right.prec < UNARY or right.signed else right.text
+        return Tex(f"{left_text} \\cdot {right_text}", PRODUCT, left.signed and left.prec >= PRODUCT)
+    if op == "div":
+        left, right = args
+        return Tex(rf"\frac{{{left.text}}}{{{right.text}}}", POWER)
+    if op == "pow":
+        base, exponent = args
+        base_text = _wrap(base) if base.prec < ATOM or base.signed else base.text
+        return Tex(f"{base_text}^{{{exponent.text}}}", POWER)
+    if op in ("neg", "pos"):
+        (operand,) = args
+        text = _wrap(operand) if operand.prec < PRODUCT or operand.signed else operand.text
+        return Tex(("-" if op == "neg" else "+") + text, UNARY, True)
+    if op == "copy":
+        return args[0]
+    inner = ", ".join(a.text for a in args)
+    if op == "sqrt":
+        return Tex(rf"\sqrt{{{inner}}}", ATOM)
+    if op == "abs":
+        return Tex(rf"\left|{inner}\right|", ATOM)
+    name = _FUNCTIONS.get(op, rf"\operatorname{{{escape_text(op)}}}")
+    return Tex(rf"{name}\left({inner}\right)", ATOM)
+
+
+@lru_cache(maxsize=256)
+def _template_tree(template: str):
+    """A template's tree, with {0}, {1}, {out} read as the names _p0, _p1, _pout; None if it is not an expression."""
+    text = _PLACEHOLDER.sub(lambda m: f"_p{m.group(1)}", template)
+    try:
+        program = parse(text)
+    except ProgramError:
+        return None
+    return program.statements[0] if len(program.statements) == 1 else None
+
+
+@lru_cache(maxsize=4096)
+def _expression_tree(text: str):
+    try:
+        program = parse(text)
+    except ProgramError:
+        return None
+    return program.statements[0] if len(program.statements) == 1 else None
+
+
+def _placeholder_leaf(leaves: list[Tex], out: Tex | None):
+    def leaf(name: str):
+        if name == "_pout":
+            return out
+        if name.startswith("_p") and name[2:].isdigit() and int(name[2:]) < len(leaves):
+            return leaves[int(name[2:])]
+        return None
+
+    return leaf
+
+
+def _piecewise(template: str, leaves: list[Tex], out: Tex | None) -> Tex:
+    """`1 if {0} > 0, else 0` as a cases environment."""
+    rows = []
+    for piece in template.split(", "):
+        otherwise = piece.startswith("else ")
+        value, _, condition = piece.removeprefix("else ").partition(" if ")
+        value_tex = latex_template(value, leaves, out).text
+        if otherwise:
+            cond = r"\text{otherwise}"
+        elif _PLACEHOLDER.search(condition) and re.fullmatch(r"\{\w+\} [<>=]+ \S+", condition):
+            left, comparison, right = condition.split(" ")
+            cond = (rf"\text{{if }} {latex_template(left, leaves, out).text} {comparison} "
+                    rf"{latex_template(right, leaves, out).text}")
+        else:
+            cond = rf"\text{{if {escape_text(condition)}}}"
+        rows.append(f"{value_tex} & {cond}")
+    return Tex(r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}", LOOSE)
+
+
+def latex_template(template: str, leaves: list[Tex], out: Tex | None = None) -> Tex:
+    """An operation's template or derivative rule with its placeholders filled by `leaves`."""
+    if " if " in template:
+        return _piecewise(template, leaves, out)
+    tree = _template_tree(template)
+    if tree is None:
+        return Tex(rf"\text{{{escape_text(template)}}}", ATOM)
+    return _emit(tree, _placeholder_leaf(leaves, out))
+
+
+def latex_expression(text: str) -> Tex:
+    """An expression over labels (`1/d`, `f`) in LaTeX."""
+    tree = _expression_tree(text)
+    if tree is None:
+        return Tex(rf"\text{{{escape_text(text)}}}", ATOM)
+    return _emit(tree, lambda name: None)
