@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """backprop against what a user would use instead, on the same machine in the same run.
 
-    python bench/run.py            # the full run (a few minutes), the table the README shows
+    python bench/run.py            # the full run (a few minutes), the table docs/speed.md shows
     python bench/run.py --quick    # smaller workloads, a minute or so: does it all still work?
 
 It generates the workloads, runs each measurement in a fresh Python process, and

@@ -1,6 +1,6 @@
 """The one exception family of backprop, and the exit code each member maps to.
 
-Exit codes (documented in the README):
+Exit codes (documented in docs/exit-codes.md):
     0 success, 1 a check failed, 2 usage error, 3 syntax or program error,
     4 math error, 70 internal error (a bug), 130 interrupted.
 """

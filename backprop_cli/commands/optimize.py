@@ -63,7 +63,7 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
     """Run an optimizer on the inputs of PROGRAM for --steps steps, with PyTorch's update rules and defaults.
 
     Each step evaluates the program and its gradient at the current inputs and
-    moves them by the optimizer's rule (see the README for the formulas).
+    moves them by the optimizer's rule (the formulas: docs/formulas-and-training.md).
     --update moves only some inputs (the weights) and keeps the others (the data)
     fixed. --json streams one line per step, {"step", "value", "inputs",
     "gradient"} at the point the step starts from, then {"summary": ...}.

@@ -1,4 +1,4 @@
-"""The --json document of `backprop check` (its schema is in the README). No Rich here."""
+"""The --json document of `backprop check` (its schema is in docs/json.md). No Rich here."""
 from __future__ import annotations
 
 from ..base.numbers import exact_text, json_number

@@ -1,4 +1,4 @@
-"""The --json document of `backprop eval` (its schema is in the README)."""
+"""The --json document of `backprop eval` (its schema is in docs/json.md)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
