@@ -58,6 +58,9 @@ class ProgramCommand(click.Command):
             elif SHORT_BINDING.fullmatch(token):
                 if i + 1 >= len(args):
                     raise UsageError(f"{token} needs a value after it, as in {token} 5")
+                if args[i + 1].startswith("--") and len(args[i + 1]) > 2 and "--help" not in args:
+                    # `-a --json`: an option, not a value (no value starts with --)
+                    raise UsageError(f"{token} needs a value after it, as in {token} 5 ({args[i + 1]} is an option)")
                 bindings.append((token[1:], args[i + 1]))
                 i += 2
             else:
@@ -73,8 +76,11 @@ class ProgramCommand(click.Command):
             program = positionals.pop(at)
         if from_file and positionals and not LONG_BINDING.fullmatch(positionals[0]) and not wants_help:
             raise UsageError("give the program either as an argument or with --file, not both")
-        if program is not None and OPTION_LIKE.fullmatch(program) and positionals and not wants_help:
-            raise UsageError(_not_a_binding(program))  # `-ab 3`: a cluster of short options, not a program
+        # `-ab 3`: a cluster of short options, not a program; but after `--` the program is taken as is
+        # (`-- "-x1" x1=2` is the program -x1)
+        if program_forced is None and program is not None and OPTION_LIKE.fullmatch(program) and positionals \
+                and not wants_help:
+            raise UsageError(_not_a_binding(program))
         for token in positionals:
             match = LONG_BINDING.fullmatch(token)
             if match is None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from ..base.errors import UsageError
+from ..base.errors import BackpropError, UsageError
+from .ops import CONSTANTS
 from .tape import Tape
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
@@ -39,7 +40,7 @@ def resolve(tape: Tape, pairs: Iterable[tuple[str, str]], arithmetic) -> dict:
     given = check_bindings(tape, pairs)
     missing = [name for name in tape.inputs if name not in given]
     if missing:
-        example = " ".join(f"-{n} VALUE" if len(n) == 1 else f"{n}=VALUE" for n in missing)
+        example = " ".join(f"-{n} VALUE" if SHORT_BINDING.fullmatch(f"-{n}") else f"{n}=VALUE" for n in missing)
         noun = "a value" if len(missing) == 1 else "values"
         raise UsageError(f"{', '.join(missing)} {'needs' if len(missing) == 1 else 'need'} {noun}: add {example}")
     return literals(given, tape.inputs, arithmetic)
@@ -47,11 +48,19 @@ def resolve(tape: Tape, pairs: Iterable[tuple[str, str]], arithmetic) -> dict:
 
 def literals(given: dict, names: Iterable[str], arithmetic) -> dict:
     """The checked value texts of `names` as numbers of the arithmetic."""
+    return {name: _number(arithmetic, given[name], f"the value of {name}") for name in names}
+
+
+def _number(arithmetic, text: str, what: str):
+    """A checked value text as a number of the arithmetic; one it cannot hold (1e400, 1e-400 in floats) is a
+    usage error naming the value, as any other bad value is, not a math error."""
     try:
-        return {name: arithmetic.literal(given[name]) for name in names}
-    except Exception as err:  # a literal too large for the arithmetic is a usage error here
-        message = getattr(err, "message", str(err))
-        raise UsageError(f"a value is out of range: {message}") from None
+        return arithmetic.literal(text)
+    except UsageError:
+        raise
+    except (BackpropError, ArithmeticError, ValueError) as err:
+        message = getattr(err, "message", None) or str(err)
+        raise UsageError(f"{what} is out of range: {message}") from None
 
 
 def check_bindings(tape: Tape, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -68,6 +77,8 @@ def check_bindings(tape: Tape, pairs: Iterable[tuple[str, str]]) -> dict[str, st
             continue
         if name in named:
             raise UsageError(f"{name} is assigned by the program, so it is not an input and takes no value")
+        if name in CONSTANTS:
+            raise UsageError(f"{name} is a constant of the language, not an input, and takes no value")
         inputs = ", ".join(tape.inputs) or "none"
         raise UsageError(f"{name} is not used by the program (its inputs are: {inputs})")
     return given
@@ -91,7 +102,7 @@ def parse_direction(tape: Tape, text: str, arithmetic) -> dict:
             raise UsageError(f"--direction {name}: the program has no input {name} (its inputs are: {inputs})")
         if name in given:
             raise UsageError(f"--direction gives {name} twice")
-        given[name] = arithmetic.literal(check_value(f"{name} in --direction", value))
+        given[name] = _number(arithmetic, check_value(f"{name} in --direction", value), f"--direction {name}={value}")
     if not given:
         raise UsageError("--direction needs at least one NAME=VALUE (a=1,b=0.5)")
     zero = arithmetic.coerce(0)
