@@ -92,21 +92,40 @@ class Optimizer:
         self.state = {name: {"b": 0.0, "sum": start, "v": 0.0, "m": 0.0, "avg": 0.0} for name in self.names}
 
     def update(self, params: Mapping[str, float], grads: Mapping[str, float]) -> dict[str, float]:
-        s, h = self.s, self.s.hyper
+        s = self.s
         self.t += 1
         t = self.t
         new = dict(params)
         for name in self.names:
+            divided_by_zero = False
             try:
                 theta = self._one(name, params[name], grads[name], t)
-            except (ZeroDivisionError, ValueError, OverflowError):
+            except ZeroDivisionError:  # √v + eps = 0: --eps 0 and no gradient yet
+                theta, divided_by_zero = math.nan, True
+            except (ValueError, OverflowError):
                 theta = math.nan
             if not math.isfinite(theta):
+                advice = self._advice(params[name], grads[name], divided_by_zero)
                 raise MathError(f"step {t} of {s.optimizer} sends {name} to a value that is not a finite number "
-                                f"(from {params[name]!r} with gradient {grads[name]!r}); try a smaller --lr"
-                                + (" or an --eps > 0" if h.get("eps") == 0 else ""))
+                                f"(from {params[name]!r} with gradient {grads[name]!r})"
+                                + (f"; try {advice}" if advice else ""))
             new[name] = theta
         return new
+
+    def _advice(self, theta: float, grad: float, divided_by_zero: bool) -> str:
+        """What to change when a step is not finite: only a setting that can be the cause."""
+        s, eps = self.s, self.s.hyper.get("eps")
+        if divided_by_zero:
+            return "an --eps > 0"
+        if not math.isfinite(grad):
+            return ""
+        if not math.isfinite((-grad if s.ascent else grad) + s.weight_decay * theta):  # g of _one
+            return "a smaller --weight-decay"
+        # a smaller --lr helps only if there is one: with --lr 0 the step is 0 times something not finite
+        choices = ["a smaller --lr"] if s.lr > 0 else []
+        if eps == 0:
+            choices.append("an --eps > 0")
+        return " or ".join(choices)
 
     def _one(self, name: str, theta: float, grad: float, t: int) -> float:
         s, h = self.s, self.s.hyper
@@ -173,9 +192,13 @@ def gradient_step(tape: Tape, inputs: Mapping[str, float], lr: float, names: Seq
     sign = 1 if ascent else -1
     moved = dict(before.inputs)
     for name in names:
-        moved[name] = before.inputs[name] + sign * lr * before.gradient[name]
+        x, g = before.inputs[name], before.gradient[name]
+        moved[name] = x + sign * lr * g
         if not math.isfinite(moved[name]):
-            raise MathError(f"the step sends {name} to a value that is not a finite number; try a smaller --lr")
+            # a smaller --lr helps only when the step itself overflowed: not with --lr 0, nor a gradient not finite
+            advice = "; try a smaller --lr" if lr > 0 and math.isfinite(g) else ""
+            raise MathError(f"the step sends {name} to a value that is not a finite number "
+                            f"({x!r} {'+' if ascent else '-'} {lr!r} * {g!r}){advice}")
     try:
         after = at(tape, moved)
     except MathError as err:

@@ -377,6 +377,59 @@ def test_divergence_is_a_math_error(cli, helpers):
     assert "after the step" in run.err
 
 
+def math_error(cli, *argv) -> str:
+    run = cli(*argv)
+    assert run.code == 4, (run.code, run.out, run.err)
+    assert run.out == "" and run.err.startswith("backprop: math error: ") and run.err.count("\n") == 1, run.err
+    return run.err.removeprefix("backprop: math error: ").rstrip("\n")
+
+
+@pytest.mark.parametrize("argv,message", [
+    # --lr 0 and --eps 0 at a zero gradient: 0/0, whatever the learning rate (was "try a smaller --lr or an --eps > 0")
+    (("x^2", "-x", "0", "--optimizer", "adam", "--eps", "0", "--lr", "0"),
+     "step 1 of adam sends x to a value that is not a finite number (from 0.0 with gradient 0.0); try an --eps > 0"),
+    (("x^2", "-x", "0", "--optimizer", "rmsprop", "--eps", "0", "--lr", "0.1"),
+     "step 1 of rmsprop sends x to a value that is not a finite number (from 0.0 with gradient 0.0); try an --eps > 0"),
+    # the weight decay overflows the gradient; with --lr 0 a smaller --lr cannot help (was "try a smaller --lr")
+    (("x^2", "-x", "1e10", "--weight-decay", "1e300", "--lr", "0"),
+     "step 1 of sgd sends x to a value that is not a finite number (from 10000000000.0 with gradient "
+     "20000000000.0); try a smaller --weight-decay"),
+    # momentum's buffer overflows at step 2: with --lr 0 there is nothing to advise about --lr
+    (("x*1e308", "-x", "1", "--optimizer", "momentum", "--lr", "0"),
+     "step 2 of momentum sends x to a value that is not a finite number (from 1.0 with gradient 1e+308)"),
+    # a step that overflows with --lr > 0: a smaller --lr is the advice
+    (("x^2", "-x", "1e100", "--lr", "1e300"),
+     "step 1 of sgd sends x to a value that is not a finite number (from 1e+100 with gradient 2e+100); "
+     "try a smaller --lr"),
+])
+def test_optimize_advice_names_only_a_setting_that_can_help(cli, argv, message):
+    assert math_error(cli, "optimize", *argv, "--steps", "3") == message
+
+
+def test_step_advice_names_only_a_setting_that_can_help(cli, monkeypatch):
+    assert math_error(cli, "step", "x^2", "-x", "1e100", "--lr", "1e300") == \
+        "the step sends x to a value that is not a finite number (1e+100 - 1e+300 * 2e+100); try a smaller --lr"
+    assert math_error(cli, "step", "x^2", "-x", "1e100", "--lr", "1e300", "--ascent") == \
+        "the step sends x to a value that is not a finite number (1e+100 + 1e+300 * 2e+100); try a smaller --lr"
+    doc = cli("step", "x^2", "-x", "3", "--lr", "0", "--json").json()  # --lr 0 moves nothing
+    assert doc["after"] == doc["before"] == {"value": 9.0, "inputs": {"x": 3.0}}
+
+    # --lr 0 times a gradient that is not finite (engine/compute.py may one day report one): no "smaller --lr"
+    from backprop_cli.training import optimizers
+
+    real = optimizers.at
+
+    def infinite_gradient(tape, inputs):
+        point = real(tape, inputs)
+        return optimizers.Point(point.inputs, point.value, {name: math.inf for name in point.gradient})
+
+    monkeypatch.setattr(optimizers, "at", infinite_gradient)
+    assert math_error(cli, "step", "x^2", "-x", "1", "--lr", "0") == \
+        "the step sends x to a value that is not a finite number (1.0 - 0.0 * inf)"
+    assert math_error(cli, "optimize", "x^2", "-x", "1", "--lr", "0", "--steps", "1") == \
+        "step 1 of sgd sends x to a value that is not a finite number (from 1.0 with gradient inf)"
+
+
 def test_the_plot_falls_back_to_ascii(tmp_path):
     import os
     import subprocess
