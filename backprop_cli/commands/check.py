@@ -109,5 +109,5 @@ def check_command(ctx, program, file, color, debug, expect, answers, tolerance, 
         from ..render.check_view import check_view
         from ..render.console import make_console
 
-        make_console(color).print(check_view(result, graded, digits))
+        make_console(color).print(check_view(result, graded, digits), crop=False)  # numbers kept whole
     return OK if graded.ok else CHECK_FAILED

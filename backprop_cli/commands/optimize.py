@@ -126,5 +126,6 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
                 values.append(item.point.value)
     values.append(finish.final.value)
     unicode = can_encode(console.file, view.SPARK_UNICODE)
-    console.print(view.optimize_view(output_label(loaded.tape), finish, s, names, values, digits, unicode))
+    console.print(view.optimize_view(output_label(loaded.tape), finish, s, names, values, digits, unicode),
+                  crop=False)  # a table wider than the terminal keeps its numbers whole
     return OK

@@ -64,5 +64,6 @@ def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, 
     from ..render.formulas import output_label
     from ..render.training import step_view
 
-    make_console(color).print(step_view(output_label(loaded.tape), before, after, names, lr, ascent, digits))
+    view = step_view(output_label(loaded.tape), before, after, names, lr, ascent, digits)
+    make_console(color).print(view, crop=False)  # a table wider than the terminal keeps its numbers whole
     return OK

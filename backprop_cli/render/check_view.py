@@ -13,6 +13,7 @@ from ..base.numbers import format_number
 from ..engine.compute import Result
 from ..teaching.answers import GRADIENT, VALUE
 from ..teaching.grading import Grade, Verdict, rule_statement
+from .tables import whole_words
 
 GOOD_STYLE = "green"
 BAD_STYLE = "bold red"
@@ -79,7 +80,7 @@ def answers_table(result: Result, grade: Grade, digits: int | None) -> Table:
             Text(v.target), Text(meaning(result, v)), Text(v.expectation.answer.text),
             Text(format_number(v.correct, _row_digits(v, digits))), mark, Text(v.rule, style=DIM),
         )
-    return table
+    return whole_words(table)
 
 
 def _names(result: Result, verdicts) -> str:

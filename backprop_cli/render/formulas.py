@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..base.numbers import format_number
+from .tables import whole_words
 
 VALUE_STYLE = "cyan"
 GRAD_STYLE = "magenta"
@@ -70,8 +71,8 @@ def hessian_view(title: Text, label: str, names: list, matrix: list, gradient: d
     for name, (value, g) in gradient.items():
         grad.add_row(Text(name), Text(format_number(value, digits), style=VALUE_STYLE),
                      Text(format_number(g, digits), style=GRAD_STYLE))
-    return Group(title, Text(""), _heading("Inputs and gradient"), grad, Text(""),
-                 _heading(f"Hessian: ∂/∂row (∂{label}/∂column)"), table, *notes)
+    return Group(title, Text(""), _heading("Inputs and gradient"), whole_words(grad), Text(""),
+                 _heading(f"Hessian: ∂/∂row (∂{label}/∂column)"), whole_words(table), *notes)
 
 
 # -- backprop explain --symbolic: the formulas after the worked solution ---------------------------

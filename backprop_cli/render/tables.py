@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Group
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
@@ -24,6 +25,16 @@ def _table(title: str, *columns: tuple[str, str]) -> Table:
                   title_style="bold")
     for header, justify in columns:
         table.add_column(header, justify=justify, overflow="fold")  # never cut a number short with …
+    return table
+
+
+def whole_words(table: Table) -> Table:
+    """Keep numbers whole: no column narrower than the longest word in it. Rich then wraps a cell between
+    words (`v3:` / `1.0000000000000001e-15`) and never folds a number across lines, which would change how
+    it reads; a table too wide for the terminal is printed wider instead (the commands print uncropped)."""
+    for column in table.columns:
+        texts = [str(column.header), *map(str, column.cells)]
+        column.min_width = max((cell_len(word) for text in texts for word in text.split()), default=None)
     return table
 
 
@@ -55,7 +66,7 @@ def forward_table(result: Result, digits: int | None) -> Table:
             Text(node.id), Text(node.name or ""), Text(tape.expression(i)),
             Text(format_number(result.values[i], digits), style=VALUE_STYLE),
         )
-    return table
+    return whole_words(table)
 
 
 def backward_table(result: Result, digits: int | None) -> Table:
@@ -89,7 +100,7 @@ def backward_table(result: Result, digits: int | None) -> Table:
             Text(format_number(result.grads[i], digits), style=GRAD_STYLE),
             _lines(local), _lines(sent),
         )
-    return table
+    return whole_words(table)
 
 
 def inputs_table(result: Result, digits: int | None, report: CheckReport | None = None) -> Table:
@@ -114,7 +125,7 @@ def inputs_table(result: Result, digits: int | None, report: CheckReport | None 
                 Text("ok" if c.ok else "FAILED", style=GOOD_STYLE if c.ok else BAD_STYLE),
             ]
         table.add_row(*row)
-    return table
+    return whole_words(table)
 
 
 def notes(result: Result, digits: int | None, report: CheckReport | None = None) -> list[Text]:

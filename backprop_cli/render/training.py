@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..base.numbers import format_number, json_number
+from .tables import whole_words
 
 VALUE_STYLE = "cyan"
 GRAD_STYLE = "magenta"
@@ -50,7 +51,7 @@ def step_view(label: str, before, after, names, lr: float, ascent: bool, digits:
         else:
             table.add_row(Text(name), _n(old, digits, VALUE_STYLE), _n(before.gradient[name], digits, GRAD_STYLE),
                           Text("fixed", style=FIXED_STYLE), _n(old, digits, VALUE_STYLE))
-    return Group(head, Text(""), table)
+    return Group(head, Text(""), whole_words(table))
 
 
 def step_document(tape, before, after, names, lr: float, ascent: bool) -> dict:
@@ -150,4 +151,4 @@ def optimize_view(label: str, finish, settings, names, values: list, digits: int
         table.add_row(Text(name), _n(start, digits, VALUE_STYLE),
                       _n(final, digits, "bold " + VALUE_STYLE) if name in moved else Text("fixed", style=FIXED_STYLE),
                       _n(finish.final.gradient[name], digits, GRAD_STYLE))
-    return Group(head, result, Text(""), plot, Text(""), table)
+    return Group(head, result, Text(""), plot, Text(""), whole_words(table))

@@ -11,6 +11,7 @@ import errno
 import fcntl
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -129,12 +130,26 @@ def test_piped_output_is_plain_and_the_same_whatever_the_terminal():
         outputs.append(proc.stdout.decode())
     assert outputs[0] == outputs[1]
     assert SGR not in outputs[0]
-    assert max(len(line) for line in outputs[0].splitlines()) <= 80
+    assert "-1.2345678899999999e-7" in outputs[0].split()  # whole, though the table is wider than 80 columns
+    verdict = outputs[0][outputs[0].index("finite-difference check"):]
+    assert max(len(line) for line in verdict.splitlines()) <= 80  # the paragraphs still wrap at 80
 
 
 def _ink(text: str) -> list:
     """The characters a layout cannot legitimately drop: everything but spaces and rules."""
     return sorted(c for c in text if not c.isspace() and c != "─")
+
+
+def _words(text: str) -> list:
+    """The words of a text, in order of appearance per line, without the rules under table headers."""
+    return sorted(word for word in text.split() if set(word) != {"─"})
+
+
+NUMBER_WORD = re.compile(r"[-+≈(]*\d[\d.]*(?:e[-+]?\d+)?\)?[,:;]?")
+
+
+def _numbers(text: str) -> list:
+    return sorted(word for word in text.split() if NUMBER_WORD.fullmatch(word))
 
 
 @pytest.mark.parametrize("argv", [
@@ -144,12 +159,43 @@ def _ink(text: str) -> list:
 ])
 def test_tables_never_cut_a_number_short(argv):
     """Regression: a table too wide for 80 columns cut cells with '…' (-1.2345678899999999e-7 read -1.234567…,
-    an exact 1.33333e+401 read ≈1.33333e+4…). Now a long number folds onto the next line, whole."""
+    an exact 1.33333e+401 read ≈1.33333e+4…). Then a long number folded onto the next line, which split it."""
     narrow = run_main(argv)
     wide = run_main(argv, env={"COLUMNS": "400"})
     assert "…" not in narrow.out
     assert _ink(narrow.out) == _ink(wide.out)  # the same characters, only laid out differently
-    assert max(len(line) for line in narrow.out.splitlines()) <= 80
+    assert _words(narrow.out) == _words(wide.out)  # and the same words: none split across lines
+
+
+NARROW = [
+    ["eval", "y = x*1e-161 + sin(w)/3", "-x", "0.99999999999999999", "-w", "-1.23456789e-7", "--digits", "17",
+     "--check"],
+    ["eval", "e = a*b; d = e + c; L = d*f", "a=0.1", "b=-0.3", "c=1e-15", "f=-2.0000000000000004", "--digits", "17",
+     "--symbolic", "--direction", "a=0.1,b=1e-200"],
+    ["hessian", "x^2*y*1e-15 + sin(x*y)", "-x", "0.1", "-y", "2.3", "--digits", "17"],
+    ["hessian", "x^3/7 + y/x", "-x", "1.23456789", "-y", "3.3333333", "--exact", "--digits", "17"],
+    ["check", "sin(x)*y/3", "-x", "0.123456789", "-y", "-1.23456789e-7", "--digits", "17", "--expect", "x=1",
+     "--expect", "value=-5.06763020830064890e-9", "--expect", "y=0.041047805060770292"],
+    ["step", "E = (y - w*x)^2", "-w", "0.1", "-x", "2.0000000000000004", "-y", "3e-17", "--lr", "0.1", "--digits",
+     "17"],
+    ["optimize", "(x - 3)^2 + 1e-20*y^2", "-x", "0.1", "-y", "-1e-17", "--lr", "0.1", "--steps", "5", "--digits",
+     "17"],
+]
+
+
+@pytest.mark.parametrize("columns", ["40", "60", "80"])
+@pytest.mark.parametrize("argv", NARROW, ids=[f"{argv[0]}-{k}" for k, argv in enumerate(NARROW)])
+def test_digits_17_never_splits_a_number_on_a_narrow_terminal(argv, columns):
+    """Regression (issue 11): with --digits 17 on 40 to 80 columns Rich folded number cells across lines,
+    `1.0000000000000001e-15` as `1.00000000000` / `00001e-15`, each piece a number of its own. Every number
+    of the unwrapped output (400 columns) must be in the narrow one whole, as the same word."""
+    narrow = run_main(argv, env={"COLUMNS": columns})
+    wide = run_main(argv, env={"COLUMNS": "400"})
+    assert narrow.code == wide.code and narrow.code in (0, 1), narrow.err
+    assert "…" not in narrow.out
+    assert _numbers(narrow.out) == _numbers(wide.out)
+    assert _words(narrow.out) == _words(wide.out)
+    assert [word for word in _numbers(wide.out) if len(word) >= 18], "the case shows no long number"
 
 
 def test_user_text_is_never_read_as_markup():
