@@ -285,6 +285,33 @@ def test_tolerance_override(cli):
     assert cli("check", *BLOG, *expect("d=1"), "--tolerance", "nan").code == 2
 
 
+@pytest.mark.parametrize("answer,right", [("0.05", True), ("-0.05", True), ("0.099", True), ("0.2", False),
+                                          ("-0.2", False), ("0.11", False)])
+def test_tolerance_is_absolute_when_the_true_value_is_0(cli, answer, right):
+    """d(x*0)/dx = 0: --tolerance 0.1 accepts |given - 0| <= 0.1 (scaling it by a size there, of the true value
+    or of the answer, went unnoticed by a mutation run)."""
+    run = cli("check", "x*0", "-x", "3", *expect(f"x={answer}"), "--tolerance", "0.1")
+    assert run.code == (0 if right else 1), run.out + run.err
+    doc = cli("check", "x*0", "-x", "3", *expect(f"x={answer}"), "--tolerance", "0.1", "--json").json()
+    (verdict,) = doc["answers"]
+    assert verdict["ok"] is right
+    assert verdict["correct"] == 0
+    assert verdict["tolerance"] == pytest.approx(0.1, rel=1e-15)
+    assert verdict["rule"] == "±0.1 (--tolerance, true value 0)"
+
+
+@pytest.mark.parametrize("answer,right", [("2.19", True), ("1.81", True), ("2.21", False), ("1.79", False),
+                                          ("0.05", False)])
+def test_tolerance_is_relative_when_the_true_value_is_not_0(cli, answer, right):
+    """d(2x)/dx = 2: --tolerance 0.1 accepts |given - 2| <= 0.1 * 2."""
+    doc = cli("check", "2*x", "-x", "3", *expect(f"x={answer}"), "--tolerance", "0.1", "--json").json()
+    (verdict,) = doc["answers"]
+    assert verdict["ok"] is right
+    assert verdict["tolerance"] == pytest.approx(0.2, rel=1e-15)
+    assert verdict["rule"] == "0.1 relative (--tolerance)"
+    assert cli("check", "2*x", "-x", "3", *expect(f"x={answer}"), "--tolerance", "0.1").code == (0 if right else 1)
+
+
 def test_exact_mode(cli):
     run = cli("check", *BLOG, *expect("a=0.67", "d=4/3", "c=-2"), "--exact")
     assert run.code == 0
