@@ -85,6 +85,10 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
 
         return run_batch(ctx, program, file, batch, as_json)
     check_graph_options(graph, out, as_json)
+    if check:  # a bad --rtol or --atol is a usage error, even where the program then fails (exit 4)
+        from ..engine.finite_differences import check_tolerances
+
+        check_tolerances(rtol, atol)
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
     result = differentiate(loaded.tape, loaded.inputs, arithmetic)

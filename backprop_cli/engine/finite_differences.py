@@ -101,11 +101,16 @@ def output_part(tape: Tape) -> tuple[Tape, list[int]]:
     return Tape(nodes, inputs, at[tape.output], tape.output_name, tape.source), kept
 
 
-def finite_difference_check(tape: Tape, inputs: dict, gradient: dict, values: list,
-                            rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> CheckReport:
+def check_tolerances(rtol: float, atol: float) -> None:
+    """--rtol and --atol: finite and >= 0 (a usage error, found before anything is computed)."""
     for option, tolerance in (("--rtol", rtol), ("--atol", atol)):
         if not (math.isfinite(tolerance) and tolerance >= 0):  # nan would fail every input, inf pass every one
             raise UsageError(f"{option} must be a finite number >= 0, not {tolerance}")
+
+
+def finite_difference_check(tape: Tape, inputs: dict, gradient: dict, values: list,
+                            rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> CheckReport:
+    check_tolerances(rtol, atol)
     part, kept = output_part(tape)
     try:
         float_inputs = {name: float(inputs[name]) for name in part.inputs}

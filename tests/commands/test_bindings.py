@@ -92,3 +92,11 @@ def test_a_constant_takes_no_value(cli):
     assert usage_error(cli, "eval", "pi*x", "-x", "1", "pi=3") == \
         "pi is a constant of the language, not an input, and takes no value"  # was "pi is not used by the program"
     assert usage_error(cli, "eval", "x", "-x", "1", "-y", "2") == "y is not used by the program (its inputs are: x)"
+
+
+@pytest.mark.parametrize("option,value", [("--rtol", "nan"), ("--atol", "-1"), ("--rtol", "inf")])
+def test_a_bad_check_tolerance_is_a_usage_error_before_anything_is_computed(cli, option, value):
+    shown = {"nan": "nan", "-1": "-1.0", "inf": "inf"}[value]
+    message = f"{option} must be a finite number >= 0, not {shown}"
+    assert usage_error(cli, "eval", "x", "-x", "1", "--check", option, value) == message
+    assert usage_error(cli, "eval", "log(x)", "-x", "0", "--check", option, value) == message  # was exit 4
