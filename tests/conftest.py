@@ -143,14 +143,20 @@ def tape_to_sympy(tape, cut: int | None = None):
 
 
 def sympy_gradient(tape, inputs: dict, names=None) -> dict:
-    """d output / d name for each input and named node, by SymPy, as floats."""
+    """d output / d name for each input and named node computed from an input, by SymPy, as floats (a named
+    node computed from constants alone is a constant: the tool gives it no gradient)."""
     import sympy as sp
 
     whole = tape_to_sympy(tape)
     subs = {whole.symbols[k]: sp.Float(v, 30) for k, v in inputs.items()}
     out = {}
+    computed_from_input = []
+    for node in tape.nodes:  # structurally, as the tape has it (a - a is still computed from a)
+        computed_from_input.append(node.op == INPUT or any(computed_from_input[a] for a in node.args))
     for i, node in enumerate(tape.nodes):
         if node.name is None or (names is not None and node.name not in names):
+            continue
+        if not computed_from_input[i] and i != tape.output:
             continue
         if node.op == INPUT:
             expr = sp.diff(whole.exprs[tape.output], whole.symbols[node.name])

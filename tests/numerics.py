@@ -29,6 +29,7 @@ import sys
 from dataclasses import dataclass
 from fractions import Fraction
 
+from backprop_cli.engine.arithmetic import OutOfRange
 from backprop_cli.engine.ops import OPS
 from backprop_cli.engine.tape import CONST, INPUT
 
@@ -55,7 +56,7 @@ def _rule(op, k, args):
     try:
         out = op.value(*args)
         return float(op.partials[k](*args, out))
-    except (ArithmeticError, ValueError):
+    except (ArithmeticError, ValueError, OutOfRange):  # OutOfRange: beyond floats, the bound says nothing
         return math.inf
 
 

@@ -20,6 +20,8 @@ def sympy_ops() -> dict:
         "sin": sp.sin,
         "cos": sp.cos,
         "tan": sp.tan,
+        "sinh": sp.sinh,
+        "cosh": sp.cosh,
         "tanh": sp.tanh,
         "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
         "relu": lambda x: sp.Max(x, 0),

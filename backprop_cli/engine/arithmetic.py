@@ -1,17 +1,44 @@
-"""The two number systems values are computed in: floats, and exact fractions (--exact).
+"""The number systems values are computed in: floats, exact fractions (--exact), and wide decimals.
 
 An arithmetic turns literals into numbers and normalises what the operation
 rules return. Exact arithmetic keeps Fractions wherever the rules can (+ - * /
 and integer powers); a rule that needs an irrational value returns a float, and
 from there on that value is marked inexact.
+
+Floats are the default. Where a float step leaves the range of 64-bit floats
+although the answer may not (1e300 * exp(-800) underflows to 0 in its middle,
+x/y's -x/y^2 overflows at y = 1e200), the sweeps raise OutOfRange and the whole
+computation is done again in WIDE: 40-digit decimals whose exponent is bounded
+only by memory. Every number reported is then rounded back to a float, and one
+that does not fit is a MathError naming its node. Exact arithmetic does not
+fall back: its inexact float steps stop with a MathError instead.
 """
 from __future__ import annotations
 
+import decimal
 import math
 import re
+import sys
 from fractions import Fraction
 
 from ..base.errors import MathError
+
+# The smallest normal float: a result below it (and not 0) has lost digits to gradual underflow.
+TINY = sys.float_info.min
+
+
+class OutOfRange(Exception):
+    """A float step overflowed, or underflowed to 0 or a subnormal, where the true value need not:
+    the computation is redone in WIDE. Never seen by the user: the engine catches it."""
+
+
+def in_range(value):
+    """`value` itself if it is a float that lost nothing to the limits of 64-bit floats (or not a float);
+    OutOfRange if it is infinite, NaN, or a nonzero value below the normal range (0 passes: call this
+    where 0 is a legitimate result, or check for 0 yourself)."""
+    if type(value) is float and (value - value or (-TINY < value < TINY and value)):
+        raise OutOfRange
+    return value
 
 _NONZERO_DIGIT = re.compile("[1-9]")
 
@@ -104,3 +131,44 @@ class ExactArithmetic:
 
 
 EXACT = ExactArithmetic()
+
+
+# -- wide decimals ---------------------------------------------------------------------------------
+
+# 40 significant digits (a float has 17) and an exponent range of a billion decades: no intermediate of
+# a program over float inputs comes near it. Overflow, division by zero and invalid operations raise.
+WIDE_CONTEXT = decimal.Context(prec=40, Emax=10**9, Emin=-10**9, rounding=decimal.ROUND_HALF_EVEN,
+                               traps=[decimal.Overflow, decimal.DivisionByZero, decimal.InvalidOperation])
+
+
+class WideArithmetic:
+    """Decimals with a huge exponent range, used only when float steps leave float range (see OutOfRange).
+    Values start as the same floats the float computation used (inputs and literals rounded to floats),
+    so the answer is that of an ideal float engine: exact math on the float inputs, rounded once."""
+
+    exact = False
+
+    def literal(self, text: str) -> decimal.Decimal:
+        return decimal.Decimal(FLOAT.literal(text))
+
+    def constant(self, value: float) -> decimal.Decimal:
+        return decimal.Decimal(value)
+
+    def coerce(self, value) -> decimal.Decimal:
+        if type(value) is decimal.Decimal:
+            return value
+        if isinstance(value, Fraction):
+            return WIDE_CONTEXT.divide(decimal.Decimal(value.numerator), decimal.Decimal(value.denominator))
+        return decimal.Decimal(value)
+
+    @staticmethod
+    def is_exact(value) -> bool:
+        return False
+
+    @staticmethod
+    def context():
+        """`with WIDE.context():` the operators on decimals use WIDE_CONTEXT."""
+        return decimal.localcontext(WIDE_CONTEXT)
+
+
+WIDE = WideArithmetic()

@@ -1,4 +1,9 @@
-"""One call from a tape and its input values to every value and gradient, in both modes."""
+"""One call from a tape and its input values to every value and gradient, in both modes.
+
+In floats, a step that leaves float range where the answer need not (arithmetic.OutOfRange) makes the
+whole computation run again in wide decimals; every number of the Result is then the float nearest
+its true value, and one that does not fit a float is a MathError naming its node.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,10 +12,10 @@ from typing import Mapping
 
 from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord
-from .arithmetic import FLOAT
-from .forward import evaluate, forward_gradient
+from .arithmetic import FLOAT, WIDE, OutOfRange
+from .forward import exact_out_of_range, forward_gradient, sweep_values, to_float
 from .local import Kink, local_partials
-from .reverse import backward, reverse_pass
+from .reverse import Contributions, backward, reverse_pass
 from .tape import Tape
 
 # Forward mode costs one sweep per input; past this many node-visits it is skipped
@@ -72,7 +77,18 @@ def differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT, fo
 
 
 def _differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool) -> Result:
-    values = evaluate(tape, inputs, arithmetic)
+    try:
+        return _sweeps(tape, inputs, arithmetic, forward_mode)
+    except OutOfRange:
+        if arithmetic is not FLOAT:
+            raise exact_out_of_range() from None
+    with WIDE.context():
+        wide = _sweeps(tape, {name: WIDE.coerce(v) for name, v in inputs.items()}, WIDE, forward_mode)
+        return _as_floats(wide)
+
+
+def _sweeps(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool) -> Result:
+    values = sweep_values(tape, inputs, arithmetic)
     if arithmetic is FLOAT:
         partials, active, kinks, back = reverse_pass(tape, values)
     else:
@@ -83,3 +99,26 @@ def _differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic, forward
     if forward_mode and len(tape.inputs) * len(tape.nodes) <= FORWARD_MODE_BUDGET:
         fwd = {name: arithmetic.coerce(g) for name, g in forward_gradient(tape, partials).items()}
     return Result(tape, dict(inputs), values, partials, back.grads, back.contributions, fwd, kinks, arithmetic.exact)
+
+
+def _as_floats(wide: Result) -> Result:
+    """A Result computed in wide decimals, every number rounded to the nearest float; MathError for one that
+    does not fit (the node's value, a local derivative, a gradient)."""
+    tape = wide.tape
+    values = [to_float(tape, i, wide.values, v, "the result") for i, v in enumerate(wide.values)]
+    partials = [
+        None if row is None else tuple(
+            None if d is None else to_float(tape, i, wide.values, d, f"the derivative d {tape.label(i)} / d {tape.label(a)}")
+            for a, d in zip(tape.nodes[i].args, row))
+        for i, row in enumerate(wide.partials)
+    ]
+    out = tape.label(tape.output)
+    grads = [None if g is None else to_float(tape, i, wide.values, g, f"the gradient d {out} / d {tape.label(i)}")
+             for i, g in enumerate(wide.grads)]
+    fwd = None
+    if wide.forward_gradient is not None:
+        fwd = {name: to_float(tape, tape.inputs[name], wide.values, g, f"d {out} / d {name} by forward mode")
+               for name, g in wide.forward_gradient.items()}
+    kinks = [Kink(k.node, k.op, partials[k.node], k.one_sided) for k in wide.kinks]
+    return Result(tape, {name: float(v) for name, v in wide.inputs.items()}, values, partials, grads,
+                  Contributions(grads, partials), fwd, kinks, False)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .arithmetic import OutOfRange
 from .bindings import parse_direction
 from .compute import Result
+from .forward import exact_out_of_range
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,16 @@ def compute_extras(result: Result, symbolic: bool, direction: str | None, arithm
     tape = result.tape
     vector = value = None
     if direction is not None:
-        from .second import directional_derivative
+        from .second import directional_at, directional_derivative
 
         vector = parse_direction(tape, direction, arithmetic)
-        value = arithmetic.coerce(directional_derivative(tape, result.partials, vector, arithmetic.coerce(0)))
+        if arithmetic.exact:
+            try:
+                value = arithmetic.coerce(directional_derivative(tape, result.partials, vector, arithmetic.coerce(0)))
+            except OutOfRange:
+                raise exact_out_of_range() from None
+        else:
+            value = directional_at(tape, result.inputs, result.partials, vector)
     formulas = None
     if symbolic:
         from .symbolic.derive import gradient_formulas

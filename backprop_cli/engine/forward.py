@@ -10,7 +10,7 @@ import math
 from typing import Mapping, Sequence
 
 from ..base.errors import MathError, caret_excerpt
-from .arithmetic import FLOAT
+from .arithmetic import FLOAT, TINY, WIDE, OutOfRange
 from .ops import CONSTANTS, OPS, DomainError
 from .tape import CONST, INPUT, Tape
 
@@ -20,17 +20,28 @@ _ARITHMETIC_FAILURES = (DomainError, ZeroDivisionError, OverflowError, ValueErro
 def describe_node(tape: Tape, i: int, values: Sequence) -> str:
     """`v7 = v5 / d` with the operand values, for error messages."""
     node = tape.nodes[i]
+    if node.op == INPUT:
+        return f"the input {node.name} = {number_text(values[i])}"
     operands = ", ".join(
-        f"{tape.label(a)} = {_short(values[a])}" for a in dict.fromkeys(node.args) if tape.nodes[a].op != CONST
+        f"{tape.label(a)} = {number_text(values[a])}" for a in dict.fromkeys(node.args) if tape.nodes[a].op != CONST
     )
     head = f"{tape.label(i)} = {tape.expression(i)}" if node.name else f"{node.id} = {tape.expression(i)}"
     return f"{head}" + (f" where {operands}" if operands else "")
 
 
-def _short(value) -> str:
+def number_text(value) -> str:
+    """A number for a message: a float as Python writes it, a wide decimal beyond float range with 7 digits."""
     from ..base.numbers import format_number
 
-    return repr(value) if isinstance(value, float) else format_number(value, 17)
+    if isinstance(value, float):
+        return repr(value)
+    if type(value).__name__ == "Decimal":  # a wide value: its float when it has one, else its digits
+        as_float = float(value)
+        if as_float - as_float == 0 and (as_float or not value):
+            return repr(as_float)
+        mantissa, _, exponent = f"{value:.7e}".partition("e")  # beyond float range: 7 digits, zeros dropped
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent):+d}"
+    return format_number(value, 17)
 
 
 def node_error(tape: Tape, i: int, values: Sequence, what: str) -> MathError:
@@ -47,7 +58,39 @@ class _NotFinite(Exception):
 
 
 def evaluate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT) -> list:
-    """The value of every node, in tape order."""
+    """The value of every node, in tape order: in floats, each the float nearest its true value even where
+    a step on the way leaves float range (1e300 * exp(-800) is 3.7e-48, not 1e300 * 0)."""
+    try:
+        return sweep_values(tape, inputs, arithmetic)
+    except OutOfRange:
+        if arithmetic is not FLOAT:
+            raise exact_out_of_range() from None
+        with WIDE.context():
+            wide = sweep_values(tape, {name: WIDE.coerce(v) for name, v in inputs.items()}, WIDE)
+        return [to_float(tape, i, wide, v, "the result") for i, v in enumerate(wide)]
+
+
+def exact_out_of_range() -> MathError:
+    return MathError("an inexact (floating-point) step of this --exact computation leaves the range of 64-bit "
+                     "floats; without --exact, backprop redoes such steps in a wider range")
+
+
+def to_float(tape: Tape, i: int, values: Sequence, value, what: str) -> float:
+    """A wide decimal as the nearest float, or a MathError naming node i when it does not fit."""
+    result = float(value)
+    if result - result:
+        raise node_error(tape, i, values, f"{what} is {number_text(value)}, too large for a 64-bit float (overflow)")
+    return result
+
+
+def _underflowed(op: str, operands, value) -> bool:
+    """A float result that is 0 or subnormal although its true value is a normal, nonzero number (or may be):
+    an operation that can underflow, applied to nonzero operands."""
+    return OPS[op].underflows and all(operands) and (value == 0 or -TINY < value < TINY)
+
+
+def sweep_values(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT) -> list:
+    """The value of every node, in tape order; in floats, OutOfRange where a value underflowed."""
     nodes = tape.nodes
     values: list = [None] * len(nodes)
     coerce = arithmetic.coerce
@@ -73,10 +116,15 @@ def evaluate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT) -> list
                     value = float(value)
                 if not isfinite(value):
                     raise _NotFinite
+                if -TINY < value < TINY and _underflowed(op, [values[a] for a in args], value):
+                    raise OutOfRange
             else:
                 value = coerce(value)
-                if isinstance(value, float) and not isfinite(value):
-                    raise _NotFinite
+                if isinstance(value, float):
+                    if not isfinite(value):
+                        raise _NotFinite
+                    if -TINY < value < TINY and _underflowed(op, [values[a] for a in args], value):
+                        raise OutOfRange
             values[i] = value
     except _NotFinite:
         raise node_error(tape, i, values, "the result is too large for a 64-bit float (overflow)") from None
@@ -101,33 +149,31 @@ def _leaf(node, inputs: Mapping[str, object], arithmetic):
     return arithmetic.literal(node.text)
 
 
-def tangents(tape: Tape, partials: Sequence, seed: int) -> list:
-    """Forward mode: d node / d (node `seed`) for every node, pushing tangents forward."""
-    tangent: list = [0] * len(tape.nodes)
-    tangent[seed] = 1
+def tangents(tape: Tape, partials: Sequence, seeds: Mapping[int, object], zero=0) -> list:
+    """Forward mode: pushing tangents forward from `seeds` ({node: tangent}); d node / d (seed) for a single
+    seed of 1. In floats, OutOfRange where a product or a sum leaves float range."""
+    tangent: list = [zero] * len(tape.nodes)
+    for node, value in seeds.items():
+        tangent[node] = value
     nodes = tape.nodes
-    for i in range(seed + 1, len(nodes)):
+    for i in range(min(seeds, default=len(nodes)) + 1, len(nodes)):
         local = partials[i]
         if local is None:
             continue
-        args = nodes[i].args
-        if len(args) == 2:
-            a, b = args
-            d, e = local
-            total = 0
-            if d is not None and tangent[a]:
-                total = total + d * tangent[a]
-            if e is not None and tangent[b]:
-                total = total + e * tangent[b]
-        else:
-            total = 0
-            for a, d in zip(args, local):
-                if d is not None and tangent[a]:
-                    total = total + d * tangent[a]
+        total = zero
+        for a, d in zip(nodes[i].args, local):
+            t = tangent[a]
+            if d is not None and t:
+                product = d * t
+                if type(product) is float and (product - product or (-TINY < product < TINY and d)):
+                    raise OutOfRange
+                total = total + product
+        if type(total) is float and total - total:
+            raise OutOfRange
         tangent[i] = total
     return tangent
 
 
 def forward_gradient(tape: Tape, partials: Sequence) -> dict:
     """d output / d input for every input, one forward-mode pass per input."""
-    return {name: tangents(tape, partials, i)[tape.output] for name, i in tape.inputs.items()}
+    return {name: tangents(tape, partials, {i: 1})[tape.output] for name, i in tape.inputs.items()}

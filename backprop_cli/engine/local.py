@@ -1,21 +1,20 @@
 """Local derivatives: d node / d argument for every edge that can carry a gradient.
 
-An edge carries a gradient when its argument is *active* (an input, a named
-node, or computed from one) and its node lies on a path to the output. Edges
+An edge carries a gradient when its argument is *active* (an input, or
+computed from one) and its node lies on a path to the output. Edges
 into plain constants are never differentiated, so `a^2` at a = -3 needs no
 log(-3). Nodes sitting exactly on a kink (relu or abs at 0, a max/min tie) are
 recorded with their one-sided derivatives: there the gradient is a convention.
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 from ..base.errors import MathError
 from ..base.records import FrozenRecord, set_field
-from .arithmetic import FLOAT
+from .arithmetic import FLOAT, TINY, OutOfRange
 from .forward import node_error
-from .ops import OPS, DomainError
+from .ops import OPS, DomainError, rule_message
 from .tape import INPUT, Tape
 
 
@@ -36,16 +35,18 @@ class Kink(FrozenRecord):
 
 
 def active_nodes(tape: Tape) -> list[bool]:
-    """Nodes whose gradient is computed: inputs, named nodes, and anything computed from them."""
+    """Nodes whose gradient is computed: inputs, and anything computed from them. A named node computed
+    from constants alone (`n = 2`, `c = sqrt(2)`) is a constant too: `x^n` needs no derivative in n."""
     active = [False] * len(tape.nodes)
     for i, node in enumerate(tape.nodes):
         args = node.args
-        if node.name is not None or node.op == INPUT:
+        if node.op == INPUT:
             active[i] = True
         elif len(args) == 2:
             active[i] = active[args[0]] or active[args[1]]
         elif args:
             active[i] = any(active[a] for a in args)
+    active[tape.output] = True  # d out / d out = 1, even for a constant program
     return active
 
 
@@ -81,6 +82,8 @@ def local_partials(tape: Tape, values: Sequence, arithmetic=FLOAT) -> tuple[list
             _partials(nodes, values, active, needed, rules_of, partials, branching, arithmetic.coerce)
     except _Failed as failed:
         i, err = failed.args
+        if isinstance(err, OverflowError) and arithmetic is FLOAT:
+            raise OutOfRange from None  # math.pow or math.exp overflowed inside a rule: wide decimals may not
         raise _node_failure(tape, i, values, err) from None
     return partials, list(active), _kinks(tape, values, partials, branching)
 
@@ -119,7 +122,9 @@ class _Failed(Exception):
 def _node_failure(tape: Tape, i: int, values: Sequence, err):
     op = tape.nodes[i].op
     if isinstance(err, DomainError):
-        return node_error(tape, i, values, f"the derivative does not exist: {err}")
+        labels = [tape.label(a) for a in tape.nodes[i].args]
+        reason = rule_message(err, labels, tape.expression(i))
+        return node_error(tape, i, values, f"the derivative does not exist: {reason}")
     if isinstance(err, MathError):
         return node_error(tape, i, values, err.message)
     return node_error(tape, i, values, f"the derivative of {op} is not finite here")
@@ -132,8 +137,9 @@ _FLOAT_OF = {1: 1.0, -1: -1.0}
 
 
 def _float_partials(nodes, values, active, needed, rules_of, partials, branching) -> None:
-    """The float sweep, unrolled for one and two arguments (nearly every node)."""
-    isfinite = math.isfinite
+    """The float sweep, unrolled for one and two arguments (nearly every node). A derivative that is
+    infinite, NaN or subnormal in floats raises OutOfRange: the computation is redone in wide decimals,
+    which either find an ordinary number or name the node whose derivative does not fit a float."""
     i = -1
     try:
         for i, op, a, b in needed:
@@ -148,16 +154,16 @@ def _float_partials(nodes, values, active, needed, rules_of, partials, branching
                     d = rules[0](x, y, out)
                     if type(d) is not float:
                         d = _FLOAT_OF.get(d) or float(d)
-                    if not isfinite(d):
-                        raise _Failed(i, None)
+                    if d - d or (-TINY < d < TINY and d):
+                        raise OutOfRange
                 else:
                     d = None
                 if active[b]:
                     e = rules[1](x, y, out)
                     if type(e) is not float:
                         e = _FLOAT_OF.get(e) or float(e)
-                    if not isfinite(e):
-                        raise _Failed(i, None)
+                    if e - e or (-TINY < e < TINY and e):
+                        raise OutOfRange
                 else:
                     e = None
                 partials[i] = (d, e)
@@ -166,8 +172,8 @@ def _float_partials(nodes, values, active, needed, rules_of, partials, branching
                     d = rules[0](values[a], out)
                     if type(d) is not float:
                         d = _FLOAT_OF.get(d) or float(d)
-                    if not isfinite(d):
-                        raise _Failed(i, None)
+                    if d - d or (-TINY < d < TINY and d):
+                        raise OutOfRange
                 else:
                     d = None
                 partials[i] = (d,)
@@ -178,8 +184,8 @@ def _float_partials(nodes, values, active, needed, rules_of, partials, branching
                     d = None
                     if active[k]:
                         d = float(rule(*operands, out))
-                        if not isfinite(d):
-                            raise _Failed(i, None)
+                        if d - d or (-TINY < d < TINY and d):
+                            raise OutOfRange
                     row.append(d)
                 partials[i] = tuple(row)
     except _FAILURES as err:
@@ -201,8 +207,8 @@ def _partials(nodes, values, active, needed, rules_of, partials, branching, coer
                 d = None
                 if active[a]:
                     d = coerce(rule(*operands, values[i]))
-                    if isinstance(d, float) and not math.isfinite(d):
-                        raise _Failed(i, None)
+                    if type(d) is float and (d - d or (-TINY < d < TINY and d)):
+                        raise OutOfRange
                 row.append(d)
             partials[i] = tuple(row)
     except _FAILURES as err:

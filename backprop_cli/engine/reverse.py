@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..base.records import FrozenRecord, set_field
+from .arithmetic import TINY, OutOfRange
 from .local import structure
 from .tape import Tape
 
@@ -61,7 +62,8 @@ class Contributions:
 
 def backward(tape: Tape, partials: Sequence, active: Sequence[bool], one=1.0, zero=0.0) -> Backward:
     """The backward sweep over `partials` as local.local_partials gives them (a tuple for each node it
-    differentiates, None elsewhere): only those nodes are visited, last to first."""
+    differentiates, None elsewhere): only those nodes are visited, last to first. Any arithmetic: floats
+    (exact mode's inexact steps), fractions, wide decimals; a float that leaves its range is OutOfRange."""
     nodes = tape.nodes
     grads: list = [zero] * len(nodes)
     grads[tape.output] = one
@@ -71,20 +73,17 @@ def backward(tape: Tape, partials: Sequence, active: Sequence[bool], one=1.0, ze
             continue
         upstream = grads[i]
         args = nodes[i].args
-        if len(local) == 2:
-            d, e = local
-            a, b = args
+        for a, d in zip(args, local):
             if d is not None:
-                grads[a] = grads[a] + upstream * d
-            if e is not None:
-                grads[b] = grads[b] + upstream * e
-        else:
-            for a, d in zip(args, local):
-                if d is not None:
-                    grads[a] = grads[a] + upstream * d
+                c = upstream * d
+                if type(c) is float and (-TINY < c < TINY and upstream and d):
+                    raise OutOfRange  # a float contribution underflowed (exact mode's inexact steps)
+                grads[a] = grads[a] + c
     for i, is_active in enumerate(active):
         if not is_active:
             grads[i] = None
+        elif type(grads[i]) is float and grads[i] - grads[i]:
+            raise OutOfRange
     return Backward(grads, Contributions(grads, partials))
 
 
@@ -119,18 +118,24 @@ def reverse_pass(tape: Tape, values: Sequence) -> tuple[list, list, list, Backwa
                     d = rules[0](x, y, out)
                     if type(d) is not float:
                         d = _FLOAT_OF.get(d) or float(d)  # an int or a fraction: finite (or OverflowError)
-                    elif d - d:  # inf - inf and nan - nan are nan, which is true; finite - itself is 0.0
-                        raise ArithmeticError
-                    grads[a] = grads[a] + upstream * d
+                    elif d - d or (-TINY < d < TINY and d):  # inf - inf and nan - nan are nan, which is
+                        raise OutOfRange  # true; finite - itself is 0.0: infinite, NaN or subnormal
+                    c = upstream * d
+                    if -TINY < c < TINY and upstream and d:
+                        raise OutOfRange  # the contribution underflowed
+                    grads[a] = grads[a] + c
                 else:
                     d = None
                 if active[b]:
                     e = rules[1](x, y, out)
                     if type(e) is not float:
                         e = _FLOAT_OF.get(e) or float(e)
-                    elif e - e:
-                        raise ArithmeticError
-                    grads[b] = grads[b] + upstream * e
+                    elif e - e or (-TINY < e < TINY and e):
+                        raise OutOfRange
+                    c = upstream * e
+                    if -TINY < c < TINY and upstream and e:
+                        raise OutOfRange
+                    grads[b] = grads[b] + c
                 else:
                     e = None
                 partials[i] = (d, e)
@@ -140,17 +145,22 @@ def reverse_pass(tape: Tape, values: Sequence) -> tuple[list, list, list, Backwa
                 d = rules[0](values[a], out)
                 if type(d) is not float:
                     d = _FLOAT_OF.get(d) or float(d)
-                elif d - d:
-                    raise ArithmeticError
+                elif d - d or (-TINY < d < TINY and d):
+                    raise OutOfRange
                 partials[i] = (d,)
-                grads[a] = grads[a] + upstream * d
+                c = upstream * d
+                if -TINY < c < TINY and upstream and d:
+                    raise OutOfRange
+                grads[a] = grads[a] + c
             else:  # `y = sqrt(2)`: y is named, its constant argument is not differentiated
                 partials[i] = (None,)
-    except _FAILURES + (ArithmeticError,):
-        partials, active, kinks = local_partials(tape, values)  # raises the error of the first failing node
+    except _FAILURES + (ArithmeticError,):  # a rule failed (or an operation of 3+ arguments): the first
+        partials, active, kinks = local_partials(tape, values)  # failure in tape order is the one reported
         return partials, active, kinks, backward(tape, partials, active)
     for i, is_active in enumerate(active):
         if not is_active:
             grads[i] = None
+        elif grads[i] - grads[i]:
+            raise OutOfRange  # a gradient overflowed: wide decimals say whether it truly does not fit
     branching.reverse()
     return partials, list(active), _kinks(tape, values, partials, branching), Backward(grads, Contributions(grads, partials))

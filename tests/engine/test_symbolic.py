@@ -66,8 +66,11 @@ def value_of(formula: str, inputs: dict, arithmetic=None):
     ("sqrt(x^2 + y^2)", {"x": "x/sqrt(x^2 + y^2)", "y": "y/sqrt(x^2 + y^2)"}),
     ("exp(x)", {"x": "exp(x)"}),
     ("log(x)", {"x": "1/x"}),
-    ("tanh(x)", {"x": "1 - tanh(x)^2"}),
-    ("sigmoid(x)", {"x": "sigmoid(x)*(1 - sigmoid(x))"}),
+    # not 1 - tanh(x)^2 nor sigmoid(x)*(1 - sigmoid(x)): those cancel to 0 where tanh and sigmoid round to 1
+    ("tanh(x)", {"x": "1/cosh(x)^2"}),
+    ("sigmoid(x)", {"x": "sigmoid(x)*sigmoid(-x)"}),
+    ("sinh(x)", {"x": "cosh(x)"}),
+    ("cosh(x)", {"x": "sinh(x)"}),
     ("sin(x)*cos(x)", {"x": "cos(x)^2 - sin(x)^2"}),
     ("relu(x)*w", {"x": "w*step(x)", "w": "relu(x)"}),
     ("abs(x - y)", {"x": "sign(x - y)", "y": "-sign(x - y)"}),
@@ -81,17 +84,18 @@ def test_formulas_read_as_a_person_writes_them(source, expected):
 
 
 def test_a_shared_subexpression_is_named_once():
-    got = formulas("sigmoid(w*x + b)")
+    got = formulas("exp(w*x + b)/(1 + exp(w*x + b))")
     assert got == {
-        "w": "t1 = sigmoid(w*x + b); t1*(1 - t1)*x",
-        "x": "t1 = sigmoid(w*x + b); t1*(1 - t1)*w",
-        "b": "t1 = sigmoid(w*x + b); t1*(1 - t1)",
+        "w": "t1 = 1 + exp(w*x + b); exp(w*x + b)*x/t1 - exp(w*x + b)^2*x/t1^2",
+        "x": "t1 = 1 + exp(w*x + b); exp(w*x + b)*w/t1 - exp(w*x + b)^2*w/t1^2",
+        "b": "t1 = 1 + exp(w*x + b); exp(w*x + b)/t1 - exp(w*x + b)^2/t1^2",
     }
 
 
 def test_shared_parts_keep_the_programs_own_names():
     got = formulas("h = sigmoid(w1*x1 + w2*x2); E = (y - h)^2")
-    assert got["w1"] == "h = sigmoid(w1*x1 + w2*x2); 2*(h - y)*h*(1 - h)*x1"
+    # h is used twice: written by its name, however short its formula; sigmoid' is sigmoid(z)*sigmoid(-z)
+    assert got["w1"] == "t1 = w1*x1 + w2*x2; h = sigmoid(t1); 2*(h - y)*h*sigmoid(-t1)*x1"
 
 
 def test_invented_names_never_clash_with_the_programs_names():
@@ -195,9 +199,10 @@ def test_symbolic_tables(cli):
     assert run.code == 0
     assert "Derivatives as formulas" in run.out
     assert "-(a + b)*c/d^2" in run.out
-    shared = cli("eval", "sigmoid(w*x + b)", "-w", "0.5", "-x", "2", "-b", "-1", "--symbolic", "--max-rows", "0")
+    shared = cli("eval", "exp(w*x + b)/(1 + exp(w*x + b))", "-w", "0.5", "-x", "2", "-b", "-1", "--symbolic",
+                 "--max-rows", "0")
     lines = [line.strip() for line in shared.out.splitlines()]
-    assert "w       t1*(1 - t1)*x" in lines and "where t1 = sigmoid(w*x + b)" in lines
+    assert "w       exp(w*x + b)*x/t1 - exp(w*x + b)^2*x/t1^2" in lines and "where t1 = 1 + exp(w*x + b)" in lines
 
 
 # ------------------------------------------------------------------------------------------------
@@ -292,7 +297,7 @@ def test_no_identities_or_doubled_signs_in_generated_formulas():
 RULE_POINTS = {
     "add": [(1.5, -2.0)], "sub": [(1.5, -2.0)], "mul": [(1.5, -2.0)], "div": [(1.5, -2.0)], "neg": [(0.7,)],
     "pos": [(0.7,)], "copy": [(0.7,)], "pow": [(1.5, 2.5), (2.0, 3.0), (0.0, 2.0), (3.0, 0.0)], "exp": [(0.3,)],
-    "log": [(0.3,)], "sqrt": [(2.0,)], "sin": [(0.3,)], "cos": [(0.3,)], "tan": [(0.3,)], "tanh": [(0.3,)],
+    "log": [(0.3,)], "sqrt": [(2.0,)], "sin": [(0.3,)], "cos": [(0.3,)], "tan": [(0.3,)], "tanh": [(0.3,), (25.0,)], "sinh": [(0.3,), (-2.0,)], "cosh": [(0.3,), (-2.0,)],
     "sigmoid": [(0.3,), (0.0,)], "relu": [(-1.0,), (0.0,), (2.0,)], "abs": [(-1.0,), (0.0,), (2.0,)],
     "max": [(1.0, 2.0), (2.0, 1.0), (1.0, 1.0)], "min": [(1.0, 2.0), (2.0, 1.0), (1.0, 1.0)],
     "step": [(-1.0,), (0.0,), (2.0,)], "sign": [(-1.0,), (0.0,), (2.0,)],
@@ -395,10 +400,10 @@ def test_explain_symbolic_text(cli):
 
 
 def test_explain_symbolic_markdown_and_where(cli):
-    run = cli("explain", "y = sigmoid(w*x + b)", "-w", "0.5", "-x", "2", "-b", "-1", "--symbolic", "--format",
-              "markdown", "--wrt", "w")
+    run = cli("explain", "h = sigmoid(w*x + b); y = h^2", "-w", "0.5", "-x", "2", "-b", "-1", "--symbolic",
+              "--format", "markdown", "--wrt", "w")
     assert run.code == 0
-    assert run.out.rstrip().endswith("- ∂y/∂w = `y*(1 - y)*x`, where `y = sigmoid(w*x + b)`")
+    assert run.out.rstrip().endswith("- ∂y/∂w = `2*h*h*sigmoid(-(w*x + b))*x`, where `h = sigmoid(w*x + b)`")
 
 
 def test_explain_symbolic_latex(cli):

@@ -1,6 +1,7 @@
 """The value of an expression graph's nodes at a point (for second derivatives, and to check formulas).
 
-A value that does not exist stops with a MathError that writes the node out as a formula.
+A value that does not exist stops with a MathError that writes the node out as a formula. In floats, a
+value that overflows or underflows raises arithmetic.OutOfRange: the caller redoes the work in WIDE.
 """
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fractions import Fraction
 from typing import Mapping
 
 from ...base.errors import MathError
-from ..arithmetic import FLOAT
+from ..arithmetic import FLOAT, TINY, OutOfRange
 from ..ops import CONSTANTS, OPS, DomainError
 from ..tape import CONST, INPUT
 from .graph import Graph
@@ -41,15 +42,19 @@ def evaluate(graph: Graph, roots, inputs: Mapping[str, object], arithmetic=FLOAT
                 else:
                     values[i] = arithmetic.literal(payload)
             else:
-                value = arithmetic.coerce(OPS[op].value(*(values[a] for a in graph.args[i])))
-                if isinstance(value, float) and value - value != 0:
-                    raise OverflowError
+                operands = [values[a] for a in graph.args[i]]
+                value = arithmetic.coerce(OPS[op].value(*operands))
+                if type(value) is float and (value - value or (
+                        -TINY < value < TINY and OPS[op].underflows and all(operands))):
+                    raise OutOfRange  # overflowed, or underflowed to 0 or a subnormal
                 values[i] = value
         except DomainError as err:
             raise _graph_error(graph, i, values, what, str(err)) from None
         except MathError as err:
             raise _graph_error(graph, i, values, what, err.message) from None
         except OverflowError:
+            if arithmetic is FLOAT:
+                raise OutOfRange from None  # an intermediate of the formula: wide decimals may hold it
             reason = "the result is too large for a 64-bit float (overflow)"
             raise _graph_error(graph, i, values, what, reason) from None
         except (ZeroDivisionError, ValueError):
