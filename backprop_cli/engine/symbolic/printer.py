@@ -63,6 +63,7 @@ class _Printer:
         self.root = root
         self.named: dict[int, str] = {}
         self.order: list[int] = []
+        self._minus: dict[int, bool] = {}  # _leading_minus, remembered
         if share_limit is None:
             return
         order = self._reachable(root)
@@ -85,7 +86,8 @@ class _Printer:
             inner = sum(len(self.named[a]) if a in self.named else size[a] for a in graph.args[i])
             # the length of its text, give or take parentheses
             size[i] = inner + _OVERHEAD.get(op, len(op) + 2 * len(graph.args[i]))
-            if i != root and uses[i] >= 2 and size[i] > share_limit:
+            # shared and too long to repeat, or shared and named by the program itself (h, not its formula)
+            if i != root and uses[i] >= 2 and (size[i] > share_limit or i in names):
                 name = names.get(i)
                 if name is None or name in used_names:
                     while True:
@@ -115,20 +117,25 @@ class _Printer:
     def _shape(self, i: int, define: bool = False) -> tuple[int, bool]:
         """(precedence, starts with a minus sign) of node i as written inline."""
         g = self.g
-        if (i in self.named and not define) or g.op[i] == INPUT:
-            return _ATOM, False
-        op = g.op[i]
-        if op == CONST:
-            text, prec = constant_text(g.payload[i])
-            return prec, text.startswith("-")
-        if op in _BINARY_PREC:
-            return _BINARY_PREC[op], False  # the minus sign of a left operand is found by write()
-        if op == "neg":
-            inner, _ = self._shape(g.args[i][0])
-            return (_PRODUCT if inner == _PRODUCT else _UNARY), True
-        if op == "pow":
-            return _POWER, False
-        return _ATOM, False
+        negated = False
+        while True:  # down a chain of minus signs (the rules never build one) by a loop, not recursion
+            if (i in self.named and not define) or g.op[i] == INPUT:
+                prec, minus = _ATOM, False
+            elif g.op[i] == CONST:
+                text, prec = constant_text(g.payload[i])
+                minus = text.startswith("-")
+            elif g.op[i] in _BINARY_PREC:
+                prec, minus = _BINARY_PREC[g.op[i]], False  # the minus sign of a left operand is found by write()
+            elif g.op[i] == "neg":
+                i, define, negated = g.args[i][0], False, True
+                continue
+            elif g.op[i] == "pow":
+                prec, minus = _POWER, False
+            else:
+                prec, minus = _ATOM, False
+            if negated:
+                return (_PRODUCT if prec == _PRODUCT else _UNARY), True
+            return prec, minus
 
     def write(self, root: int, define: bool = False, limit: int | None = None) -> str:
         """The text of node `root` (its definition, if it is named and define is set); with `limit`, only
@@ -188,23 +195,40 @@ class _Printer:
         return "".join(out)
 
     def _leading_minus(self, i: int) -> bool:
-        """Whether node i, written inline, begins with a minus sign (walks down left operands)."""
+        """Whether node i, written inline, begins with a minus sign (walks down left operands).
+
+        Remembered for every node the walk passes, so that writing a whole formula walks each left spine once.
+        """
         g = self.g
+        known = self._minus
+        path: list[int] = []
         while True:
-            if i in self.named or g.op[i] == INPUT:
-                return False
+            if i in known:
+                answer = known[i]
+                break
+            path.append(i)
             op = g.op[i]
+            if i in self.named or op == INPUT:
+                answer = False
+                break
             if op == CONST:
-                return constant_text(g.payload[i])[0].startswith("-")
+                answer = constant_text(g.payload[i])[0].startswith("-")
+                break
             if op == "neg":
-                return True
+                answer = True
+                break
             if op in _BINARY_PREC:
                 left = g.args[i][0]
                 if self._shape(left)[0] < _BINARY_PREC[op]:
-                    return False  # parenthesised
+                    answer = False  # parenthesised
+                    break
                 i = left
                 continue
-            return False
+            answer = False
+            break
+        for j in path:
+            known[j] = answer
+        return answer
 
 
 def write_formula(graph, root: int, names: Mapping[int, str], reserved, share_limit: int = SHARE_LIMIT) -> Formula:

@@ -3,14 +3,29 @@
 0 and 1 vanish from sums and products, signs are pulled to the front
 (`-c/d^2`, never `c*(-1)/d^2`), products lean left with their constant first
 (`2*a*b`), and `x*(1/y)` becomes `x/y`. Each rule takes the graph and the
-operands and returns a simpler node, or None to build the node as it is.
-RULES maps an operation to its rule; graph.Graph.apply looks them up.
+operands and returns None (build the node as it is), an existing node, or a
+term: a tuple (op, operand, ...) whose operands are nodes or terms again, which
+graph.Graph.apply builds, through these same rules, with an explicit stack. A
+rule never calls apply itself, so no chain of rewrites can recurse in Python.
+RULES maps an operation to its rule.
+
+Two bounds keep the work per node small whatever the size of the program:
+- Sums and products lean left (`x*(a*b)` -> `x*a*b`) only when the chain being
+  re-associated is at most LEAN_LIMIT operations long (graph.Graph.spine); a longer
+  one stays in parentheses, where the printer can name it once. Re-associating it
+  would copy the whole chain for every use (quadratic in the program's length) and
+  lose the sharing that keeps a formula as short as the graph.
+- A constant is folded only into one the language can read back (graph.readable):
+  `1e200*(2e200*x)` stays so rather than becoming `2e400*x`, which no float holds.
 """
 from __future__ import annotations
 
 from fractions import Fraction
 
 from ...base.numbers import decimal_text
+
+# The longest chain of sums (or of products and quotients) that a rule re-associates to lean left.
+LEAN_LIMIT = 8
 
 
 def _add(g, x: int, y: int):
@@ -19,19 +34,19 @@ def _add(g, x: int, y: int):
     if g.is_value(y, 0):
         return x
     if g.is_op(y, "neg"):
-        return g.apply("sub", x, g.args[y][0])
+        return ("sub", x, g.args[y][0])
     if g.is_op(x, "neg"):
-        return g.apply("sub", y, g.args[x][0])
+        return ("sub", y, g.args[x][0])
     cy, cx = g.rational(y), g.rational(x)
     if cy is not None and cy < 0:
-        return g.apply("sub", x, g.const(-cy))
+        return ("sub", x, g.const(-cy))
     if cx is not None and cx < 0:
-        return g.apply("sub", y, g.const(-cx))
+        return ("sub", y, g.const(-cx))
     if x == y:
-        return g.apply("mul", g.const(2), x)
-    if g.is_op(y, "add") or g.is_op(y, "sub"):
+        return ("mul", g.const(2), x)
+    if (g.is_op(y, "add") or g.is_op(y, "sub")) and g.spine[y] <= LEAN_LIMIT:
         a, b = g.args[y]
-        return g.apply(g.op[y], g.apply("add", x, a), b)  # sums lean left: x + a + b
+        return (g.op[y], ("add", x, a), b)  # sums lean left: x + a + b
     return None
 
 
@@ -39,16 +54,16 @@ def _sub(g, x: int, y: int):
     if g.is_value(y, 0):
         return x
     if g.is_value(x, 0):
-        return g.apply("neg", y)
+        return ("neg", y)
     if x == y:
         return g.zero
     if g.is_op(y, "neg"):
-        return g.apply("add", x, g.args[y][0])
+        return ("add", x, g.args[y][0])
     cy = g.rational(y)
     if cy is not None and cy < 0:
-        return g.apply("add", x, g.const(-cy))
+        return ("add", x, g.const(-cy))
     if g.is_op(x, "neg"):
-        return g.apply("neg", g.apply("add", g.args[x][0], y))
+        return ("neg", ("add", g.args[x][0], y))
     return None
 
 
@@ -57,7 +72,7 @@ def _neg(g, x: int):
         return g.args[x][0]
     if g.is_op(x, "sub"):
         a, b = g.args[x]
-        return g.apply("sub", b, a)
+        return ("sub", b, a)
     return _flip_a_difference(g, x)
 
 
@@ -85,10 +100,10 @@ def _flip_a_difference(g, x: int):
     node = spine[level]
     args = list(g.args[node])
     a, b = g.args[args[side]]
-    args[side] = g.apply("sub", b, a)
-    rebuilt = g.apply(g.op[node], *args)
+    args[side] = ("sub", b, a)
+    rebuilt = (g.op[node], *args)
     for parent in reversed(spine[:level]):
-        rebuilt = g.apply(g.op[parent], rebuilt, g.args[parent][1])
+        rebuilt = (g.op[parent], rebuilt, g.args[parent][1])
     return rebuilt
 
 
@@ -106,43 +121,46 @@ def _mul(g, x: int, y: int):
     if g.is_value(y, 1):
         return x
     if g.is_value(x, -1):
-        return g.apply("neg", y)
+        return ("neg", y)
     if g.is_value(y, -1):
-        return g.apply("neg", x)
+        return ("neg", x)
     if g.is_op(x, "neg"):
-        return g.apply("neg", g.apply("mul", g.args[x][0], y))
+        return ("neg", ("mul", g.args[x][0], y))
     if g.is_op(y, "neg"):
-        return g.apply("neg", g.apply("mul", x, g.args[y][0]))
+        return ("neg", ("mul", x, g.args[y][0]))
     cx, cy = g.rational(x), g.rational(y)
     if cy is not None and cx is None:
-        return g.apply("mul", y, x)  # the constant first: 2*x
+        return ("mul", y, x)  # the constant first: 2*x
     if cx is not None:
         if cx < 0:
-            return g.apply("neg", g.apply("mul", g.const(-cx), y))
-        if g.is_op(y, "mul") and g.rational(g.args[y][0]) is not None:
-            return g.apply("mul", g.const(cx * g.rational(g.args[y][0])), g.args[y][1])
-        if g.is_op(y, "div") and g.rational(g.args[y][0]) is not None:
-            return g.apply("div", g.const(cx * g.rational(g.args[y][0])), g.args[y][1])
-        if cx.denominator != 1 and not _short_decimal(cx):
-            return g.apply("div", g.apply("mul", g.const(cx.numerator), y), g.const(cx.denominator))
+            return ("neg", ("mul", g.const(-cx), y))
+        k = g.rational(g.args[y][0]) if g.is_op(y, "mul") or g.is_op(y, "div") else None
+        if k is not None:
+            if not g.readable(cx * k):
+                return None  # 1e200*(2e200*x): one constant would be beyond a float
+            return (g.op[y], g.const(cx * k), g.args[y][1])  # 2*(3*x) -> 6*x, 2*(3/x) -> 6/x
+        if cx.denominator != 1 and not _short_decimal(cx) and g.readable(Fraction(cx.numerator)) \
+                and g.readable(Fraction(cx.denominator)):
+            return ("div", ("mul", g.const(cx.numerator), y), g.const(cx.denominator))
     if g.is_op(y, "div") and g.is_value(g.args[y][0], 1):
-        return g.apply("div", x, g.args[y][1])  # x*(1/y) -> x/y
+        return ("div", x, g.args[y][1])  # x*(1/y) -> x/y
     if g.is_op(x, "div"):
         a, b = g.args[x]
-        return g.apply("div", g.apply("mul", a, y), b)  # a/b*y -> a*y/b
-    if g.is_op(y, "div"):
-        a, b = g.args[y]
-        return g.apply("div", g.apply("mul", x, a), b)  # x*(a/b) -> x*a/b
-    if g.is_op(y, "mul"):
-        a, b = g.args[y]
-        return g.apply("mul", g.apply("mul", x, a), b)  # products lean left: x*a*b
+        return ("div", ("mul", a, y), b)  # a/b*y -> a*y/b
+    if g.spine[y] <= LEAN_LIMIT:
+        if g.is_op(y, "div"):
+            a, b = g.args[y]
+            return ("div", ("mul", x, a), b)  # x*(a/b) -> x*a/b
+        if g.is_op(y, "mul"):
+            a, b = g.args[y]
+            return ("mul", ("mul", x, a), b)  # products lean left: x*a*b
     if x == y:
-        return g.apply("pow", x, g.const(2))
+        return ("pow", x, g.const(2))
     for base, other in ((x, y), (y, x)):
         if g.is_op(other, "pow") and g.args[other][0] == base:
             k = g.rational(g.args[other][1])
-            if k is not None and k.denominator == 1:
-                return g.apply("pow", base, g.const(k + 1))
+            if k is not None and k.denominator == 1 and g.readable(k + 1):
+                return ("pow", base, g.const(k + 1))
     return None
 
 
@@ -152,31 +170,31 @@ def _div(g, x: int, y: int):
     if g.is_value(x, 0):
         return g.zero
     if g.is_value(y, -1):
-        return g.apply("neg", x)
+        return ("neg", x)
     if g.is_op(x, "neg"):
-        return g.apply("neg", g.apply("div", g.args[x][0], y))
+        return ("neg", ("div", g.args[x][0], y))
     if g.is_op(y, "neg"):
-        return g.apply("neg", g.apply("div", x, g.args[y][0]))
+        return ("neg", ("div", x, g.args[y][0]))
     cx, cy = g.rational(x), g.rational(y)
     if cx is not None and cx < 0:
-        return g.apply("neg", g.apply("div", g.const(-cx), y))
+        return ("neg", ("div", g.const(-cx), y))
     if cy is not None and cy < 0:
-        return g.apply("neg", g.apply("div", x, g.const(-cy)))
+        return ("neg", ("div", x, g.const(-cy)))
     if cy is not None and cy != 0 and g.is_op(x, "mul"):
         k = g.rational(g.args[x][0])
-        if k is not None and (k / cy).denominator == 1:
-            return g.apply("mul", g.const(k / cy), g.args[x][1])
+        if k is not None and (k / cy).denominator == 1 and g.readable(k / cy):
+            return ("mul", g.const(k / cy), g.args[x][1])
     if g.is_op(y, "mul") and g.rational(g.args[y][0]) is not None:
         top, bottom = _leading_constant(g, x), g.rational(g.args[y][0])
-        if top is not None:  # 2*x/(2*y) -> x/y: the constants cancel
+        if top is not None and g.readable(top / bottom):  # 2*x/(2*y) -> x/y: the constants cancel
             rest = g.one if g.rational(x) is not None else g.args[x][1]
-            return g.apply("div", g.apply("mul", g.const(top / bottom), rest), g.args[y][1])
+            return ("div", ("mul", g.const(top / bottom), rest), g.args[y][1])
     if g.is_op(x, "div"):
         a, b = g.args[x]
-        return g.apply("div", a, g.apply("mul", b, y))  # a/b/y -> a/(b*y)
+        return ("div", a, ("mul", b, y))  # a/b/y -> a/(b*y)
     if g.is_op(y, "div"):
         a, b = g.args[y]
-        return g.apply("div", g.apply("mul", x, b), a)  # x/(a/b) -> x*b/a
+        return ("div", ("mul", x, b), a)  # x/(a/b) -> x*b/a
     return None
 
 
@@ -196,11 +214,11 @@ def _pow(g, x: int, y: int):
         return g.one
     k2 = g.rational(y)
     if k2 is not None and k2 < 0 and k2.denominator == 1:
-        return g.apply("div", g.one, g.apply("pow", x, g.const(-k2)))  # x^-2 -> 1/x^2
+        return ("div", g.one, ("pow", x, g.const(-k2)))  # x^-2 -> 1/x^2
     if g.is_op(x, "pow") and k2 is not None and k2.denominator == 1:
         k1 = g.rational(g.args[x][1])
-        if k1 is not None and k1.denominator == 1:
-            return g.apply("pow", g.args[x][0], g.const(k1 * k2))
+        if k1 is not None and k1.denominator == 1 and g.readable(k1 * k2):
+            return ("pow", g.args[x][0], g.const(k1 * k2))
     return None
 
 
