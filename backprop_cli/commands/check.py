@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from ..base.errors import CHECK_FAILED, OK, UsageError
+from ..base.errors import CHECK_FAILED, OK, MathError, UsageError
 from ..engine.arithmetic import EXACT, FLOAT
-from ..engine.compute import differentiate
+from ..engine.compute import as_floats, differentiate
 from ..language.limits import read_limited
 from ..teaching.answers import expectations, parse_answers_text, split_expectation
 from ..teaching.grading import grade
@@ -67,6 +67,20 @@ def _read_answers(path: str, program: str | None) -> list[tuple[str, str]]:
     return parse_answers_text(data, name)
 
 
+def _results(loaded, exact: bool):
+    """(the Result shown, the Result graded against): exact arithmetic wherever the program is rational, shown
+    as fractions with --exact and as floats without; floats alone when exact numbers grow too large."""
+    try:
+        truth = differentiate(loaded.tape, loaded.inputs, EXACT, forward_mode=False)
+    except MathError:
+        if exact:
+            raise
+        inputs = {name: float(value) for name, value in loaded.inputs.items()}
+        result = differentiate(loaded.tape, inputs, FLOAT, forward_mode=False)
+        return result, result
+    return (truth if exact else as_floats(truth)), truth
+
+
 @click.command("check", cls=ProgramCommand, epilog=EXAMPLES)
 @program_options
 @click.option("--expect", "expect", multiple=True, metavar="NAME=ANSWER",
@@ -95,11 +109,11 @@ def check_command(ctx, program, file, color, debug, expect, answers, tolerance, 
                          "(as in --expect d=4/3) or --answers FILE")
     if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
         raise UsageError(f"--tolerance must be a finite number >= 0, not {tolerance}")
-    arithmetic = EXACT if exact else FLOAT
-    loaded = load(ctx, program, file, arithmetic)
+    loaded = load(ctx, program, file, EXACT)  # the decimals as written: 0.1 is 1/10
     wanted = expectations(loaded.tape, items)
-    result = differentiate(loaded.tape, loaded.inputs, arithmetic, forward_mode=False)
-    graded = grade(result, wanted, tolerance, backward_order=[step.node for step in backward_steps(result)])
+    result, truth = _results(loaded, exact)
+    graded = grade(result, wanted, tolerance, backward_order=[step.node for step in backward_steps(result)],
+                   truth=truth)
     if as_json:
         from ..render.check_report import check_document
         from ..render.json_report import dumps

@@ -84,7 +84,7 @@ def _differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic, forward
             raise exact_out_of_range() from None
     with WIDE.context():
         wide = _sweeps(tape, {name: WIDE.coerce(v) for name, v in inputs.items()}, WIDE, forward_mode)
-        return _as_floats(wide)
+        return as_floats(wide)
 
 
 def _sweeps(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool) -> Result:
@@ -101,9 +101,9 @@ def _sweeps(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: 
     return Result(tape, dict(inputs), values, partials, back.grads, back.contributions, fwd, kinks, arithmetic.exact)
 
 
-def _as_floats(wide: Result) -> Result:
-    """A Result computed in wide decimals, every number rounded to the nearest float; MathError for one that
-    does not fit (the node's value, a local derivative, a gradient)."""
+def as_floats(wide: Result) -> Result:
+    """A Result computed in wide decimals or exact fractions, every number rounded to the nearest float;
+    MathError for one that does not fit (the node's value, a local derivative, a gradient)."""
     tape = wide.tape
     values = [to_float(tape, i, wide.values, v, "the result") for i, v in enumerate(wide.values)]
     partials = [

@@ -77,7 +77,10 @@ def exact_out_of_range() -> MathError:
 
 def to_float(tape: Tape, i: int, values: Sequence, value, what: str) -> float:
     """A wide decimal as the nearest float, or a MathError naming node i when it does not fit."""
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # a fraction beyond float range
+        result = math.inf
     if result - result:
         raise node_error(tape, i, values, f"{what} is {number_text(value)}, too large for a 64-bit float (overflow)")
     return result

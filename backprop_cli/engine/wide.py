@@ -46,7 +46,31 @@ def power(x: Decimal, y: Decimal) -> Decimal:
     return x ** y
 
 
+# Near 0 a float argument may be subnormal (1e-312 keeps 4 of its digits): there the functions are
+# their Taylor series, summed in decimals, which at |x| < 1e-3 reach 40 digits in a few terms.
+_SMALL = Decimal("1e-3")
+
+
+def _series(x: Decimal, coefficients) -> Decimal:
+    """sum of c_k * x^(2k+1): the odd series of sin, tan, sinh, tanh near 0."""
+    total, power, square = Decimal(0), x, x * x
+    for c in coefficients:
+        total += c * power
+        power *= square
+    return total
+
+
+_SIN = [Decimal(1), Decimal(-1) / 6, Decimal(1) / 120, Decimal(-1) / 5040, Decimal(1) / 362880,
+        Decimal(-1) / 39916800, Decimal(1) / 6227020800]
+_SINH = [abs(c) for c in _SIN]
+_TAN = [Decimal(1), Decimal(1) / 3, Decimal(2) / 15, Decimal(17) / 315, Decimal(62) / 2835,
+        Decimal(1382) / 155925, Decimal(21844) / 6081075]
+_TANH = [c if k % 2 == 0 else -c for k, c in enumerate(_TAN)]
+
+
 def sin(x: Decimal) -> Decimal:
+    if abs(x) < _SMALL:
+        return _series(x, _SIN)
     return Decimal(math.sin(_float(x)))
 
 
@@ -55,10 +79,14 @@ def cos(x: Decimal) -> Decimal:
 
 
 def tan(x: Decimal) -> Decimal:
+    if abs(x) < _SMALL:
+        return _series(x, _TAN)
     return Decimal(math.tan(_float(x)))
 
 
 def sinh(x: Decimal) -> Decimal:
+    if abs(x) < _SMALL:
+        return _series(x, _SINH)
     if abs(x) < 1:
         return Decimal(math.sinh(_float(x)))  # (e^x - e^-x)/2 would cancel here
     return (exp(x) - exp(-x)) / TWO
@@ -69,6 +97,8 @@ def cosh(x: Decimal) -> Decimal:
 
 
 def tanh(x: Decimal) -> Decimal:
+    if abs(x) < _SMALL:
+        return _series(x, _TANH)
     if abs(x) < 1:
         return Decimal(math.tanh(_float(x)))  # no cancellation here, and a float's 17 digits are plenty
     e = exp(-TWO * abs(x))

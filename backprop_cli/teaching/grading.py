@@ -10,6 +10,11 @@ The grading rule:
   absolute when the true value is 0);
 - `--tolerance T` replaces both: |given - true| <= T * |true| (<= T when the
   true value is 0).
+
+The true value is exact wherever the program is rational at the point (inputs
+are the decimals the user wrote: 0.1 + 0.2 - 0.3 is 0, not 5.6e-17); where it
+is not (sin(pi*x)), it is a float, and an answer within the rounding error that
+float can carry (engine/rounding.py, times ROUNDING_SAFETY) is also right.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from .answers import GRADIENT, Expectation
 EXACT_RELATIVE = Fraction(1, 10**9)  # integers, fractions and expressions
 DECIMAL_FLOOR_RELATIVE = Fraction(1, 10**12)  # a decimal is never held to more than this
 ZERO_FLOOR = Fraction(1, 10**12)  # absolute tolerance when the true value is 0
+ROUNDING_SAFETY = 4  # the first-order rounding bound, made generous
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,12 @@ def _relative_words(relative: Fraction | float) -> str:
     return f"{format_number(float(relative), 3)} relative"
 
 
-def grade_one(expectation: Expectation, correct, tolerance: float | None = None) -> Verdict:
+def grade_one(expectation: Expectation, correct, tolerance: float | None = None, truth=None,
+              rounding: float = 0.0) -> Verdict:
+    """The verdict on one answer. `correct` is the value shown; `truth` (default: `correct`) the one compared
+    with, exact where it can be; `rounding` bounds how far a float truth can be from the true value."""
     answer = expectation.answer
-    true = _as_fraction(correct)
+    true = _as_fraction(correct if truth is None else truth)
     given = _as_fraction(answer.value)
     size = abs(true)
     if tolerance is not None:
@@ -97,7 +106,11 @@ def grade_one(expectation: Expectation, correct, tolerance: float | None = None)
         allowed, rule = ZERO_FLOOR, f"±{format_number(float(ZERO_FLOOR), 3)} (true value 0)"
     else:
         allowed, rule = EXACT_RELATIVE * size, _relative_words(EXACT_RELATIVE)
-    return Verdict(expectation, correct, abs(given - true) <= allowed, allowed, rule)
+    ok = abs(given - true) <= allowed
+    if not ok and rounding and abs(given - true) <= allowed + _as_fraction(rounding):
+        ok, allowed = True, allowed + _as_fraction(rounding)
+        rule = f"±{format_number(float(allowed), 3)} (with the rounding error of floating point)"
+    return Verdict(expectation, correct, ok, allowed, rule)
 
 
 def correct_value(result: Result, expectation: Expectation):
@@ -109,13 +122,21 @@ def correct_value(result: Result, expectation: Expectation):
 
 
 def grade(result: Result, items: Iterable[Expectation], tolerance: float | None = None,
-          backward_order: Sequence[int] | None = None) -> Grade:
+          backward_order: Sequence[int] | None = None, truth: Result | None = None) -> Grade:
     """Grade each expectation; find where a chain of answers first went wrong.
 
-    backward_order: node positions in the order the backward pass visits them
-    (default: the reverse sweep, from the output down the tape).
+    result: the values shown; truth: the same program computed exactly where it is rational (default:
+    result), which answers are compared with. backward_order: node positions in the order the backward
+    pass visits them (default: the reverse sweep, from the output down the tape).
     """
-    verdicts = tuple(grade_one(e, correct_value(result, e), tolerance) for e in items)
+    items = list(items)
+    truth = truth if truth is not None else result
+    truths = [correct_value(truth, e) for e in items]
+    errors = _rounding_errors(truth, items, truths)
+    verdicts = tuple(
+        grade_one(e, correct_value(result, e), tolerance, t, errors[k] * ROUNDING_SAFETY if errors else 0.0)
+        for k, (e, t) in enumerate(zip(items, truths))
+    )
     if backward_order is None:
         backward_order = range(len(result.tape.nodes) - 1, -1, -1)
     rank = {node: r for r, node in enumerate(backward_order)}
@@ -133,6 +154,17 @@ def grade(result: Result, items: Iterable[Expectation], tolerance: float | None 
                 (carried if feeding[v.expectation.node] else separate).append(v)
     return Grade(verdicts, tolerance, first_wrong, first_wrong_value, tuple(right_before), tuple(carried),
                  tuple(separate))
+
+
+def _rounding_errors(truth: Result, items: list[Expectation], truths: list) -> list[float] | None:
+    """Per expectation, how far a float truth can be from the true value; None when every truth is exact."""
+    if all(isinstance(t, (Fraction, int)) for t in truths):
+        return None
+    from ..engine.rounding import gradient_errors, value_errors
+
+    value_error = value_errors(truth)
+    gradient_error = gradient_errors(truth, value_error) if any(e.kind == GRADIENT for e in items) else None
+    return [(gradient_error if e.kind == GRADIENT else value_error)[e.node] for e in items]
 
 
 def computed_from(tape: Tape, node: int) -> list[bool]:

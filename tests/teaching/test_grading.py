@@ -435,3 +435,30 @@ def test_rules_reported_per_answer():
     assert all(v.ok for v in g.verdicts)
     g = graded("(a+b)*c/d", {"a": 5, "b": 1, "c": -2, "d": -3}, "a=0.67", tolerance=1e-3)
     assert g.verdicts[0].rule == "0.001 relative (--tolerance)" and not g.ok
+
+
+# Issue 11, item 12: grading against float leftovers. Decimal inputs are the exact numbers the user wrote.
+@pytest.mark.parametrize("argv", [
+    ["a + b - c", "-a", "0.1", "-b", "0.2", "-c", "0.3", "--expect", "value=0"],  # 5.55e-17 in floats
+    ["a*c - b*c", "-a", "0.3", "-b", "0.1", "-c", "0.2", "--expect", "c=0.2", "--expect", "value=0.04"],
+    ["sin(pi*x)", "-x", "1", "--expect", "value=0"],  # irrational: 0 is within its rounding error
+    ["x*sqrt(2)^2 - 2*x", "-x", "3", "--expect", "x=0", "--expect", "value=0"],  # a gradient 0 by cancellation
+])
+def test_exact_answers_are_right_whatever_the_floats_left_over(cli, argv):
+    run = cli("check", *argv)
+    assert run.code == 0, run.out
+
+
+def test_the_steps_show_the_exact_arithmetic(cli):
+    run = cli("check", "a + b - c", "-a", "0.1", "-b", "0.2", "-c", "0.3", "--expect", "value=1")
+    assert run.code == 1
+    assert "= 0.3 - 0.3 = 0" in run.out and "e-17" not in run.out
+
+
+@pytest.mark.parametrize("argv", [
+    # (a fraction is held to 1e-9 relative, 1e-12 at 0: no last-digit unit to forgive)
+    ["sin(pi*x)", "-x", "1", "--expect", "value=1/10000000000"],  # far beyond the rounding error: wrong
+    ["a + b - c", "-a", "0.1", "-b", "0.2", "-c", "0.3", "--expect", "value=1/1000000000"],  # exact 0
+])
+def test_the_rounding_allowance_is_not_a_blank_cheque(cli, argv):
+    assert cli("check", *argv).code == 1
