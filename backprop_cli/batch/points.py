@@ -1,11 +1,17 @@
 """Reading the points of `eval --batch`: a CSV or JSON Lines file into one row of input values per point.
 
 Input (FILE, or `-` for standard input), read whole:
-- CSV: a header row naming inputs of the program, then one point a row, each
-  field a finite decimal number (`-2`, `0.5`, `1e-3`). Blank lines are skipped.
-- JSON Lines: one object a line, {"x": 0.5, "w": -2}, numbers as values.
+- CSV: a header row naming inputs of the program, in any order, then one point
+  a row, each field a finite decimal number (`-2`, `0.5`, `1e-3`). Blank lines
+  are skipped.
+- JSON Lines: one object a line, {"x": 0.5, "w": -2}, numbers as values, keys
+  in any order.
   A file ending in .jsonl, .ndjson or .json is JSON Lines, one ending in .csv
   is CSV; otherwise a first character `{` means JSON Lines.
+- A number must be a 64-bit float, as for `eval -x`: 1e400 (infinity as a float)
+  and 1e-400 (0 as a float, though it is not 0) make their row malformed, and so
+  do JSON's NaN and Infinity. A row the reader refuses is reported with its line
+  number (exit 2), and the others are still computed.
 - Inputs bound on the command line (`-c 2`, `w=0.5`) are the same for every
   row; every other input needs a column. A column that is not an input, or an
   input given both ways, is a usage error (exit 2) before anything is computed.
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 
 from ..base.errors import UsageError
@@ -25,6 +32,15 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _BOM = b"\xef\xbb\xbf"
 # the bytes of a CSV body the fast reader takes; anything else goes line by line
 _NUMERIC_BYTES = b"0123456789.eE+-,\n\r \t"
+# A literal that may round to 0 as a float although it is not 0 (1e-400, 0.000...0001): its exponent has
+# three digits or more, or it has 100 zeros in a row (below 1e-323 it needs one or the other). The fast reader
+# looks for one only when NumPy read some 0, and then reads again only the rows that hold a 0 and one of these.
+# (Two patterns that start with a letter: a regular expression that does not is ten times slower to search.)
+_BIG_EXPONENTS = (re.compile(rb"e[+-]?0*[1-9][0-9][0-9]"), re.compile(rb"E[+-]?0*[1-9][0-9][0-9]"))
+_ZEROS = b"0" * 100
+_NONZERO_DIGIT = re.compile("[1-9]")
+_TOO_LARGE = "too large for a 64-bit float (at most about 1.8e308)"
+_TOO_SMALL = "too small for a 64-bit float: it would be 0 (the smallest is about 4.9e-324)"
 
 
 class Rows:
@@ -90,6 +106,24 @@ def _show(text: str) -> str:
     return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
 
 
+def _shown(number: str) -> str:
+    """A number's text for a message: in full when short, else its ends and its length (as eval shows it)."""
+    return number if len(number) <= 40 else f"{number[:20]}...{number[-10:]} ({len(number):,} characters)"
+
+
+def _out_of_range(text: str, value: float):
+    """Why a decimal literal is no 64-bit float (it would be infinity, or 0 although it is not 0), or None."""
+    if not math.isfinite(value):
+        return _TOO_LARGE
+    if value == 0 and _NONZERO_DIGIT.search(text.split("e")[0].split("E")[0]):
+        return _TOO_SMALL
+    return None
+
+
+def _csv_error(err) -> str:
+    return str(err).split(" - ")[0]  # "new-line character seen in unquoted field - do you need to open ..."
+
+
 def read_csv(data: bytes, where: str, tape: Tape, constants: dict, np) -> Rows:
     if data.startswith(_BOM):
         data = data[len(_BOM):]
@@ -98,7 +132,10 @@ def read_csv(data: bytes, where: str, tape: Tape, constants: dict, np) -> Rows:
     body = b"" if end < 0 else data[end + 1:]
     if not header_text.strip():
         raise UsageError(f"{where} has no header row: its first line must name the inputs, as in x,w,b")
-    names = [field.strip() for field in _split(header_text)]
+    fields = _split(header_text)
+    if isinstance(fields, str):
+        raise UsageError(f"the header row of {where} is not CSV ({fields})")
+    names = [field.strip() for field in fields]
     for k, name in enumerate(names):
         if not NAME.fullmatch(name):
             raise UsageError(f"column {k + 1} of {where} is named {_show(name)}, which is not a name "
@@ -113,12 +150,16 @@ def read_csv(data: bytes, where: str, tape: Tape, constants: dict, np) -> Rows:
     return _slow_csv(_decode(body, where), names, first_line=2)
 
 
-def _split(line: str) -> list[str]:
+def _split(line: str):
+    """The fields of one CSV line, or why the csv module refuses it (a carriage return inside, a huge field)."""
     if '"' not in line:
         return line.split(",")
     import csv
 
-    return next(csv.reader([line]))
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as err:
+        return _csv_error(err)
 
 
 def _fast_csv(body: bytes, names: list[str], np):
@@ -141,7 +182,32 @@ def _fast_csv(body: bytes, names: list[str], np):
         return None
     if matrix.shape != (count, len(names)) or not np.isfinite(matrix).all():
         return None
-    return Rows(names, None, range(2, count + 2), [], matrix)
+    problems = _zeros_that_are_not(text, matrix, names, np)
+    if not problems:
+        return Rows(names, None, range(2, count + 2), [], matrix)
+    keep = np.ones(count, dtype=bool)
+    keep[[line - 2 for line, _ in problems]] = False
+    return Rows(names, None, (np.flatnonzero(keep) + 2).tolist(), problems, matrix[keep])
+
+
+def _zeros_that_are_not(text: bytes, matrix, names: list[str], np) -> list:
+    """(line, message) for each row where NumPy read 0 from a literal that is not 0 (1e-400)."""
+    rows = np.flatnonzero((matrix == 0).any(axis=1)).tolist()
+    if not rows or not _maybe_tiny(text):
+        return []
+    lines = text.split(b"\n")
+    problems = []
+    for r in rows:
+        if _maybe_tiny(lines[r]):
+            row = _numbers(names, [field.strip() for field in lines[r].decode("latin-1").split(",")])
+            if isinstance(row, str):
+                problems.append((r + 2, row))
+    return problems
+
+
+def _maybe_tiny(text: bytes) -> bool:
+    """Might a literal in `text` be a nonzero number that rounds to 0 as a float?"""
+    return _ZEROS in text or any(pattern.search(text) for pattern in _BIG_EXPONENTS)
 
 
 def _slow_csv(text: str, names: list[str], first_line: int) -> Rows:
@@ -152,6 +218,9 @@ def _slow_csv(text: str, names: list[str], first_line: int) -> Rows:
         if not line.strip():
             continue
         fields = _split(line)
+        if isinstance(fields, str):
+            problems.append((number, f"malformed row: not CSV ({fields})"))
+            continue
         if len(fields) != width:
             problems.append((number, f"malformed row: {len(fields)} fields, but the header names {width}"))
             continue
@@ -172,10 +241,35 @@ def _numbers(names, fields):
             what = "empty" if field == "" else _show(field)
             return f"malformed row: {name} is {what}, not a finite decimal number"
         value = float(field)
-        if not math.isfinite(value):
-            return f"malformed row: {name} is {field}, too large for a 64-bit float"
+        why = _out_of_range(field, value)
+        if why is not None:
+            return f"malformed row: {name} is {_shown(field)}, {why}"
         row.append(value)
     return row
+
+
+class _Refused(float):
+    """A JSON number that is no 64-bit float (NaN, Infinity, 1e400, 1e-400), with the reason."""
+
+    why = ""
+
+
+def _refused(value: float, why: str) -> _Refused:
+    number = _Refused(value)
+    number.why = why
+    return number
+
+
+def _json_number(text: str) -> float:
+    """json's parse_float and parse_int: the float, or a _Refused saying why there is none."""
+    value = float(text)  # never fails on json's digits; an integer of any length too (no digit limit)
+    why = _out_of_range(text, value)
+    return value if why is None else _refused(value, f"{_shown(text)}, {why}")
+
+
+def _json_constant(text: str) -> float:
+    """json's parse_constant: NaN, Infinity and -Infinity are no numbers to compute with."""
+    return _refused(float(text), f"{text}, not a number" if text == "NaN" else f"{text}, not a finite number")
 
 
 def read_jsonl(data: bytes, where: str, tape: Tape, constants: dict) -> Rows:
@@ -191,9 +285,13 @@ def read_jsonl(data: bytes, where: str, tape: Tape, constants: dict) -> Rows:
         if not line.strip():
             continue
         try:
-            point = json.loads(line)
-        except ValueError as err:
+            point = json.loads(line, parse_float=_json_number, parse_int=_json_number,
+                               parse_constant=_json_constant)
+        except json.JSONDecodeError as err:
             problems.append((number, f"malformed row: not JSON ({err.msg} at column {err.colno})"))
+            continue
+        except RecursionError:
+            problems.append((number, "malformed row: not JSON (nested too deeply)"))
             continue
         if not isinstance(point, dict):
             problems.append((number, "malformed row: not a JSON object {\"name\": value, ...}"))
@@ -210,12 +308,11 @@ def read_jsonl(data: bytes, where: str, tape: Tape, constants: dict) -> Rows:
         row = []
         for name in names:
             value = point[name]
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                row = f"malformed row: {name} is {_show(json.dumps(value))}, not a number"
+            if type(value) is _Refused:
+                row = f"malformed row: {name} is {value.why}"
                 break
-            value = float(value) if abs(value) < 2 ** 1024 else math.inf
-            if not math.isfinite(value):
-                row = f"malformed row: {name} is too large for a 64-bit float"
+            if type(value) is not float:  # numbers are floats (_json_number); true, "1", [1], {...} are not
+                row = f"malformed row: {name} is {_show(_json_text(json, value))}, not a number"
                 break
             row.append(value)
         if isinstance(row, str):
@@ -226,3 +323,9 @@ def read_jsonl(data: bytes, where: str, tape: Tape, constants: dict) -> Rows:
     return Rows(names, values, lines, problems)
 
 
+def _json_text(json, value) -> str:
+    """A JSON value as JSON text for a message (only its start is shown)."""
+    try:
+        return json.dumps(value)
+    except (ValueError, RecursionError):
+        return "..."

@@ -5,8 +5,10 @@ Input: see points.py (CSV or JSON Lines, FILE or `-` for standard input, read wh
 Output, on standard output, one row for each input row, in order:
 - CSV (for CSV input): a header `value,grad_<name>,...`, then the output's
   value and d output / d name for every input and named intermediate (the
-  names and order of `eval --json`'s "gradient"), every number in full
-  precision (Python's repr, -0 written 0.0). A row that failed is left empty.
+  names and order of `eval --json`'s "gradient": the program's order, whatever
+  the order of the columns; numbers are put in their places by name), every
+  number in full precision (Python's repr, -0 written 0.0). A row that failed
+  is left empty.
 - JSON Lines (for JSON Lines input, or with --json): {"value": ..., "gradient":
   {name: ...}} a row, the keys of `eval --json`; a row that failed is
   {"value": null, "gradient": null, "line": N, "error": "..."}.
@@ -16,12 +18,15 @@ standard error with its line number in FILE (the header is line 1), and the exit
 code says what happened: 0 every row computed, 4 some rows had a math error
 (log of a negative, a division by zero, ...; the message `eval` prints for that
 point), 2 some rows were malformed (a missing or extra field, a value that is
-not a number) -- 2 wins when both happened.
+not a number or not a 64-bit float) -- 2 wins when both happened. Never an
+inf or a NaN in the output.
 
 The fast path compiles the tape once and evaluates it on NumPy arrays, 65,536
-rows at a time (vectorized.py); rows it flags as failing are computed again by
-the scalar engine, which says why. Without NumPy every row goes through the
-scalar engine: the same output, slower (`pip install 'backprop-cli[batch]'`).
+rows at a time (vectorized.py); the rows it flags (a step failed, or a number
+left the range of floats) are computed again by the scalar engine, which gives
+the row its numbers or says why there are none. Without NumPy every row goes
+through the scalar engine: the same output, slower (`pip install
+'backprop-cli[batch]'`).
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ from ..base.gc_pause import paused_gc
 from ..engine.arithmetic import FLOAT
 from ..engine.bindings import check_bindings, literals
 from ..engine.compute import differentiate
+from ..engine.local import active_nodes
 from ..engine.tape import Tape, lower
 from ..language.parser import parse
 from ..language.source import read_program
@@ -62,7 +68,7 @@ def run_batch(ctx, program: str | None, file: str | None, batch: str, as_json: b
         rows = read_jsonl(data, where, tape, constants) if jsonl else read_csv(data, where, tape, constants, np)
         if np is not None and rows.matrix is None:
             rows.matrix = np.array(rows.values, dtype=np.float64).reshape(len(rows.values), len(rows.names))
-        writer = _Writer(tape, as_json or jsonl, rows.problems)
+        writer = _Writer(gradient_names(tape), as_json or jsonl, rows.problems)
         failures = _Failures(rows.problems)
         out = sys.stdout
         out.write(writer.header())
@@ -103,14 +109,22 @@ class _Failures:
         return USAGE if self.malformed else MATH
 
 
-def _scalar_point(tape: Tape, point: dict):
-    """(value, [gradient per named node]) by the scalar engine, or the math error's message."""
+def gradient_names(tape: Tape) -> list[str]:
+    """The names `eval --json` has in "gradient", in its order (the program's, whatever the order of the
+    columns): the named nodes the engine differentiates (the inputs and the named intermediates; the same
+    ones vectorized.Plan gives). The output's columns: every row's numbers are put in them by name."""
+    active = active_nodes(tape)
+    return [node.name for i, node in enumerate(tape.nodes) if node.name is not None and active[i]]
+
+
+def _scalar_point(tape: Tape, point: dict, names: list[str]):
+    """[value, d output / d name for each of `names`] by the scalar engine, or the math error's message."""
     try:
         result = differentiate(tape, point, FLOAT, forward_mode=False)
     except MathError as err:
         return err.message.splitlines()[0]
     gradient = result.gradient()
-    numbers = [result.value, *gradient.values()]
+    numbers = [result.value, *(gradient[name] for name in names)]
     if not all(math.isfinite(n) for n in numbers):
         return "a gradient is too large for a 64-bit float (overflow)"
     return [float(n) + 0.0 for n in numbers]
@@ -121,7 +135,7 @@ def _scalar_rows(tape, rows: Rows, constants: dict, writer, failures: _Failures,
         texts = []
         for line, row in zip(rows.lines[start:start + CHUNK], rows.values[start:start + CHUNK]):
             texts.append(writer.before(line))
-            numbers = _scalar_point(tape, {**dict(zip(rows.names, row)), **constants})
+            numbers = _scalar_point(tape, {**dict(zip(rows.names, row)), **constants}, writer.names)
             if isinstance(numbers, str):
                 failures.math_error(line, numbers)
                 texts.append(writer.failed(line, numbers))
@@ -143,15 +157,15 @@ def _vector_rows(tape, rows: Rows, constants: dict, writer, failures: _Failures,
         count = block.shape[1]
         columns = {**{name: block[k] for name, k in columns_of.items()}, **fixed}
         value, gradient, bad = plan.run(columns, count)
-        table = np.empty((count, 1 + len(gradient)))
+        table = np.empty((count, 1 + len(writer.names)))
         table[:, 0] = value
-        for j, g in enumerate(gradient.values(), start=1):
-            table[:, j] = g
+        for j, name in enumerate(writer.names, start=1):  # by name: the header's order, whatever the columns'
+            table[:, j] = gradient[name]
         table += 0.0  # -0.0 is written 0.0, as eval --json does
         failed = {}
         for r in np.flatnonzero(bad).tolist():  # the scalar engine says what went wrong, or fixes the row
             point = {**{name: float(block[k, r]) for name, k in columns_of.items()}, **constants}
-            numbers = _scalar_point(tape, point)
+            numbers = _scalar_point(tape, point, writer.names)
             if isinstance(numbers, str):
                 failures.math_error(lines[start + r], numbers)
                 failed[r] = writer.failed(lines[start + r], numbers)
@@ -168,10 +182,9 @@ class _Writer:
 
     Malformed rows (found while reading) are written as failed rows in their places, by line number."""
 
-    def __init__(self, tape: Tape, jsonl: bool, problems: list) -> None:
+    def __init__(self, named: list[str], jsonl: bool, problems: list) -> None:
         self.problems = sorted(problems)
         self.next_problem = 0
-        named = [node.name for node in tape.nodes if node.name is not None]
         self.names = named
         self.jsonl = jsonl
         if jsonl:

@@ -1,22 +1,37 @@
 """The tape evaluated over many points at once, on NumPy arrays (`eval --batch` only; imports NumPy).
 
 ops.py stays the one place of calculus. VECTOR_OPS below restates for arrays
-only + - * / and the signs (their rules are IEEE arithmetic, so NumPy computes
-the same bits, and tests/test_batch.py holds them equal to ops.py's on a grid
-with the domain edges). Every other operation (the functions, ^, relu, max...)
-is evaluated by ops.py's own value and derivative rules, mapped over the
-elements: NumPy's exp or tanh can differ from Python's math in the last bit,
-and a rule may be written for accuracy (ops.py's tanh' is not 1 - out^2), so
-mapping is what keeps the numbers those of `backprop eval`. Mapping costs about
-0.1 microseconds per element and rule; the arithmetic is free by comparison.
+only + - * / and the signs, whose rules are IEEE arithmetic, so NumPy computes
+the same bits. Each restated rule is compared with ops.py's own on a set of
+points when this module loads, and one that disagrees is not used (ops.py's
+rule is mapped instead: slower, never a different number); tests/batch holds
+them equal on a grid with the domain edges. Every other operation (the
+functions, ^, relu, max...) is evaluated by ops.py's own value and derivative
+rules, mapped over the elements: NumPy's exp or tanh can differ from Python's
+math in the last bit, and a rule may be written for accuracy (ops.py's tanh' is
+not 1 - out^2), so mapping is what keeps the numbers those of `backprop eval`.
+Mapping costs about 0.1 microseconds per element and rule; the arithmetic is
+free by comparison.
 
-So the numbers are the scalar engine's, bit for bit. A point where ops.py
-would raise (log of a negative, a division by zero, an overflow) shows up here
-as a non-finite number in some value or local derivative: such rows are
-flagged, and batch.py computes each again with the scalar engine, which gives
-the row its result or the math error message `backprop eval` prints there.
+So the numbers are the scalar engine's, bit for bit, on every row this module
+does not flag. A row is flagged wherever the scalar engine would not simply
+compute these floats: where a rule raises (log of a negative, a division by
+zero: NaN here), where a value, a local derivative or a gradient is not finite
+(an overflow), where a local derivative is subnormal, where an operation that
+can underflow (ops.py's `underflows`) gives 0 or a subnormal from nonzero
+operands, and where a contribution to a gradient (upstream x local) does. The
+scalar engine then computes each flagged row again (batch/run.py): it gives the
+row its result, from wider arithmetic where floats lost it, or the math error
+message `backprop eval` prints there. Flagging more rows than needed costs time,
+never a wrong number.
+
+Numbers stay NumPy's (arrays, or np.float64 for a value that is the same on
+every row, such as a constant): NumPy's arithmetic gives inf or NaN under
+np.errstate where Python's float arithmetic would raise (1.0 / 0.0).
 """
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -26,18 +41,16 @@ from .ops import CONSTANTS, OPS
 from .tape import CONST, INPUT, Tape
 
 NAN = float("nan")
-
-
-def _where(condition, then, otherwise):
-    return np.where(condition, then, otherwise)
+TINY = sys.float_info.min  # the smallest normal float: nonzero numbers below it have lost digits
+HUGE = sys.float_info.max
 
 
 def _scalar(rule):
-    """NaN where the scalar rule raises (a DomainError, an overflow), as a float otherwise."""
+    """NaN where the scalar rule raises (anything: a DomainError, an overflow...), as a float otherwise."""
     def safe(*args):
         try:
             return float(rule(*args))
-        except (ArithmeticError, ValueError):
+        except Exception:  # the row is flagged; the scalar engine says what went wrong there
             return NAN
 
     return safe
@@ -55,7 +68,7 @@ def mapped(rule):
         lists = [np.broadcast_to(np.asarray(a, dtype=np.float64), shape).tolist() for a in args]
         try:
             return np.fromiter(map(rule, *lists), np.float64, count)
-        except (ArithmeticError, ValueError, TypeError):  # some element raised: NaN there
+        except Exception:  # some element raised: NaN there
             return np.fromiter(map(safe, *lists), np.float64, count)
 
     return apply
@@ -67,24 +80,94 @@ def _from_ops(name: str):
     return mapped(op.value), tuple(mapped(rule) for rule in op.partials)
 
 
-# The operations whose rules are plain IEEE arithmetic, restated for whole arrays (tests/test_batch.py
-# holds them equal to ops.py's, bit for bit). Every other operation is ops.py's own rules, mapped.
+# The operations whose rules are plain IEEE arithmetic, restated for whole arrays. Every other operation is
+# ops.py's own rules, mapped; so is any rule here that disagrees with ops.py's (checked below, on load).
 VECTOR_OPS = {
     "add": (lambda x, y: x + y, (lambda x, y, o: 1.0, lambda x, y, o: 1.0)),
     "sub": (lambda x, y: x - y, (lambda x, y, o: 1.0, lambda x, y, o: -1.0)),
     "mul": (lambda x, y: x * y, (lambda x, y, o: y, lambda x, y, o: x)),
-    "div": (lambda x, y: _where(y == 0, NAN, x / y), (lambda x, y, o: 1 / y, lambda x, y, o: -x / (y * y))),
+    "div": (lambda x, y: x / y, (lambda x, y, o: 1.0 / y, lambda x, y, o: -(o / y))),
     "neg": (lambda x: -x, (lambda x, o: -1.0,)),
     "pos": (lambda x: x, (lambda x, o: 1.0,)),
     "copy": (lambda x: x, (lambda x, o: 1.0,)),
 }
+# Those whose value can underflow: 0 or a subnormal from nonzero operands (a sum that is 0 or subnormal is exact)
+UNDERFLOWS = {"mul", "div"}
+
+# Ordinary operands where two ways of writing a rule (-x/y^2 and -(x/y)/y) round differently somewhere
+_PROBES = (3.0, -7.25, 0.1, 1e10, 2.5e-5, 13.7, -0.3, 123456.789, 1.1, -2.9e-3)
+
+
+def _verified() -> dict:
+    """VECTOR_OPS with each rule that disagrees with ops.py's replaced by ops.py's rule, mapped."""
+    rules = {}
+    for name, (value_rule, partial_rules) in VECTOR_OPS.items():
+        op = OPS.get(name)
+        if op is None or op.arity != len(partial_rules):
+            continue
+        points = [(x,) for x in _PROBES] if op.arity == 1 else [(x, y) for x in _PROBES for y in _PROBES]
+        value_ok, partial_ok = True, [True] * op.arity
+        with np.errstate(all="ignore"):
+            for args in points:
+                try:
+                    out = float(op.value(*args))
+                    wanted = [float(rule(*args, out)) for rule in op.partials]
+                except Exception:
+                    value_ok, partial_ok = False, [False] * op.arity
+                    break
+                arrays = [np.array([a]) for a in args]
+                value_ok = value_ok and _same(value_rule(*arrays), out)
+                for k, rule in enumerate(partial_rules):
+                    partial_ok[k] = partial_ok[k] and _same(rule(*arrays, np.array([out])), wanted[k])
+        mapped_value, mapped_partials = _from_ops(name)
+        rules[name] = (value_rule if value_ok else mapped_value,
+                       tuple(rule if ok else fallback
+                             for rule, ok, fallback in zip(partial_rules, partial_ok, mapped_partials)))
+    return rules
+
+
+def _same(got, want: float) -> bool:
+    got = float(np.broadcast_to(got, (1,))[0])
+    return got == want or (got != got and want != want)
+
+
+_VERIFIED: dict | None = None
 
 
 def vector_rules(op: str):
-    """(value rule, partial rules) for arrays: VECTOR_OPS, or ops.py's scalar rules mapped over the elements."""
-    if op in VECTOR_OPS:
-        return VECTOR_OPS[op]
+    """(value rule, partial rules) for arrays: VECTOR_OPS (where they agree with ops.py), or ops.py's scalar
+    rules mapped over the elements."""
+    global _VERIFIED
+    if _VERIFIED is None:
+        _VERIFIED = _verified()
+    if op in _VERIFIED:
+        return _VERIFIED[op]
     return _from_ops(op)
+
+
+def _tiny(x):
+    """True where x is 0 or subnormal (a bool array, or one bool for a number)."""
+    return np.abs(x) < TINY
+
+
+def _flag_not_finite(bad, x) -> None:
+    bad |= ~(np.abs(x) <= HUGE)  # inf and NaN
+
+
+def _flag_subnormal(bad, x) -> None:
+    """Rows where x is nonzero and below the normal range: it has lost digits to gradual underflow."""
+    tiny = _tiny(x)
+    if tiny.any():
+        bad |= tiny & (x != 0)
+
+
+def _flag_underflow(bad, x, factors) -> None:
+    """Rows where x (computed from `factors`) is 0 or subnormal although no factor is 0."""
+    tiny = _tiny(x)
+    if tiny.any():
+        for factor in factors:
+            tiny = tiny & (factor != 0)
+        bad |= tiny
 
 
 class Plan:
@@ -95,18 +178,25 @@ class Plan:
         self.active = active_nodes(tape)
         reach = reaches_output(tape)
         self.named = [i for i, node in enumerate(tape.nodes) if node.name is not None and self.active[i]]
-        self.steps = []  # (node, kind, payload, args, partial rules or None)
+        self.steps = []  # (node, kind, payload, args, (partial rule, restated) per argument or None, can underflow)
         for i, node in enumerate(tape.nodes):
             if node.op == INPUT:
-                self.steps.append((i, INPUT, node.name, (), None))
+                self.steps.append((i, INPUT, node.name, (), None, False))
             elif node.op == CONST:
                 value = CONSTANTS[node.text] if node.text in CONSTANTS else FLOAT.literal(node.text)
-                self.steps.append((i, CONST, np.float64(value), (), None))  # NumPy semantics: 1/0 is inf, flagged
+                self.steps.append((i, CONST, np.float64(value), (), None, False))
             else:
                 value_rule, partial_rules = vector_rules(node.op)
                 differentiate = self.active[i] and reach[i]
                 rules = tuple(rule if self.active[a] else None for rule, a in zip(partial_rules, node.args))
-                self.steps.append((i, node.op, value_rule, node.args, rules if differentiate else None))
+                # a value that is 0 or subnormal from nonzero operands has underflowed where the operation can
+                # (a product, a quotient; whatever ops.py marks `underflows`): the row is flagged
+                underflows = node.op in UNDERFLOWS or bool(getattr(OPS[node.op], "underflows", False))
+                # so has a restated derivative that is 0 or subnormal from nonzero operands and value (ops.py's
+                # own rules raise there, which mapping turns into NaN: flagged too)
+                restated = VECTOR_OPS.get(node.op, (None, ()))[1]
+                rules = tuple(None if rule is None else (rule, any(rule is r for r in restated)) for rule in rules)
+                self.steps.append((i, node.op, value_rule, node.args, rules if differentiate else None, underflows))
 
     def run(self, columns: dict, rows: int):
         """(output values, {name: gradient} for every named active node, rows that need the scalar engine).
@@ -117,7 +207,7 @@ class Plan:
         partials: list = [None] * len(tape.nodes)
         bad = np.zeros(rows, dtype=bool)
         with np.errstate(all="ignore"):
-            for i, kind, payload, args, rules in self.steps:
+            for i, kind, payload, args, rules, underflows in self.steps:
                 if kind == INPUT:
                     column = columns[payload]
                     values[i] = column if np.ndim(column) else np.float64(column)
@@ -128,29 +218,29 @@ class Plan:
                 operands = [values[a] for a in args]
                 value = payload(*operands)
                 if np.ndim(value) == 0:
-                    value = float(value)
-                    if not np.isfinite(value):
-                        bad[:] = True
-                else:
-                    bad |= ~np.isfinite(value)
+                    value = np.float64(value)  # never a Python float: its 1.0 / 0.0 raises
+                _flag_not_finite(bad, value)
+                if underflows:
+                    _flag_underflow(bad, value, operands)
                 values[i] = value
                 if rules is not None:
                     row = []
-                    for rule in rules:
-                        if rule is None:
+                    for entry in rules:
+                        if entry is None:
                             row.append(None)
                             continue
+                        rule, restated = entry
                         d = rule(*operands, value)
                         if np.ndim(d) == 0:
-                            d = float(d)
-                            if not np.isfinite(d):
-                                bad[:] = True
-                        else:
-                            bad |= ~np.isfinite(d)
+                            d = np.float64(d)
+                        _flag_not_finite(bad, d)
+                        if restated:
+                            _flag_underflow(bad, d, (*operands, value))
+                        _flag_subnormal(bad, d)
                         row.append(d)
                     partials[i] = row
-            grads: list = [0.0] * len(tape.nodes)
-            grads[tape.output] = 1.0
+            grads: list = [np.float64(0.0)] * len(tape.nodes)
+            grads[tape.output] = np.float64(1.0)
             for i in range(len(tape.nodes) - 1, -1, -1):
                 local = partials[i]
                 if local is None:
@@ -158,15 +248,17 @@ class Plan:
                 upstream = grads[i]
                 for a, d in zip(tape.nodes[i].args, local):
                     if d is not None:
-                        grads[a] = grads[a] + upstream * d
+                        contribution = upstream * d
+                        _flag_underflow(bad, contribution, (upstream, d))
+                        grads[a] = grads[a] + contribution
             gradient = {}
             for i in self.named:
                 g = grads[i]
                 if np.ndim(g) == 0:
                     g = np.full(rows, float(g))
-                bad |= ~np.isfinite(g)
+                _flag_not_finite(bad, g)
                 gradient[tape.nodes[i].name] = g
-        out = values[tape.output]
-        if np.ndim(out) == 0:
-            out = np.full(rows, float(out))
+            out = values[tape.output]
+            if np.ndim(out) == 0:
+                out = np.full(rows, float(out))
         return out, gradient, bad
