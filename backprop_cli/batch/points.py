@@ -34,7 +34,7 @@ _BOM = b"\xef\xbb\xbf"
 _NUMERIC_BYTES = b"0123456789.eE+-,\n\r \t"
 # A literal that may round to 0 as a float although it is not 0 (1e-400, 0.000...0001): its exponent has
 # three digits or more, or it has 100 zeros in a row (below 1e-323 it needs one or the other). The fast reader
-# looks for one only when NumPy read some 0, and then reads again only the rows that hold a 0 and one of these.
+# looks for one only when NumPy read some 0, and reads again only the rows that hold a 0 and one of these.
 # (Two patterns that start with a letter: a regular expression that does not is ten times slower to search.)
 _BIG_EXPONENTS = (re.compile(rb"e[+-]?0*[1-9][0-9][0-9]"), re.compile(rb"E[+-]?0*[1-9][0-9][0-9]"))
 _ZEROS = b"0" * 100
@@ -192,22 +192,28 @@ def _fast_csv(body: bytes, names: list[str], np):
 
 def _zeros_that_are_not(text: bytes, matrix, names: list[str], np) -> list:
     """(line, message) for each row where NumPy read 0 from a literal that is not 0 (1e-400)."""
-    rows = np.flatnonzero((matrix == 0).any(axis=1)).tolist()
-    if not rows or not _maybe_tiny(text):
+    if matrix.all():
+        return []  # no 0 at all: the common case, one pass over the matrix
+    starts = [match.start() for pattern in _BIG_EXPONENTS for match in pattern.finditer(text)]
+    at = text.find(_ZEROS)
+    while at >= 0:  # one per line will do
+        starts.append(at)
+        end = text.find(b"\n", at)
+        at = -1 if end < 0 else text.find(_ZEROS, end)
+    if not starts:
         return []
-    lines = text.split(b"\n")
+    newlines = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == ord("\n"))
+    rows = np.unique(np.searchsorted(newlines, starts))  # the rows (0 is line 2) holding such a literal
+    rows = rows[(matrix[rows] == 0).any(axis=1)].tolist()
+    if not rows:
+        return []
     problems = []
     for r in rows:
-        if _maybe_tiny(lines[r]):
-            row = _numbers(names, [field.strip() for field in lines[r].decode("latin-1").split(",")])
-            if isinstance(row, str):
-                problems.append((r + 2, row))
+        line = text[newlines[r - 1] + 1 if r else 0:newlines[r] if r < len(newlines) else len(text)]
+        row = _numbers(names, [field.strip() for field in line.decode("latin-1").split(",")])
+        if isinstance(row, str):
+            problems.append((r + 2, row))
     return problems
-
-
-def _maybe_tiny(text: bytes) -> bool:
-    """Might a literal in `text` be a nonzero number that rounds to 0 as a float?"""
-    return _ZEROS in text or any(pattern.search(text) for pattern in _BIG_EXPONENTS)
 
 
 def _slow_csv(text: str, names: list[str], first_line: int) -> Rows:
