@@ -30,23 +30,23 @@ MUTANTS = [
      'Op("add", 2, lambda x, y: x + y, (lambda x, y, o: 1, lambda x, y, o: -1)', "add: d/dy = -1"),
     ("backprop_cli/engine/ops.py", '(lambda x, y, o: y, lambda x, y, o: x), "{0} * {1}"',
      '(lambda x, y, o: x, lambda x, y, o: y), "{0} * {1}"', "mul: product rule factors swapped"),
-    ("backprop_cli/engine/ops.py", "(lambda x, y, o: 1 / y, _d_div_denominator)",
-     "(lambda x, y, o: -1 / y, _d_div_denominator)", "div: d/dx sign flipped"),
-    ("backprop_cli/engine/ops.py", "    d = -(out / y)\n", "    d = out / y\n", "div: d/dy sign dropped"),
-    ("backprop_cli/engine/ops.py", '(lambda x, o: -_sin(x),), ("-sin({0})",)',
-     '(lambda x, o: _sin(x),), ("-sin({0})",)', "cos' sign flipped"),
-    ("backprop_cli/engine/ops.py", '(lambda x, o: _cos(x),), ("cos({0})",)',
-     '(lambda x, o: _sin(x),), ("cos({0})",)', "sin' = sin"),
-    ("backprop_cli/engine/ops.py", "        return 1 / (c * c)\n", "        return 1 / c\n", "tanh' = sech, not sech^2"),
-    ("backprop_cli/engine/ops.py", "    d = out * _sigmoid(-x)\n", "    d = out * _sigmoid(x)\n",
+    ("backprop_cli/engine/ops.py", "(lambda x, y, o: 1 / y, fn.d_div_denominator)",
+     "(lambda x, y, o: -1 / y, fn.d_div_denominator)", "div: d/dx sign flipped"),
+    ("backprop_cli/engine/functions.py", "    d = -(out / y)\n", "    d = out / y\n", "div: d/dy sign dropped"),
+    ("backprop_cli/engine/ops.py", '(lambda x, o: -fn.sin(x),), ("-sin({0})",)',
+     '(lambda x, o: fn.sin(x),), ("-sin({0})",)', "cos' sign flipped"),
+    ("backprop_cli/engine/ops.py", '(lambda x, o: fn.cos(x),), ("cos({0})",)',
+     '(lambda x, o: fn.sin(x),), ("cos({0})",)', "sin' = sin"),
+    ("backprop_cli/engine/functions.py", "        return 1 / (c * c)\n", "        return 1 / c\n", "tanh' = sech, not sech^2"),
+    ("backprop_cli/engine/functions.py", "    d = out * sigmoid(-x)\n", "    d = out * sigmoid(x)\n",
      "sigmoid' = s(x)^2"),
     ("backprop_cli/engine/ops.py", '(lambda x, o: 1 if x > 0 else 0,),', '(lambda x, o: 1 if x >= 0 else 0,),',
      "relu'(0) = 1"),
     ("backprop_cli/engine/ops.py", "(lambda x, y, o: 1 if x > y else 0 if x < y else HALF, lambda x, y, o: 1 if y > x",
      "(lambda x, y, o: 1 if x > y else 0 if x < y else 1, lambda x, y, o: 1 if y > x", "max tie gives 1 to x"),
-    ("backprop_cli/engine/ops.py", "    p = y * out\n", "    p = (y - 1) * out\n", "power rule: (y-1) for y"),
-    ("backprop_cli/engine/ops.py", "    d = out * _log(x)\n", "    d = _log(x)\n", "d/dy x^y without x^y"),
-    ("backprop_cli/engine/ops.py", "    return 1 / (2 * out)\n", "    return 1 / out\n", "sqrt' without the 2"),
+    ("backprop_cli/engine/functions.py", "    p = y * out\n", "    p = (y - 1) * out\n", "power rule: (y-1) for y"),
+    ("backprop_cli/engine/functions.py", "    d = out * log(x)\n", "    d = log(x)\n", "d/dy x^y without x^y"),
+    ("backprop_cli/engine/functions.py", "    return 1 / (2 * out)\n", "    return 1 / out\n", "sqrt' without the 2"),
     ("backprop_cli/engine/ops.py", '(lambda x, o: 1 / x,), ("1/{0}",)', '(lambda x, o: 1 / o,), ("1/{0}",)',
      "log' = 1/log(x)"),
     ("backprop_cli/engine/ops.py", '(lambda x, o: o,), ("exp({0})",)', '(lambda x, o: x,), ("exp({0})",)',
@@ -112,6 +112,11 @@ def run(index: int, scratch: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
+    stale = [k for k, (path, original, _, _) in enumerate(MUTANTS)
+             if (ROOT / path).read_text(encoding="utf-8").count(original) != 1]
+    if stale:
+        print(f"stale mutants (their text is not in the file once): {stale}")
+        return 2
     if argv == ["--list"]:
         for k, (path, _, _, what) in enumerate(MUTANTS):
             print(f"{k:3d}  {path}: {what}")
