@@ -1,7 +1,10 @@
 """The steps that lead to a correct value, for `backprop check`'s wrong answers.
 
 The steps are the worked solution's (steps.py) and are written by explain's text
-renderer, so `check` and `explain` show a step the same way.
+renderer, so `check` and `explain` show a step the same way. More than MAX_LINES
+steps are elided in the middle, as eval's tables are past --max-rows: the first
+and the last MAX_LINES / 2 are shown, and a line says how many are left out and
+which command shows them all.
 """
 from __future__ import annotations
 
@@ -10,10 +13,21 @@ from ..engine.local import ancestors
 from ..teaching.steps import INPUT_STEP, backward_steps, forward_steps
 from .explain import backward_line, forward_line
 
+MAX_LINES = 200
+
+
+def _elided(lines: list[str], whole: str) -> list[str]:
+    if len(lines) <= MAX_LINES:
+        return lines
+    half = MAX_LINES // 2
+    left_out = len(lines) - 2 * half
+    return [*lines[:half], f"... {left_out:,} more steps, not shown here ({whole} shows every step)", *lines[-half:]]
+
 
 def gradient_steps(result: Result, name: str, digits: int | None) -> list[str]:
     """The chain rule from the output down to `name`, one line a node (only the paths that reach it)."""
-    return [backward_line(step, digits) for step in backward_steps(result, wrt=name)]
+    return _elided([backward_line(step, digits) for step in backward_steps(result, wrt=name)],
+                   f"`backprop explain --wrt {name}`")
 
 
 def value_steps(result: Result, node: int, digits: int | None) -> list[str]:
@@ -28,4 +42,4 @@ def value_steps(result: Result, node: int, digits: int | None) -> list[str]:
             continue
         line = forward_line(step, digits)
         lines.append(f"{line}   (given)" if step.kind == INPUT_STEP else line)
-    return lines
+    return _elided(lines, "`backprop explain`")

@@ -18,6 +18,7 @@ from .tables import whole_words
 GOOD_STYLE = "green"
 BAD_STYLE = "bold red"
 DIM = "dim"
+IDS_LISTED = 24  # unnamed node ids named in the heading; a bigger program's are elided in the middle
 
 
 def output_symbol(result: Result) -> str:
@@ -61,8 +62,12 @@ def heading(result: Result, digits: int | None) -> list[Text]:
                if node.name is None and node.op not in ("input", "const")
                and (i == tape.output or result.grads[i] is not None)]
     if unnamed:
+        if len(unnamed) > IDS_LISTED + 1:  # a big program: the ids run from the first to the last, in order
+            ids = f"{', '.join(unnamed[:IDS_LISTED])}, ... ({len(unnamed) - IDS_LISTED - 1:,} more), {unnamed[-1]}"
+        else:
+            ids = ", ".join(unnamed)
         sentence = ("Intermediate results the program does not name are called by their node ids (as in "
-                    f"`backprop eval`): {', '.join(unnamed)}.")
+                    f"`backprop eval`): {ids}.")
         if tape.output_name is None:
             sentence += f" The output is {output_symbol(result)}."
         out.append(Text(sentence, style=DIM))

@@ -8,7 +8,10 @@ A node used by several others (a shared node: gradients add there) is drawn in
 full once; every other use is one line marked `(shared, see above)`. The walk
 is an explicit stack, never recursion, and a branch deeper than MAX_DEPTH is
 continued in a tree of its own below, so long chains stay within the width of
-a terminal. Nothing is computed here: values come from the Result.
+a terminal. A graph of more than MAX_NODES nodes is drawn up to that many
+lines, then a note says how many were left out (as --max-rows elides the
+tables): tens of thousands of lines are no picture, and drawing them takes long.
+Nothing is computed here: values come from the Result.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from rich.tree import Tree
 
 from ..base.numbers import DEFAULT_DIGITS, format_number
 from ..engine.compute import Result
+from ..engine.local import reaches_output
 from .graph_text import KINK_TEXT, kink_nodes, node_operation, shorten
 
 VALUE_STYLE = "cyan"
@@ -29,6 +33,7 @@ MARK_STYLE = "dim italic"
 KINK_STYLE = "yellow"
 
 MAX_DEPTH = 12  # levels per tree; deeper branches continue in a tree of their own
+MAX_NODES = 2000  # lines of nodes drawn at most; the rest of a bigger graph is counted in a note
 UNREACHED_LISTED = 12
 
 _NEW, _SHOWN, _DEFERRED = 0, 1, 2
@@ -98,7 +103,8 @@ def _reference_label(result: Result, i: int, mark: str, edge: Text | None) -> Te
     return Text("   ").join(parts)
 
 
-def graph_tree(result: Result, digits: int | None = DEFAULT_DIGITS, max_depth: int = MAX_DEPTH) -> Group:
+def graph_tree(result: Result, digits: int | None = DEFAULT_DIGITS, max_depth: int = MAX_DEPTH,
+               max_nodes: int = MAX_NODES) -> Group:
     """The trees (usually one) from the output down, then a note on nodes off every path to the output."""
     tape = result.tape
     kinks = kink_nodes(result)
@@ -106,14 +112,18 @@ def graph_tree(result: Result, digits: int | None = DEFAULT_DIGITS, max_depth: i
     roots: deque[int] = deque([tape.output])
     state[tape.output] = _DEFERRED
     parts: list = []
-    while roots:
+    drawn = 0  # lines of nodes
+    while roots and drawn < max_nodes:
         root = roots.popleft()
         continued = bool(parts)
         tree = Tree(Text(""), guide_style="dim")
-        # (node, parent node, argument position, the Tree whose label this node sets, depth)
-        stack = [(root, None, 0, tree, 0)]
-        while stack:
-            i, parent, k, branch, depth = stack.pop()
+        # (node, parent node, argument position, the Tree its line is added to (None: the root's), depth);
+        # a line is added to its parent only when popped, so a drawing cut short leaves no empty lines
+        stack = [(root, None, 0, None, 0)]
+        while stack and drawn < max_nodes:
+            i, parent, k, parent_branch, depth = stack.pop()
+            branch = tree if parent_branch is None else parent_branch.add(Text(""))
+            drawn += 1
             edge = _edge(result, parent, k, digits)
             if parent is None:
                 state[i] = _SHOWN
@@ -133,17 +143,40 @@ def graph_tree(result: Result, digits: int | None = DEFAULT_DIGITS, max_depth: i
             else:
                 state[i] = _SHOWN
                 branch.label = _full_label(result, i, digits, edge, kinks)
-            # children in argument order; pushed reversed so they are visited (and printed) in order
-            children = [(a, k2, branch.add(Text(""))) for k2, a in enumerate(tape.nodes[i].args)]
-            for a, k2, child in reversed(children):
-                stack.append((a, i, k2, child, depth + 1))
+            # children in argument order: pushed reversed so they are visited (and added) in order
+            for k2 in range(len(tape.nodes[i].args) - 1, -1, -1):
+                stack.append((tape.nodes[i].args[k2], i, k2, branch, depth + 1))
         if parts:
             parts.append(Text(""))
         parts.append(tree)
-    unreached = [i for i in range(len(tape.nodes)) if state[i] == _NEW]
+        if stack:
+            break  # stopped at max_nodes within this tree
+    else:
+        if roots:  # stopped at max_nodes between trees
+            return _cut_short(result, parts, state, max_nodes)
+        unreached = [i for i in range(len(tape.nodes)) if state[i] == _NEW]
+        if unreached:
+            parts.append(_unreached_note(tape, unreached))
+        return Group(*parts)
+    return _cut_short(result, parts, state, max_nodes)
+
+
+def _unreached_note(tape, unreached: list[int]) -> Text:
+    listed = ", ".join(tape.nodes[i].id + (f" {tape.nodes[i].name}" if tape.nodes[i].name else "")
+                       for i in unreached[:UNREACHED_LISTED])
+    more = f" and {len(unreached) - UNREACHED_LISTED} more" if len(unreached) > UNREACHED_LISTED else ""
+    return Text(f"not on any path to the output: {listed}{more}", style=MARK_STYLE)
+
+
+def _cut_short(result: Result, parts: list, state: list, max_nodes: int) -> Group:
+    """The trees drawn so far, a note on the nodes left out, and the nodes off every path to the output."""
+    tape = result.tape
+    on_path = reaches_output(tape)
+    left_out = sum(1 for i, s in enumerate(state) if on_path[i] and s == _NEW)
+    parts.append(Text(""))
+    parts.append(Text(f"... the tree stops after {max_nodes:,} lines: {left_out:,} more nodes are not drawn "
+                      f"(--graph dot or --graph mermaid draws the whole graph)", style=MARK_STYLE))
+    unreached = [i for i in range(len(tape.nodes)) if not on_path[i]]
     if unreached:
-        listed = ", ".join(tape.nodes[i].id + (f" {tape.nodes[i].name}" if tape.nodes[i].name else "")
-                           for i in unreached[:UNREACHED_LISTED])
-        more = f" and {len(unreached) - UNREACHED_LISTED} more" if len(unreached) > UNREACHED_LISTED else ""
-        parts.append(Text(f"not on any path to the output: {listed}{more}", style=MARK_STYLE))
+        parts.append(_unreached_note(tape, unreached))
     return Group(*parts)

@@ -1,11 +1,11 @@
 """LaTeX for the pieces of math the renderers write: names, numbers and expressions.
 
 Expressions are not translated by string replacement: an operation's template,
-a derivative rule or a short symbolic gradient is parsed with the language's
-own grammar and printed from its tree, so `-{0}/{1}^2` becomes
-`\\frac{-f}{d^{2}}` and parentheses appear exactly where precedence needs them.
-The trees are a few nodes deep (templates and rules, never user programs), so
-printing them recursively is safe.
+a derivative rule or a symbolic gradient is parsed with the language's own
+grammar and printed from its tree, so `-{0}/{1}^2` becomes `\\frac{-f}{d^{2}}`
+and parentheses appear exactly where precedence needs them. The trees are
+mostly a few nodes deep (templates and rules), but a formula of `--symbolic`
+can be as deep as the program, so the tree is walked with an explicit stack.
 
 Names: `E_o1` is `E_{o1}`, `x1` is `x_{1}`, `out` is `\\mathit{out}`, ids `v3` are `v_{3}`.
 Text mode: escape_text makes any user text safe in a LaTeX document.
@@ -118,14 +118,30 @@ def _wrap(piece: Tex) -> str:
     return rf"\left({piece.text}\right)"
 
 
-def _emit(node, leaf) -> Tex:
-    if isinstance(node, Number):
-        return latex_number_text(node.text)
-    if isinstance(node, Name):
-        found = leaf(node.name)
-        return found if found is not None else Tex(latex_name(node.name), ATOM)
-    args = [_emit(a, leaf) for a in node.args]
-    op = node.op
+def _emit(root, leaf) -> Tex:
+    """The tree printed bottom-up, by an explicit stack (a formula's tree is as deep as the program)."""
+    done: list[Tex] = []  # the printed operands waiting for their operation, in order
+    stack: list = [(root, False)]
+    while stack:
+        node, operands_printed = stack.pop()
+        if isinstance(node, Number):
+            done.append(latex_number_text(node.text))
+        elif isinstance(node, Name):
+            found = leaf(node.name)
+            done.append(found if found is not None else Tex(latex_name(node.name), ATOM))
+        elif operands_printed:
+            count = len(node.args)
+            args = done[len(done) - count:]
+            del done[len(done) - count:]
+            done.append(_combine(node.op, args))
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in reversed(node.args))
+    return done[0]
+
+
+def _combine(op: str, args: list[Tex]) -> Tex:
+    """An operation over its printed operands."""
     if op in ("add", "sub"):
         left, right = args
         needs = right.signed or right.prec < (PRODUCT if op == "sub" else SUM)

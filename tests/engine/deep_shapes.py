@@ -10,9 +10,10 @@ def chain(ops: int) -> str:
 
 
 def balanced(ops: int) -> str:
-    """A wide balanced expression: sin(a*2), cos(b*3), ... joined level by level by (u - v)/2 and u*v."""
+    """A wide balanced expression: sin(a*2), cos(b*3), ... joined level by level by (u - v)/2 and u*v (3.5
+    operations a leaf)."""
     names = ("a", "b", "c", "x")
-    items = [f"{('sin', 'cos')[i % 2]}({names[i % 4]}*{i % 89 + 2})" for i in range(max(2, ops // 4))]
+    items = [f"{('sin', 'cos')[i % 2]}({names[i % 4]}*{i % 89 + 2})" for i in range(max(2, ops * 2 // 7))]
     level = 0
     while len(items) > 1:
         joined = [f"({items[i]}*{items[i + 1]})" if level % 2 else f"({items[i]} - {items[i + 1]})/2"
@@ -64,7 +65,7 @@ SHAPES = {f.__name__: f for f in (chain, balanced, sines, product, quotients, ne
                                   mixed)}
 
 # A point for every shape: values and gradients stay finite (products of x, y, z at 1; chains contract).
-POINT = {"x": 0.75, "a": 0.5, "b": 0.25, "c": 1.5}
+POINT = {"x": 0.75, "a": 0.9, "b": 0.25, "c": 1.5}
 POINTS = {"product": {"x": 1.0, "y": 1.0, "z": 1.0}, "quotients": {"x": 1.0, "y": 1.0, "z": 1.0},
           "nested_quotients": {"x": 1.0, "y": 1.0}, "right_sum": {"x": 0.5, "y": 0.25},
           "powers": {"x": 1.0, "y": 1.0}}

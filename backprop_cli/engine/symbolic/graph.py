@@ -36,6 +36,7 @@ class Graph:
         # div), 0 for any other node: how much re-associating it would rebuild (simplify.LEAN_LIMIT)
         self.spine: list[int] = []
         self._index: dict = {}
+        self._literals: dict[str, int] = {}  # literal text -> its node (the rules' 1 and 2 are read once)
         self.zero = self.const(Fraction(0))
         self.one = self.const(Fraction(1))
 
@@ -71,12 +72,18 @@ class Graph:
 
     def literal(self, text: str) -> int:
         """A constant as the program wrote it."""
+        found = self._literals.get(text)
+        if found is not None:
+            return found
         if text in CONSTANTS:
-            return self.const(text)
-        try:
-            return self.const(EXACT.literal(text))
-        except (MathError, ValueError, ZeroDivisionError):
-            return self.const(text)  # too large to hold exactly: kept as written
+            node = self.const(text)
+        else:
+            try:
+                node = self.const(EXACT.literal(text))
+            except (MathError, ValueError, ZeroDivisionError):
+                node = self.const(text)  # too large to hold exactly: kept as written
+        self._literals[text] = node
+        return node
 
     def rational(self, i: int):
         """The node's value if it is a rational constant, else None."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Mapping
 
 from ...base.numbers import decimal_text
@@ -44,6 +45,7 @@ class Formula:
         return self.text
 
 
+@lru_cache(maxsize=1024)  # a formula holds a few distinct constants, each written many times
 def constant_text(value) -> tuple[str, int]:
     """How a constant is written, and its precedence: `2`, `0.5`, `-3` (a unary minus), `1/3` (a quotient)."""
     if not isinstance(value, Fraction):
