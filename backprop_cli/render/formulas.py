@@ -77,8 +77,8 @@ def hessian_view(title: Text, label: str, names: list, matrix: list, gradient: d
 
 # -- backprop explain --symbolic: the formulas after the worked solution ---------------------------
 
-# Longer statements are set verbatim in LaTeX (the LaTeX printer of explain recurses on expression trees,
-# which is only safe for short ones).
+# Longer statements are set verbatim in LaTeX, in \texttt: as one piece of math they would not break across
+# lines, and printing them as math costs time quadratic in their length (each level copies its operands' text).
 LATEX_MATH_LIMIT = 200
 
 
