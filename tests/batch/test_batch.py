@@ -200,6 +200,15 @@ def test_vector_rules_equal_the_scalar_rules():
                 assert got[k] == want or (not math.isfinite(want) and not math.isfinite(got[k])), (name, args)
 
 
+def test_every_restated_rule_is_used():
+    """ops.py's rules for + - * / and the signs agree with VECTOR_OPS, so none is mapped element by element
+    (if this fails, ops.py changed a rule: restate it in vectorized.py, or --batch gets slower)."""
+    for name, (value_rule, partial_rules) in vectorized.VECTOR_OPS.items():
+        used_value, used_partials = vectorized.vector_rules(name)
+        assert used_value is value_rule, name
+        assert all(used is rule for used, rule in zip(used_partials, partial_rules)), name
+
+
 def test_a_restated_rule_that_disagrees_with_ops_is_not_used(monkeypatch):
     """A rule of VECTOR_OPS that does not give ops.py's bits (ops.py changed, say) gives way to ops.py's own."""
     value_rule, (d_x, _) = vectorized.VECTOR_OPS["div"]
