@@ -77,10 +77,11 @@ def line_and_column(source: str, pos: int) -> tuple[int, int]:
     return line, column
 
 
-def program_error(source: str, pos: int, end: int | None, message: str) -> ProgramError:
-    """A ProgramError whose message points at source[pos:end] with a caret."""
+def program_error(source: str, pos: int, end: int | None, message: str, details: str = "") -> ProgramError:
+    """A ProgramError whose message points at source[pos:end] with a caret; `details` (lines) follow the caret."""
     line, column = line_and_column(source, pos)
-    return ProgramError(f"{message} (line {line}, column {column})\n{caret_excerpt(source, pos, end)}")
+    text = f"{message} (line {line}, column {column})\n{caret_excerpt(source, pos, end)}"
+    return ProgramError(text + (f"\n{details}" if details else ""))
 
 
 class MissingToolError(UsageError):

@@ -42,7 +42,10 @@ def resolve(tape: Tape, pairs: Iterable[tuple[str, str]], arithmetic) -> dict:
     if missing:
         example = " ".join(f"-{n} VALUE" if SHORT_BINDING.fullmatch(f"-{n}") else f"{n}=VALUE" for n in missing)
         noun = "a value" if len(missing) == 1 else "values"
-        raise UsageError(f"{', '.join(missing)} {'needs' if len(missing) == 1 else 'need'} {noun}: add {example}")
+        hint = ""
+        if "e" in missing and any(node.op == "pow" and node.args[0] == tape.inputs["e"] for node in tape.nodes):
+            hint = " (e is a variable here, not Euler's number: e^x is written exp(x))"
+        raise UsageError(f"{', '.join(missing)} {'needs' if len(missing) == 1 else 'need'} {noun}: add {example}{hint}")
     return literals(given, tape.inputs, arithmetic)
 
 

@@ -293,3 +293,375 @@ def rule_message(err: DomainError, labels: Sequence[str], out: str) -> str:
 
 
 _PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
+
+
+# -- the functions of the courses (issue 12) ------------------------------------------------------------
+
+def _float_of(x) -> float:
+    """A float argument for a library function; a wide decimal beyond float range raises OverflowError."""
+    value = float(x)
+    if value - value:
+        raise OverflowError("the argument is too large for a 64-bit float")
+    return value
+
+
+def _through_float(f, x):
+    """f(x) for a float or a fraction; for a wide decimal, through its float (bounded functions only)."""
+    if type(x) is Decimal:
+        return Decimal(f(_float_of(x)))
+    return f(x)
+
+
+def _small(d):
+    """A derivative that must be nonzero: OutOfRange when its float underflowed (to 0 or a subnormal)."""
+    if type(d) is float and -TINY < d < TINY:
+        raise OutOfRange
+    return d
+
+
+def asin(x):
+    if not -1 <= x <= 1:
+        raise DomainError("asin is defined for -1 <= x <= 1 only")
+    return 0 if x == 0 else _through_float(math.asin, x)
+
+
+def acos(x):
+    if not -1 <= x <= 1:
+        raise DomainError("acos is defined for -1 <= x <= 1 only")
+    return 0 if x == 1 else _through_float(math.acos, x)
+
+
+def d_asin(x, out):
+    if x == 1 or x == -1:
+        raise DomainError("asin has an infinite derivative at -1 and 1")
+    one_minus = (1 - x) * (1 + x)  # 1 - x^2 without cancelling near +-1
+    return 1 / sqrt(one_minus)
+
+
+def atan(x):
+    return 0 if x == 0 else _through_float(math.atan, x)
+
+
+def d_atan(x, out):
+    if type(x) is float and abs(x) > 1e150:
+        return _small((1 / x) / x)  # 1/(1 + x^2) without x^2 overflowing
+    return 1 / (1 + x * x)
+
+
+def atan2(y, x):
+    if y == 0 and x == 0:
+        return 0
+    if type(y) is Decimal or type(x) is Decimal:
+        return Decimal(math.atan2(_float_of(y), _float_of(x)))
+    return math.atan2(y, x)
+
+
+def d_atan2_y(y, x, out):
+    if y == 0 and x == 0:
+        raise DomainError("atan2 has no derivative at the origin ({0} = {1} = 0)")
+    r = hypot(y, x)
+    return _small((x / r) / r) if x else 0
+
+
+def d_atan2_x(y, x, out):
+    if y == 0 and x == 0:
+        raise DomainError("atan2 has no derivative at the origin ({0} = {1} = 0)")
+    r = hypot(y, x)
+    return _small(-(y / r) / r) if y else 0
+
+
+def asinh(x):
+    if x == 0:
+        return 0
+    if type(x) is Decimal:
+        return log(abs(x) + sqrt(x * x + 1)) * (1 if x > 0 else -1) if abs(x) > 1 else Decimal(math.asinh(_float_of(x)))
+    return math.asinh(x)
+
+
+def d_asinh(x, out):
+    return 1 / hypot(x, 1)
+
+
+def acosh(x):
+    if x < 1:
+        raise DomainError("acosh is defined for x >= 1 only")
+    if x == 1:
+        return 0
+    if type(x) is Decimal:
+        return log(x + sqrt((x - 1) * (x + 1)))
+    return math.acosh(x)
+
+
+def d_acosh(x, out):
+    if x == 1:
+        raise DomainError("acosh has an infinite derivative at 1")
+    return 1 / sqrt((x - 1) * (x + 1))
+
+
+def atanh(x):
+    if not -1 < x < 1:
+        raise DomainError("atanh is defined for -1 < x < 1 only")
+    if x == 0:
+        return 0
+    if type(x) is Decimal:
+        return (log((1 + x) / (1 - x))) / 2
+    return math.atanh(x)
+
+
+def d_atanh(x, out):
+    return 1 / ((1 - x) * (1 + x))
+
+
+def _exact_log(x: Fraction, base: int):
+    """log_base(x) when x is a whole power of base (log2(8) = 3, log10(1/100) = -2), else None."""
+    if x <= 0 or (x.numerator != 1 and x.denominator != 1):
+        return None
+    n, sign = (x.numerator, 1) if x.denominator == 1 else (x.denominator, -1)
+    k = 0
+    while n > 1 and n % base == 0:
+        n //= base
+        k += 1
+    return sign * k if n == 1 else None
+
+
+def _log_in(x, base: int, library):
+    if x <= 0:
+        raise DomainError(f"log{base} is defined for positive numbers only")
+    if isinstance(x, Fraction):
+        exact = _exact_log(x, base)
+        if exact is not None:
+            return exact
+        return log(x) / math.log(base)
+    if type(x) is Decimal:
+        return log(x) / Decimal(base).ln()
+    return library(x)
+
+
+def log2(x):
+    return _log_in(x, 2, math.log2)
+
+
+def log10(x):
+    return _log_in(x, 10, math.log10)
+
+
+def d_log_in(base: int):
+    """d log_base(x) / dx = 1/(x log(base)), in the arithmetic of x."""
+    def rule(x, out):
+        if type(x) is Decimal:
+            return 1 / (x * Decimal(base).ln())
+        return 1 / (x * math.log(base))
+
+    return rule
+
+
+def log1p(x):
+    if x <= -1:
+        raise DomainError("log1p is defined for x > -1 only")
+    if x == 0:
+        return 0
+    if type(x) is Decimal:
+        return log(1 + x) if abs(x) > Decimal("1e-20") else x - x * x / 2
+    if isinstance(x, Fraction):
+        return log(1 + x)
+    return math.log1p(x)
+
+
+def d_log1p(x, out):
+    if x == -1:
+        raise DomainError("log1p has an infinite derivative at -1")
+    return 1 / (1 + x)
+
+
+def expm1(x):
+    if x == 0:
+        return 0
+    if type(x) is Decimal:
+        return exp(x) - 1 if abs(x) > Decimal("1e-20") else x + x * x / 2
+    return math.expm1(x)
+
+
+def d_expm1(x, out):
+    return exp(x)
+
+
+def cbrt(x):
+    """The real cube root, defined for negative numbers too: exact for perfect cubes under --exact."""
+    if x == 0:
+        return 0
+    if isinstance(x, Fraction):
+        root = _exact_root(abs(x), 3)
+        if root is not None:
+            return root if x > 0 else -root
+        magnitude = _float_power(abs(x), 1 / 3)
+        return magnitude if x > 0 else -magnitude
+    if type(x) is Decimal:
+        magnitude = wide.power(abs(x), Decimal(1) / 3)
+        return magnitude if x > 0 else -magnitude
+    return math.cbrt(x)
+
+
+def d_cbrt(x, out):
+    if out == 0:
+        raise DomainError("cbrt has an infinite derivative at 0")
+    return _small((1 / (3 * out)) / out)
+
+
+def hypot(x, y):
+    """sqrt(x^2 + y^2) without overflow: exact for Pythagorean fractions under --exact (hypot(3, 4) = 5)."""
+    if isinstance(x, Fraction) and isinstance(y, Fraction):
+        root = _exact_root(x * x + y * y, 2)
+        if root is not None:
+            return root
+    if type(x) is Decimal or type(y) is Decimal:
+        x, y = WIDE.coerce(x), WIDE.coerce(y)
+        return (x * x + y * y).sqrt()
+    return math.hypot(x, y)
+
+
+def d_hypot_x(x, y, out):
+    if out == 0:
+        raise DomainError("hypot has no derivative at the origin ({0} = {1} = 0)")
+    return x / out
+
+
+def d_hypot_y(x, y, out):
+    if out == 0:
+        raise DomainError("hypot has no derivative at the origin ({0} = {1} = 0)")
+    return y / out
+
+
+_TWO_OVER_ROOT_PI = 2 / math.sqrt(math.pi)
+
+
+def erf(x):
+    if x == 0:
+        return 0
+    return _through_float(math.erf, x)
+
+
+def d_erf(x, out):
+    if type(x) is Decimal:
+        return Decimal(_TWO_OVER_ROOT_PI) * exp(-x * x)
+    return _small(_TWO_OVER_ROOT_PI * math.exp(-float(x) * float(x))) if abs(x) < 27 else _tiny_or_range(x)
+
+
+def _tiny_or_range(x):
+    raise OutOfRange  # exp(-x^2) below the float range: wide decimals have it
+
+
+def softplus(x, beta=1):
+    """log(1 + exp(beta*x))/beta, computed stably (PyTorch's default beta 1; no threshold: the exact value)."""
+    if beta <= 0:
+        raise DomainError("softplus needs beta > 0")
+    z = beta * x
+    if type(z) is Decimal:
+        return ((z if z > 0 else 0) + log(1 + exp(-abs(z)))) / beta
+    z = float(z)
+    value = ((z if z > 0 else 0.0) + math.log1p(math.exp(-abs(z)))) / float(beta)
+    if value == 0:
+        raise OutOfRange  # exp(-|z|) underflowed (z < -745): the true value is tiny, not 0
+    return value
+
+
+def d_softplus_x(x, beta, out):
+    return sigmoid(beta * x)
+
+
+def d_softplus_beta(x, beta, out):
+    # d/dbeta of log(1 + e^z)/beta with z = beta*x is (z*sigmoid(z) - log(1 + e^z))/beta^2; for z > 0 the two
+    # terms are nearly equal, so it is written -(z*sigmoid(-z) + log(1 + e^-z))/beta^2: no cancellation
+    z = beta * x
+    if z > 0:
+        numerator = -(z * sigmoid(-z) + log1p(exp(-z)))
+    else:
+        numerator = z * sigmoid(z) - log1p(exp(z))
+    return numerator / (beta * beta)
+
+
+def leaky_relu(x, slope):
+    return x if x > 0 else slope * x
+
+
+def d_leaky_relu_x(x, slope, out):
+    return 1 if x > 0 else slope  # at 0: the slope, as PyTorch (tests/data/framework_observations.json)
+
+
+def d_leaky_relu_slope(x, slope, out):
+    return 0 if x > 0 else x
+
+
+def elu(x, alpha):
+    return x if x > 0 else alpha * expm1(x)
+
+
+def d_elu_x(x, alpha, out):
+    return 1 if x > 0 else alpha * exp(x)  # at 0: alpha, as PyTorch
+
+
+def d_elu_alpha(x, alpha, out):
+    return 0 if x > 0 else expm1(x)
+
+
+def silu(x):
+    """x * sigmoid(x) (also called swish)."""
+    return x * sigmoid(x) if x != 0 else 0
+
+
+def d_silu(x, out):
+    if x == 0:
+        return HALF
+    s = sigmoid(x)
+    return s + x * s * sigmoid(-x)  # s*(1 + x*(1 - s)), with 1 - s written sigmoid(-x)
+
+
+_ROOT_TWO = math.sqrt(2)
+
+
+def _phi_cdf(x):
+    """The standard normal distribution function, through erfc where erf would cancel (x < 0)."""
+    if type(x) is Decimal:
+        return Decimal(math.erfc(-_float_of(x) / _ROOT_TWO)) / 2
+    return math.erfc(-float(x) / _ROOT_TWO) / 2
+
+
+def gelu(x):
+    """x * Phi(x), the exact (erf) form, as PyTorch's default."""
+    if x == 0:
+        return 0
+    value = x * _phi_cdf(x)
+    if type(value) is float and value == 0:
+        raise OutOfRange  # Phi(x) underflowed (x < -38): the true value is tiny, not 0
+    return value
+
+
+def d_gelu(x, out):
+    if x == 0:
+        return HALF
+    density = math.exp(-float(x) * float(x) / 2) / math.sqrt(2 * math.pi)
+    if type(x) is Decimal:
+        density = Decimal(density)
+    return _phi_cdf(x) + x * density
+
+
+def floor(x):
+    return math.floor(x)
+
+
+def ceil(x):
+    return math.ceil(x)
+
+
+def round_half_even(x):
+    """round(x), halves to even, as Python and NumPy do (round(2.5) = 2)."""
+    return round(x)
+
+
+def on_integer(x):
+    """The branch of floor and ceil: 0 exactly on an integer (a jump), else 1."""
+    return 0 if x == int(x) else 1
+
+
+def on_half(x):
+    """The branch of round: 0 exactly halfway between two integers (a jump), else 1."""
+    return 0 if (x - math.floor(x)) * 2 == 1 else 1

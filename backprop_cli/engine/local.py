@@ -222,5 +222,7 @@ def _kinks(tape: Tape, values: Sequence, partials: Sequence, branching: Sequence
         node = tape.nodes[i]
         op = OPS[node.op]
         if op.branch(*(values[a] for a in node.args)) == 0:
-            kinks.append(Kink(i, node.op, partials[i], op.one_sided))
+            args = [values[a] for a in node.args]
+            sides = op.one_sided(*args) if callable(op.one_sided) else op.one_sided  # leaky_relu's depend on its slope
+            kinks.append(Kink(i, node.op, partials[i], sides))
     return kinks

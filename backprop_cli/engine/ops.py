@@ -42,21 +42,24 @@ class Op:
     template: str  # how the node is written, "{0} + {1}"
     derivative_text: tuple[str, ...]  # d out / d arg written with operand names {0}, {1}, {out}
     branch: Optional[Callable] = None  # (*args) -> -1, 0, +1; 0 means on the kink
-    one_sided: tuple[tuple, ...] = ()  # per argument: (left, right) derivatives at the kink
+    # per argument: (left, right) derivatives at the kink (or a function of the arguments giving them)
+    one_sided: tuple[tuple, ...] | Callable = ()
     is_function: bool = False  # called by name in the language: exp(x)
     # a nonzero result can round to 0 or to a subnormal in floats (1e-200 * 1e-200, exp(-800)): the
     # sweeps then redo the computation in wide decimals (arithmetic.OutOfRange)
     underflows: bool = False
+    # trailing parameters that may be left out, as the literal filled in: leaky_relu(x) is leaky_relu(x, 0.01)
+    defaults: tuple[str, ...] = ()
     # d out / d arg per argument, in the language over {0}, {1} and {out}: "-{0}/{1}^2", "step({0})"
     symbolic_partials: tuple[str, ...] = ()
 
 
 def _function(name, value, partials, derivative_text, branch=None, one_sided=(), symbolic_partials=(),
-              underflows=False):
+              underflows=False, defaults=()):
     arity = len(partials)
     args = ", ".join(f"{{{i}}}" for i in range(arity))
     return Op(name, arity, value, partials, f"{name}({args})", derivative_text, branch, one_sided, True,
-              symbolic_partials=symbolic_partials, underflows=underflows)
+              symbolic_partials=symbolic_partials, underflows=underflows, defaults=defaults)
 
 
 OPS: dict[str, Op] = {
@@ -114,6 +117,56 @@ OPS: dict[str, Op] = {
             branch=fn.compare, one_sided=((1, 0), (1, 0)),
             symbolic_partials=("(1 - sign({0} - {1}))/2", "(1 + sign({0} - {1}))/2"),
         ),
+        # -- inverse trigonometric and hyperbolic functions
+        _function("asin", fn.asin, (fn.d_asin,), ("1/sqrt(1 - {0}^2)",),
+                  symbolic_partials=("1/sqrt((1 - {0})*(1 + {0}))",)),
+        _function("acos", fn.acos, (lambda x, o: -fn.d_asin(x, o),), ("-1/sqrt(1 - {0}^2)",),
+                  symbolic_partials=("-1/sqrt((1 - {0})*(1 + {0}))",)),
+        _function("atan", fn.atan, (fn.d_atan,), ("1/(1 + {0}^2)",), symbolic_partials=("1/(1 + {0}^2)",)),
+        _function("atan2", fn.atan2, (fn.d_atan2_y, fn.d_atan2_x), ("{1}/({0}^2 + {1}^2)", "-{0}/({0}^2 + {1}^2)"),
+                  symbolic_partials=("{1}/hypot({0}, {1})^2", "-{0}/hypot({0}, {1})^2")),
+        _function("asinh", fn.asinh, (fn.d_asinh,), ("1/sqrt({0}^2 + 1)",), symbolic_partials=("1/hypot({0}, 1)",)),
+        _function("acosh", fn.acosh, (fn.d_acosh,), ("1/sqrt({0}^2 - 1)",),
+                  symbolic_partials=("1/sqrt(({0} - 1)*({0} + 1))",)),
+        _function("atanh", fn.atanh, (fn.d_atanh,), ("1/(1 - {0}^2)",), symbolic_partials=("1/((1 - {0})*(1 + {0}))",)),
+        # -- logarithms, exponentials, roots and distances
+        _function("log2", fn.log2, (fn.d_log_in(2),), ("1/({0}*log(2))",),
+                  symbolic_partials=("1/({0}*log(2))",)),
+        _function("log10", fn.log10, (fn.d_log_in(10),), ("1/({0}*log(10))",),
+                  symbolic_partials=("1/({0}*log(10))",)),
+        _function("log1p", fn.log1p, (fn.d_log1p,), ("1/(1 + {0})",), symbolic_partials=("1/(1 + {0})",)),
+        _function("expm1", fn.expm1, (fn.d_expm1,), ("exp({0})",), symbolic_partials=("exp({0})",)),
+        _function("cbrt", fn.cbrt, (fn.d_cbrt,), ("1/(3*cbrt({0})^2)",), symbolic_partials=("1/(3*{out}^2)",)),
+        _function("hypot", fn.hypot, (fn.d_hypot_x, fn.d_hypot_y), ("{0}/hypot({0}, {1})", "{1}/hypot({0}, {1})"),
+                  symbolic_partials=("{0}/{out}", "{1}/{out}")),
+        _function("erf", fn.erf, (fn.d_erf,), ("2/sqrt(pi)*exp(-{0}^2)",), symbolic_partials=("2/sqrt(pi)*exp(-{0}^2)",),
+                  underflows=True),
+        # -- activations, with PyTorch's definitions and defaults
+        _function("softplus", fn.softplus, (fn.d_softplus_x, fn.d_softplus_beta),
+                  ("sigmoid({1}*{0})", "({0}*sigmoid({1}*{0}) - softplus({0}, {1}))/{1}"),
+                  symbolic_partials=("sigmoid({1}*{0})", "({0}*sigmoid({1}*{0}) - {out})/{1}"), underflows=True,
+                  defaults=("1",)),
+        _function("leaky_relu", fn.leaky_relu, (fn.d_leaky_relu_x, fn.d_leaky_relu_slope),
+                  ("1 if {0} > 0, else {1}", "0 if {0} > 0, else {0}"), branch=lambda x, s: fn.sign(x),
+                  one_sided=lambda x, s: ((s, 1), (0, 0)),
+                  symbolic_partials=("step({0}) + {1}*(1 - step({0}))", "{0}*(1 - step({0}))"), underflows=True,
+                  defaults=("0.01",)),
+        _function("elu", fn.elu, (fn.d_elu_x, fn.d_elu_alpha),
+                  ("1 if {0} > 0, else {1}*exp({0})", "0 if {0} > 0, else expm1({0})"), branch=lambda x, a: fn.sign(x),
+                  one_sided=lambda x, a: ((a, 1), (0, 0)),
+                  symbolic_partials=("step({0}) + {1}*exp({0})*(1 - step({0}))", "expm1({0})*(1 - step({0}))"),
+                  defaults=("1",)),
+        _function("silu", fn.silu, (fn.d_silu,), ("sigmoid({0})*(1 + {0}*(1 - sigmoid({0})))",),
+                  symbolic_partials=("sigmoid({0}) + {0}*sigmoid({0})*sigmoid(-{0})",), underflows=True),
+        _function("gelu", fn.gelu, (fn.d_gelu,), ("Phi({0}) + {0}*phi({0})",),
+                  symbolic_partials=("(1 + erf({0}/sqrt(2)))/2 + {0}*exp(-{0}^2/2)/sqrt(2*pi)",)),
+        # -- rounding: derivative 0 away from the jumps; a node exactly on a jump is flagged like a kink
+        _function("floor", fn.floor, (lambda x, o: 0,), ("0",), branch=fn.on_integer, one_sided=((0, 0),),
+                  symbolic_partials=("0",)),
+        _function("ceil", fn.ceil, (lambda x, o: 0,), ("0",), branch=fn.on_integer, one_sided=((0, 0),),
+                  symbolic_partials=("0",)),
+        _function("round", fn.round_half_even, (lambda x, o: 0,), ("0",), branch=fn.on_half, one_sided=((0, 0),),
+                  symbolic_partials=("0",)),
         # relu's and abs's derivatives, so that derivative formulas can be written in the language
         _function(
             "step", lambda x: 1 if x > 0 else 0, (lambda x, o: 0,),
@@ -127,6 +180,9 @@ OPS: dict[str, Op] = {
 }
 
 # Named constants of the language. `e` is deliberately not here: it is an ordinary variable.
-CONSTANTS: dict[str, float] = {"pi": math.pi}
+CONSTANTS: dict[str, float] = {"pi": math.pi, "tau": math.tau}
+
+# Other names for functions, as courses and libraries write them: each is read as the function it names.
+ALIASES: dict[str, str] = {"ln": "log", "swish": "silu"}
 
 FUNCTIONS = tuple(sorted(name for name, op in OPS.items() if op.is_function))

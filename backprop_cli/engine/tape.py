@@ -13,7 +13,7 @@ from ..base.errors import program_error
 from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord
 from ..language.syntax_tree import Apply, Assign, Name, Program, Span
-from .ops import CONSTANTS, FUNCTIONS, OPS
+from .ops import ALIASES, CONSTANTS, FUNCTIONS, OPS
 
 INPUT = "input"
 CONST = "const"
@@ -74,8 +74,8 @@ class _Builder:
         # every name the program assigns, so a use before its assignment is caught
         self.will_assign = {s.name for s in program.statements if isinstance(s, Assign)}
 
-    def error(self, span: Span, message: str):
-        return program_error(self.source, span.start, span.end, message)
+    def error(self, span: Span, message: str, details: str = ""):
+        return program_error(self.source, span.start, span.end, message, details)
 
     def add(self, op: str, args=(), name=None, text=None, span=None) -> int:
         self.ops.append(op)
@@ -99,14 +99,26 @@ class _Builder:
             self.inputs[name] = self.add(INPUT, name=name, span=node.span)
         return self.inputs[name]
 
-    def check_apply(self, node: Apply, count: int) -> None:
-        """Raise the error for an unknown function or a wrong number of arguments."""
-        op = OPS.get(node.op)
+    def check_apply(self, node: Apply, count: int) -> str:
+        """The operation a call stands for (an alias read as its function), or the error for an unknown function
+        or a wrong number of arguments."""
+        name = ALIASES.get(node.op, node.op) if node.is_call else node.op
+        op = OPS.get(name)
         if node.is_call and (op is None or not op.is_function):
-            raise self.error(node.span, f"unknown function {node.op}; the functions are {', '.join(FUNCTIONS)}")
-        if count != op.arity:
+            raise self.error(node.span, *unknown_function(node.op))
+        if count != op.arity and not op.arity - len(op.defaults) <= count < op.arity:
+            fewest = op.arity - len(op.defaults)
+            shown = f"{fewest} or {op.arity}" if fewest != op.arity else str(op.arity)
             plural = "argument" if op.arity == 1 else "arguments"
-            raise self.error(node.span, f"{node.op} takes {op.arity} {plural}, not {count}")
+            raise self.error(node.span, f"{node.op} takes {shown} {plural}, not {count}")
+        return name
+
+    def fill_defaults(self, name: str, count: int, results: list, span) -> int:
+        """Append the constants of the parameters a call left out (leaky_relu(x) is leaky_relu(x, 0.01))."""
+        op = OPS[name]
+        for text in op.defaults[len(op.defaults) - (op.arity - count):]:
+            results.append(self.add(CONST, text=text, span=span))
+        return op.arity
 
     def expression(self, root) -> int:
         """Lower one expression, post-order, with an explicit stack (a 1-tuple marks a node whose
@@ -122,8 +134,10 @@ class _Builder:
             if kind is tuple:  # all arguments lowered: the operation itself
                 node = node[0]
                 count = len(node.args)
-                if _ARITY.get(node.op) != count or (node.is_call and node.op not in _FUNCTION_NAMES):
-                    self.check_apply(node, count)
+                op_name = node.op
+                if _ARITY.get(op_name) != count or (node.is_call and op_name not in _FUNCTION_NAMES):
+                    op_name = self.check_apply(node, count)
+                    count = self.fill_defaults(op_name, count, results, node.span)
                 if count == 2:
                     args = (results[-2], results[-1])
                     del results[-2:]
@@ -133,7 +147,7 @@ class _Builder:
                     args = tuple(results[len(results) - count:])
                     del results[len(results) - count:]
                 push(len(ops))
-                ops.append(node.op)
+                ops.append(op_name)
                 args_of.append(args)
                 names.append(None)
                 texts.append(None)
@@ -194,6 +208,38 @@ class _Builder:
 
 
 _ARITY = {name: op.arity for name, op in OPS.items()}
+
+# The functions by kind, for the message about an unknown one; every function of ops.py is in one group
+# (tests/engine/test_functions.py checks it).
+FUNCTION_GROUPS = {
+    "powers and logarithms": ("exp", "log", "ln", "log2", "log10", "log1p", "expm1", "sqrt", "cbrt", "hypot"),
+    "trigonometric": ("sin", "cos", "tan", "asin", "acos", "atan", "atan2"),
+    "hyperbolic": ("sinh", "cosh", "tanh", "asinh", "acosh", "atanh"),
+    "activations": ("sigmoid", "relu", "leaky_relu", "elu", "softplus", "silu", "swish", "gelu", "erf"),
+    "pieces and rounding": ("abs", "sign", "step", "max", "min", "floor", "ceil", "round"),
+}
+# What other tools and courses call our functions: suggested when a name is unknown.
+KNOWN_AS = {
+    "arctan": "atan", "arcsin": "asin", "arccos": "acos", "arctan2": "atan2", "arcsinh": "asinh",
+    "arccosh": "acosh", "arctanh": "atanh", "sigma": "sigmoid", "logistic": "sigmoid", "lg": "log10",
+    "ld": "log2", "lb": "log2", "log_e": "log", "exponential": "exp", "sqr": "sqrt", "root": "sqrt",
+    "heaviside": "step", "sgn": "sign", "signum": "sign", "absolute": "abs", "fabs": "abs",
+    "leakyrelu": "leaky_relu", "leaky": "leaky_relu", "lrelu": "leaky_relu", "relu6": "relu",
+    "maximum": "max", "minimum": "min", "amax": "max", "amin": "min", "trunc": "floor", "rint": "round",
+}
+
+
+def unknown_function(name: str) -> tuple[str, str]:
+    """(`unknown function arctan (did you mean atan?)`, the functions there are, grouped, a line a group)."""
+    import difflib
+
+    guess = KNOWN_AS.get(name.lower()) or KNOWN_AS.get(name.lower().replace("_", ""))
+    if guess is None:
+        close = difflib.get_close_matches(name.lower(), [*FUNCTIONS, *ALIASES], n=1, cutoff=0.8)
+        guess = close[0] if close else None
+    hint = f" (did you mean {guess}?)" if guess else ""
+    groups = "\n".join(f"  {kind}: {' '.join(names)}" for kind, names in FUNCTION_GROUPS.items())
+    return f"unknown function {name}{hint}", f"The functions are:\n{groups}"
 _FUNCTION_NAMES = frozenset(name for name, op in OPS.items() if op.is_function)
 
 

@@ -43,8 +43,8 @@ sp = pytest.importorskip("sympy")
 from sympy.core.evalf import PrecisionExhausted  # noqa: E402
 
 SEED = 20_240_4
-PROGRAMS = int(os.environ.get("BACKPROP_ORACLE_PROGRAMS", "1200"))
-COMPARED = min(1000, PROGRAMS * 5 // 6)  # the issue asks for at least 1,000 programs in CI
+PROGRAMS = int(os.environ.get("BACKPROP_ORACLE_PROGRAMS", "1700"))
+COMPARED = min(1000, PROGRAMS * 3 // 5)  # at least 1,000 in CI (domain errors of asin, acosh... leave some out)
 REL = 1e-9
 DIGITS = 40
 
@@ -93,7 +93,15 @@ def _number(expr):
 
 
 def oracle(tape, values: dict) -> dict:
-    """{"value": output value, name: d output / d name for every input and named intermediate}."""
+    """{"value": output value, name: d output / d name for every input and named intermediate}; None where
+    SymPy finds no finite real number (outside a domain: asin(pi) is complex, and max of it undefined)."""
+    try:
+        return _oracle(tape, values)
+    except (ValueError, TypeError):
+        return None
+
+
+def _oracle(tape, values: dict) -> dict:
     symbols = {name: sp.Symbol(name, real=True) for name in tape.inputs}
     point = {symbols[name]: sp.Rational(Fraction(v)) for name, v in values.items()}  # the same binary values
     exprs = _expressions(tape, symbols)
@@ -124,6 +132,8 @@ def _compare(generated):
     if bounds.ambiguous:
         return "near a jump", [], 0, 0
     expected = oracle(tape, generated.values)
+    if expected is None:
+        return "no real answer", [], 0, 0
     named = tape.named
     wrong, strict, loose = [], 0, 0
     for key, computed in [("value", result.value), *result.gradient().items()]:
