@@ -4,16 +4,19 @@ The steps are the worked solution's (steps.py) and are written by explain's text
 renderer, so `check` and `explain` show a step the same way. More than MAX_LINES
 steps are elided in the middle, as eval's tables are past --max-rows: the first
 and the last MAX_LINES / 2 are shown, and a line says how many are left out and
-which command shows them all.
+which command shows them all. So is a sum of more than MAX_TERMS terms (an input
+used thousands of times), within its line.
 """
 from __future__ import annotations
 
 from ..engine.compute import Result
 from ..engine.local import ancestors
 from ..teaching.steps import INPUT_STEP, backward_steps, forward_steps
-from .explain import backward_line, forward_line
+from .explain import TextDialect, forward_line
+from .explain_parts import backward_part_terms, dedupe, unreached_note
 
 MAX_LINES = 200
+MAX_TERMS = 12
 
 
 def _elided(lines: list[str], whole: str) -> list[str]:
@@ -24,9 +27,24 @@ def _elided(lines: list[str], whole: str) -> list[str]:
     return [*lines[:half], f"... {left_out:,} more steps, not shown here ({whole} shows every step)", *lines[-half:]]
 
 
+def _sum(terms: tuple[str, ...]) -> str:
+    if len(terms) <= MAX_TERMS:
+        return " + ".join(terms)
+    half = MAX_TERMS // 2
+    return " + ".join([*terms[:half], f"... ({len(terms) - 2 * half:,} more terms)", *terms[-half:]])
+
+
+def _backward_line(step, dialect: TextDialect) -> str:
+    """explain.backward_line, with long sums elided."""
+    line = " = ".join(dedupe([_sum(terms) for terms in backward_part_terms(step, dialect)]))
+    note = unreached_note(step)
+    return f"{line}   ({note})" if note else line
+
+
 def gradient_steps(result: Result, name: str, digits: int | None) -> list[str]:
     """The chain rule from the output down to `name`, one line a node (only the paths that reach it)."""
-    return _elided([backward_line(step, digits) for step in backward_steps(result, wrt=name)],
+    dialect = TextDialect(digits)
+    return _elided([_backward_line(step, dialect) for step in backward_steps(result, wrt=name)],
                    f"`backprop explain --wrt {name}`")
 
 

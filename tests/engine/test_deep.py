@@ -130,9 +130,9 @@ ALL_SIZES = "BACKPROP_DEEP_ALL"  # set to run the features that take long at 100
 # Features too slow at 100,000 operations for this file's budget (about a minute), with the time they took on
 # a 2-core machine: they run at 10,000 here and at every size with BACKPROP_DEEP_ALL=1 (speed is issue 16).
 SLOW_AT_LARGE = {
-    "explain": "7-10 s", "explain-markdown": "7-14 s", "explain-latex": "11-13 s", "explain-symbolic": "11-13 s",
-    "symbolic": "8-9 s", "symbolic-json": "6-10 s", "exact": "3-6 s", "hessian": "5-8 s", "check-wrong": "8 s",
-    "check-right": "3-4 s", "check": "3-4 s", "dot": "3 s", "mermaid": "3 s", "direction": "3 s",
+    "explain": "6-7 s", "explain-markdown": "7 s", "explain-latex": "9-10 s", "explain-symbolic": "15-16 s",
+    "symbolic": "7-9 s", "symbolic-json": "6-12 s", "exact": "4-5 s", "hessian": "5-8 s", "check-wrong": "6-7 s",
+    "check-right": "4 s", "check": "3 s", "dot": "3 s", "mermaid": "3 s", "direction": "3 s",
 }
 
 
@@ -174,8 +174,12 @@ def _expect_symbolic(run, program):
 def _expect_symbolic_json(run, program):
     doc = _value_and_gradient(run, program)
     assert set(doc["symbolic"]) == set(program.inputs)
-    for text in doc["symbolic"].values():
-        assert set(lower(parse(text)).inputs) <= set(program.inputs)  # the formula reads back
+    # The formula reads back. A derivative is longer than its program (d/da of the chain at 100,000 operations
+    # is 1.8 million characters): past the limit of a program, reading it back needs the limit raised.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BACKPROP_MAX_PROGRAM_CHARS", str(10 * 1_000_000))
+        for text in doc["symbolic"].values():
+            assert set(lower(parse(text)).inputs) <= set(program.inputs)
 
 
 def _expect_direction(run, program):
