@@ -214,6 +214,7 @@ def _expect_latex(run, program):
 def _expect_explain_symbolic(run, program):
     _expect_latex(run, program)
     assert r"\subsection*{Derivatives as formulas}" in run.out
+    assert r"&= \texttt{" in run.out  # formulas this long are set verbatim (formulas.LATEX_MATH_LIMIT)
 
 
 def _expect_right(run, program):
