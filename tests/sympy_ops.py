@@ -72,6 +72,9 @@ def sympy_ops() -> dict:
         "abs": sp.Abs,
         "max": sp.Max,
         "min": sp.Min,
+        "sum": lambda *a: sp.Add(*a),
+        "mean": lambda *a: sp.Add(*a) / len(a),
+        "logsumexp": lambda *a: sp.log(sp.Add(*(sp.exp(x) for x in a))),
         "step": lambda x: sp.Heaviside(x, 0),
         "sign": sp.sign,
     }

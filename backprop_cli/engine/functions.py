@@ -665,3 +665,29 @@ def on_integer(x):
 def on_half(x):
     """The branch of round: 0 exactly halfway between two integers (a jump), else 1."""
     return 0 if (x - math.floor(x)) * 2 == 1 else 1
+
+
+def total(args):
+    """A sum of any number of values, in order (exact for fractions)."""
+    result = args[0]
+    for a in args[1:]:
+        result = result + a
+    return result
+
+
+def logsumexp(*args):
+    """log(sum(exp(a))), shifted by the largest argument so that nothing overflows (logsumexp(1000, 1001))."""
+    top = max(args)
+    if len(args) == 1:
+        return top
+    terms = [exp(a - top) for a in args]
+    return top + log(total(terms))
+
+
+def d_logsumexp(k, *args):
+    """exp(a_k - out): the softmax of the arguments, at k."""
+    *operands, out = args
+    d = exp(operands[k] - out)
+    if type(d) is float and d < TINY:
+        raise OutOfRange  # far below the largest argument: a subnormal or 0 in floats
+    return d

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Callable, Optional
 
 from . import functions as fn
@@ -50,8 +51,42 @@ class Op:
     underflows: bool = False
     # trailing parameters that may be left out, as the literal filled in: leaky_relu(x) is leaky_relu(x, 0.01)
     defaults: tuple[str, ...] = ()
-    # d out / d arg per argument, in the language over {0}, {1} and {out}: "-{0}/{1}^2", "step({0})"
-    symbolic_partials: tuple[str, ...] = ()
+    # d out / d arg per argument, in the language over {0}, {1} and {out}: "-{0}/{1}^2", "step({0})";
+    # for an operation of any number of arguments, a function (k, n) -> that text
+    symbolic_partials: tuple[str, ...] | Callable = ()
+    # any number of arguments, at least `arity` (max, min, sum, mean, logsumexp): partials and derivative_text
+    # are then PerArgument sequences, made for argument k on demand
+    variadic: bool = False
+
+    def template_for(self, count: int) -> str:
+        """How a node of `count` arguments is written: "{0} + {1}", "max({0}, {1}, {2})"."""
+        if not self.variadic:
+            return self.template
+        return f"{self.name}({', '.join(f'{{{k}}}' for k in range(count))})"
+
+    def symbolic_partial(self, k: int, count: int) -> str:
+        rule = self.symbolic_partials
+        return rule(k, count) if callable(rule) else rule[k]
+
+
+class PerArgument:
+    """The rules (or texts) of an operation of any number of arguments: item k is made for argument k when
+    first asked for. Indexes like a tuple; iterating goes on for ever, so zip it with the arguments."""
+
+    def __init__(self, make: Callable) -> None:
+        self._make = make
+        self._made: dict = {}
+
+    def __getitem__(self, k: int):
+        if k not in self._made:
+            self._made[k] = self._make(k)
+        return self._made[k]
+
+    def __iter__(self):
+        k = 0
+        while True:
+            yield self[k]
+            k += 1
 
 
 def _function(name, value, partials, derivative_text, branch=None, one_sided=(), symbolic_partials=(),
@@ -60,6 +95,49 @@ def _function(name, value, partials, derivative_text, branch=None, one_sided=(),
     args = ", ".join(f"{{{i}}}" for i in range(arity))
     return Op(name, arity, value, partials, f"{name}({args})", derivative_text, branch, one_sided, True,
               symbolic_partials=symbolic_partials, underflows=underflows, defaults=defaults)
+
+
+def _reduction(name, value, partial, derivative_text, symbolic, branch=None, one_sided=(), underflows=False):
+    """An operation of one or more arguments: partial(k, *args, out) is d out / d args[k]."""
+    return Op(name, 1, value, PerArgument(lambda k: (lambda *a: partial(k, *a))), "", PerArgument(derivative_text),
+              branch, one_sided, True, underflows=underflows, symbolic_partials=symbolic, variadic=True)
+
+
+def _split_at_ties(k, *args):
+    """max's and min's derivative: 1 for the argument that is the result, shared equally at a tie (PyTorch)."""
+    *operands, out = args
+    if operands[k] != out:
+        return 0
+    tied = sum(1 for a in operands if a == out)
+    return 1 if tied == 1 else Fraction(1, tied)
+
+
+def _ties(*args) -> int:
+    """The branch of max and min: 0 (on the kink) when two or more arguments share the result."""
+    best = max(args)
+    return 0 if sum(1 for a in args if a == best) > 1 else 1
+
+
+def _ties_low(*args) -> int:
+    best = min(args)
+    return 0 if sum(1 for a in args if a == best) > 1 else 1
+
+
+def _tie_sides(high: bool):
+    """One-sided derivatives at a tie: moving a tied argument towards the winning side makes it the result."""
+    def sides(*args):
+        best = max(args) if high else min(args)
+        return tuple(((0, 1) if high else (1, 0)) if a == best else (0, 0) for a in args)
+
+    return sides
+
+
+def _max_formula(k: int, n: int, high: bool = True) -> str:
+    if n == 2:  # (1 + sign(x - y))/2: 1/2 at a tie
+        sign = "+" if (k == 0) == high else "-"
+        return f"(1 {sign} sign({{0}} - {{1}}))/2"
+    hits = [f"(1 - abs(sign({{{j}}} - {{out}})))" for j in range(n)]
+    return f"{hits[k]}/({' + '.join(hits)})"
 
 
 OPS: dict[str, Op] = {
@@ -103,20 +181,18 @@ OPS: dict[str, Op] = {
             "abs", abs, (lambda x, o: fn.sign(x),),
             ("sign({0})",), branch=fn.sign, one_sided=((-1, 1),), symbolic_partials=("sign({0})",),
         ),
-        _function(
-            "max", lambda x, y: x if x >= y else y,
-            (lambda x, y, o: 1 if x > y else 0 if x < y else HALF, lambda x, y, o: 1 if y > x else 0 if y < x else HALF),
-            ("1 if {0} > {1}, 0 if {0} < {1}, 1/2 if equal", "1 if {1} > {0}, 0 if {1} < {0}, 1/2 if equal"),
-            branch=fn.compare, one_sided=((0, 1), (0, 1)),
-            symbolic_partials=("(1 + sign({0} - {1}))/2", "(1 - sign({0} - {1}))/2"),
-        ),
-        _function(
-            "min", lambda x, y: x if x <= y else y,
-            (lambda x, y, o: 1 if x < y else 0 if x > y else HALF, lambda x, y, o: 1 if y < x else 0 if y > x else HALF),
-            ("1 if {0} < {1}, 0 if {0} > {1}, 1/2 if equal", "1 if {1} < {0}, 0 if {1} > {0}, 1/2 if equal"),
-            branch=fn.compare, one_sided=((1, 0), (1, 0)),
-            symbolic_partials=("(1 - sign({0} - {1}))/2", "(1 + sign({0} - {1}))/2"),
-        ),
+        # -- any number of arguments: one node, so a tie among three splits the gradient in three (PyTorch)
+        _reduction("max", lambda *a: max(a), _split_at_ties,
+                   lambda k: f"1 if {{{k}}} is the largest, shared equally at a tie, else 0",
+                   lambda k, n: _max_formula(k, n), branch=_ties, one_sided=_tie_sides(True)),
+        _reduction("min", lambda *a: min(a), _split_at_ties,
+                   lambda k: f"1 if {{{k}}} is the smallest, shared equally at a tie, else 0",
+                   lambda k, n: _max_formula(k, n, high=False), branch=_ties_low, one_sided=_tie_sides(False)),
+        _reduction("sum", lambda *a: fn.total(a), lambda k, *a: 1, lambda k: "1", lambda k, n: "1"),
+        _reduction("mean", lambda *a: fn.total(a) / len(a) if len(a) > 1 else a[0],
+                   lambda k, *a: Fraction(1, len(a) - 1), lambda k: "1/n", lambda k, n: f"1/{n}"),
+        _reduction("logsumexp", fn.logsumexp, fn.d_logsumexp, lambda k: f"exp({{{k}}} - {{out}})",
+                   lambda k, n: f"exp({{{k}}} - {{out}})", underflows=True),
         # -- inverse trigonometric and hyperbolic functions
         _function("asin", fn.asin, (fn.d_asin,), ("1/sqrt(1 - {0}^2)",),
                   symbolic_partials=("1/sqrt((1 - {0})*(1 + {0}))",)),

@@ -50,7 +50,7 @@ class Tape(FrozenRecord):
             return "input"
         if node.op == CONST:
             return node.text
-        return OPS[node.op].template.format(*(self.label(a) for a in node.args))
+        return OPS[node.op].template_for(len(node.args)).format(*(self.label(a) for a in node.args))
 
     @property
     def named(self) -> dict[str, int]:
@@ -106,9 +106,15 @@ class _Builder:
         op = OPS.get(name)
         if node.is_call and (op is None or not op.is_function):
             raise self.error(node.span, *unknown_function(node.op))
+        if op.variadic and count >= op.arity:
+            return name
         if count != op.arity and not op.arity - len(op.defaults) <= count < op.arity:
             fewest = op.arity - len(op.defaults)
             shown = f"{fewest} or {op.arity}" if fewest != op.arity else str(op.arity)
+            if op.variadic:
+                shown = f"at least {op.arity}"
+                plural = "argument" if op.arity == 1 else "arguments"
+                raise self.error(node.span, f"{node.op} takes {shown} {plural}, not {count}")
             plural = "argument" if op.arity == 1 else "arguments"
             raise self.error(node.span, f"{node.op} takes {shown} {plural}, not {count}")
         return name
@@ -116,6 +122,8 @@ class _Builder:
     def fill_defaults(self, name: str, count: int, results: list, span) -> int:
         """Append the constants of the parameters a call left out (leaky_relu(x) is leaky_relu(x, 0.01))."""
         op = OPS[name]
+        if op.variadic:
+            return count
         for text in op.defaults[len(op.defaults) - (op.arity - count):]:
             results.append(self.add(CONST, text=text, span=span))
         return op.arity
@@ -216,7 +224,8 @@ FUNCTION_GROUPS = {
     "trigonometric": ("sin", "cos", "tan", "asin", "acos", "atan", "atan2"),
     "hyperbolic": ("sinh", "cosh", "tanh", "asinh", "acosh", "atanh"),
     "activations": ("sigmoid", "relu", "leaky_relu", "elu", "softplus", "silu", "swish", "gelu", "erf"),
-    "pieces and rounding": ("abs", "sign", "step", "max", "min", "floor", "ceil", "round"),
+    "of any number of arguments": ("max", "min", "sum", "mean", "logsumexp"),
+    "pieces and rounding": ("abs", "sign", "step", "floor", "ceil", "round"),
 }
 # What other tools and courses call our functions: suggested when a name is unknown.
 KNOWN_AS = {

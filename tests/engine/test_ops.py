@@ -56,8 +56,11 @@ POINTS = {
     "sigmoid": [(-30.0,), (-2.0,), (0.0,), (1.5,), (40.0,)],
     "relu": [(-1.5,), (0.8,), (1e-6,)],
     "abs": [(-1.5,), (0.8,), (-1e-6,)],
-    "max": [(1.0, 2.0), (3.0, -1.0), (-0.5, -0.25)],
-    "min": [(1.0, 2.0), (3.0, -1.0), (-0.5, -0.25)],
+    "max": [(1.0, 2.0), (3.0, -1.0), (-0.5, -0.25), (0.3, 2.0, -1.0), (4.0, 1.0, 2.0, 3.0)],
+    "min": [(1.0, 2.0), (3.0, -1.0), (-0.5, -0.25), (0.3, 2.0, -1.0), (4.0, 1.0, 2.0, 3.0)],
+    "sum": [(1.5,), (1.0, 2.0), (0.3, -2.0, 7.5), (1.0, 2.0, 3.0, 4.0)],
+    "mean": [(1.5,), (1.0, 2.0), (0.3, -2.0, 7.5), (1.0, 2.0, 3.0, 4.0)],
+    "logsumexp": [(1.5,), (1.0, 2.0), (0.3, -2.0, 7.5), (10.0, 11.0, 9.0)],
     "step": [(-1.5,), (0.8,), (1e-6,)],
     "sign": [(-1.5,), (0.8,), (-1e-6,)],
 }
@@ -106,8 +109,11 @@ REFERENCE = {
     "sigmoid": lambda x: 1 / (1 + math.exp(-x)),
     "relu": lambda x: max(x, 0.0),
     "abs": abs,
-    "max": max,
-    "min": min,
+    "max": lambda *a: max(a),
+    "min": lambda *a: min(a),
+    "sum": lambda *a: math.fsum(a),
+    "mean": lambda *a: math.fsum(a) / len(a),
+    "logsumexp": lambda *a: max(a) + math.log(math.fsum(math.exp(x - max(a)) for x in a)),
     "step": lambda x: 1.0 if x > 0 else 0.0,
     "sign": lambda x: math.copysign(1.0, x) if x != 0 else 0.0,
 }
@@ -133,6 +139,9 @@ def test_every_operation_has_test_points():
     assert set(POINTS) == set(OPS)
     assert set(REFERENCE) == set(OPS)
     for name, op in OPS.items():
+        if op.variadic:  # any number of arguments: rules made per argument
+            assert all(callable(op.partials[k]) and op.derivative_text[k] for k in range(5)), name
+            continue
         assert op.arity == len(op.partials) == len(op.derivative_text), name
 
 
@@ -159,13 +168,16 @@ def test_local_derivative_matches_finite_differences(helpers, name, args, k):
     assert analytic == pytest.approx(numeric, rel=1e-7, abs=1e-9)
 
 
+NAMES = ["x", "y", "z", "w"]
+
+
 def _program(name: str, args: tuple, which) -> tuple[str, dict]:
     """A one-operation program over inputs x (and y), written in the language."""
-    names = ["x", "y"][: len(args)]
+    names = NAMES[: len(args)]
     if name == "copy":
         return "c = x", {"x": args[0]}
     operands = [n if k in which else repr(a) for k, (n, a) in enumerate(zip(names, args))]
-    source = OPS[name].template.format(*operands)
+    source = OPS[name].template_for(len(args)).format(*operands)
     return source, {n: a for k, (n, a) in enumerate(zip(names, args)) if k in which}
 
 
@@ -184,7 +196,7 @@ def test_gradient_through_the_tape_matches_finite_differences_and_sympy(helpers,
     symbolic = helpers.sympy_gradient(tape, inputs)
     for var, x in inputs.items():
         def f(t, var=var):
-            return REFERENCE[name](*(t if n == var else a for n, a in zip(["x", "y"], args)))
+            return REFERENCE[name](*(t if n == var else a for n, a in zip(NAMES, args)))
 
         numeric = helpers.central_difference(f, x, h=step(x))
         assert gradient[var] == pytest.approx(numeric, rel=1e-7, abs=1e-9), var
@@ -254,12 +266,14 @@ def test_kink_conventions_are_flagged(helpers, cli, source, inputs, op, used, on
 
 
 @pytest.mark.parametrize("name,args", [("relu", (0.0,)), ("abs", (0.0,)), ("max", (1.0, 1.0)), ("min", (1.0, 1.0)),
-                                       ("max", (-3.0, -3.0)), ("min", (0.0, 0.0))])
+                                       ("max", (-3.0, -3.0)), ("min", (0.0, 0.0)), ("max", (2.0, 2.0, 2.0)),
+                                       ("min", (0.5, 3.0, 0.5)), ("leaky_relu", (0.0, 0.2))])
 def test_one_sided_derivatives_are_the_limits(helpers, name, args):
     """The table's (left, right) derivatives at a kink are what one-sided differences measure."""
     op = OPS[name]
     assert op.branch(*args) == 0
-    for k, (left, right) in enumerate(op.one_sided):
+    sides = op.one_sided(*args) if callable(op.one_sided) else op.one_sided
+    for k, (left, right) in enumerate(sides):
         def f(t, k=k):
             moved = list(args)
             moved[k] = t

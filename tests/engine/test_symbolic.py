@@ -299,7 +299,9 @@ RULE_POINTS = {
     "pos": [(0.7,)], "copy": [(0.7,)], "pow": [(1.5, 2.5), (2.0, 3.0), (0.0, 2.0), (3.0, 0.0)], "exp": [(0.3,)],
     "log": [(0.3,)], "sqrt": [(2.0,)], "sin": [(0.3,)], "cos": [(0.3,)], "tan": [(0.3,)], "tanh": [(0.3,), (25.0,)], "sinh": [(0.3,), (-2.0,)], "cosh": [(0.3,), (-2.0,)],
     "sigmoid": [(0.3,), (0.0,)], "relu": [(-1.0,), (0.0,), (2.0,)], "abs": [(-1.0,), (0.0,), (2.0,)],
-    "max": [(1.0, 2.0), (2.0, 1.0), (1.0, 1.0)], "min": [(1.0, 2.0), (2.0, 1.0), (1.0, 1.0)],
+    "max": [(1.0, 2.0), (2.0, 1.0), (1.0, 1.0), (1.0, 3.0, 3.0), (2.0, 2.0, 2.0), (0.5,)],
+    "min": [(1.0, 2.0), (2.0, 1.0), (1.0, 1.0), (1.0, 3.0, 1.0), (-1.0, 2.0, 0.0, -1.0)],
+    "sum": [(1.0,), (1.0, 2.0, -3.5)], "mean": [(1.0,), (1.0, 2.0, -3.5)], "logsumexp": [(0.3,), (1.0, 2.0, -3.5)],
     "step": [(-1.0,), (0.0,), (2.0,)], "sign": [(-1.0,), (0.0,), (2.0,)],
     "asin": [(0.3,), (-0.99,)], "acos": [(0.3,), (-0.99,)], "atan": [(0.3,), (50.0,)], "atan2": [(0.3, -2.0)],
     "asinh": [(0.3,), (-40.0,)], "acosh": [(1.5,)], "atanh": [(0.3,), (-0.99,)], "log2": [(0.3,)],
@@ -314,6 +316,9 @@ RULE_POINTS = {
 def test_every_operation_has_a_symbolic_rule():
     assert set(RULE_POINTS) == set(OPS)
     for name, op in OPS.items():
+        if op.variadic:
+            assert all(op.symbolic_partial(k, n) for n in (1, 2, 3, 5) for k in range(n)), name
+            continue
         assert len(op.symbolic_partials) == op.arity, name
 
 
@@ -321,10 +326,11 @@ def test_every_operation_has_a_symbolic_rule():
 def test_symbolic_rules_equal_the_numeric_rules_kinks_included(name, args):
     op = OPS[name]
     out = op.value(*args)
-    names = {f"{{{k}}}": f"a{k}" for k in range(op.arity)}
+    names = {f"{{{k}}}": f"a{k}" for k in range(len(args))}
     point = {f"a{k}": float(v) for k, v in enumerate(args)}
     point["out"] = float(out)
-    for k, rule in enumerate(op.symbolic_partials):
+    for k in range(len(args)):
+        rule = op.symbolic_partial(k, len(args))
         if name == "pow" and k == 1 and args[0] <= 0:
             continue  # d/dy x^y = x^y log(x) needs x > 0 (the numeric rule defines 0 at x = 0, y > 0)
         if name == "pow" and k == 0 and args[0] == 0 and args[1] < 1:

@@ -190,7 +190,9 @@ def test_exact_mode_is_exact():
         symbols = {name: sp.Symbol(name, real=True) for name in tape.inputs}
         point = {symbols[n]: sp.Rational(v) for n, v in inputs.items()}
         exprs = _expressions(tape, symbols)
-        assert sp.Rational(result.value) == sp.nsimplify(exprs[tape.output].xreplace(point)), generated.text
+        expected = exprs[tape.output].xreplace(point)
+        expected = expected if expected.is_Rational else sp.nsimplify(expected)  # (nsimplify can mangle a rational)
+        assert sp.Rational(result.value) == expected, generated.text
         for name in tape.inputs:
             derivative = sp.diff(exprs[tape.output], symbols[name]).xreplace(point)
             derivative = derivative.replace(sp.DiracDelta, lambda *args: sp.Integer(0))

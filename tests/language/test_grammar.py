@@ -314,10 +314,14 @@ def test_syntax_errors_point_at_the_spot(source, column, found):
      "x is used before it is assigned; a name is assigned once, before its uses (line 1, column 5)\n"
      "  y = x + 1; x = 2; y\n"
      "      ^"),
-    ("max(x)",
-     "max takes 2 arguments, not 1 (line 1, column 1)\n"
-     "  max(x)\n"
-     "  ^^^^^^"),
+    ("atan2(x)",
+     "atan2 takes 2 arguments, not 1 (line 1, column 1)\n"
+     "  atan2(x)\n"
+     "  ^^^^^^^^"),
+    ("max()",
+     "max takes at least 1 argument, not 0 (line 1, column 1)\n"
+     "  max()\n"
+     "  ^^^^^"),
     ("exp + 1",
      "exp is a function; call it as exp(...) (line 1, column 1)\n"
      "  exp + 1\n"
@@ -343,8 +347,9 @@ def test_program_error_messages_exactly(helpers, source, message):
     ("pi(2)", "unknown function pi"),
     ("add(x, y)", "unknown function add"),  # an operator's internal name is not a function
     ("copy(x)", "unknown function copy"),
-    ("max(x)", "max takes 2 arguments, not 1"),
-    ("max(a, b, c)", "max takes 2 arguments, not 3"),
+    ("hypot(x)", "hypot takes 2 arguments, not 1"),
+    ("sin(a, b)", "sin takes 1 argument, not 2"),
+    ("leaky_relu(a, b, c)", "leaky_relu takes 1 or 2 arguments, not 3"),
     ("exp(x, y)", "exp takes 1 argument, not 2"),
     ("exp()", "exp takes 1 argument, not 0"),
     ("exp + 1", "exp is a function; call it as exp(...)"),

@@ -15,26 +15,27 @@ from .graph import Graph
 from .printer import SHARE_LIMIT, Formula, write_formula
 
 # Placeholder names for a rule's operands while it is parsed: valid names no program input can clash with.
-_ARG_NAMES = ("__arg0", "__arg1")
+def _arg_names(count: int) -> tuple[str, ...]:
+    return tuple(f"__arg{k}" for k in range(count))
 _OUT_NAME = "__out"
 
 
 @lru_cache(maxsize=None)
-def _rule_tape(op: str, k: int) -> Tape:
+def _rule_tape(op: str, k: int, count: int) -> Tape:
     """ops.OPS[op].symbolic_partials[k] parsed by the tool's own parser, over placeholder inputs."""
     from ...language.parser import (
         parse,  # here, not above: only --symbolic and hessian need the parser again
     )
     from ..tape import lower
 
-    text = OPS[op].symbolic_partials[k].format(*_ARG_NAMES[:OPS[op].arity], out=_OUT_NAME)
+    text = OPS[op].symbolic_partial(k, count).format(*_arg_names(count), out=_OUT_NAME)
     return lower(parse(text))
 
 
 def local_derivative(g: Graph, op: str, k: int, args, out: int) -> int:
     """d op(args) / d args[k] as a node of g, from the operation's rule in ops.py."""
-    rule = _rule_tape(op, k)
-    binding = dict(zip(_ARG_NAMES, args))
+    rule = _rule_tape(op, k, len(args))
+    binding = dict(zip(_arg_names(len(args)), args))
     binding[_OUT_NAME] = out
     built: list[int] = []
     for node in rule.nodes:
