@@ -133,6 +133,7 @@ SLOW_AT_LARGE = {
     "explain": "6-7 s", "explain-markdown": "7 s", "explain-latex": "9-10 s", "explain-symbolic": "15-16 s",
     "symbolic": "7-9 s", "symbolic-json": "6-12 s", "exact": "4-5 s", "hessian": "5-8 s", "check-wrong": "6-7 s",
     "check-right": "4 s", "check": "3 s", "dot": "3 s", "mermaid": "3 s", "direction": "3 s",
+    "json": "3 s",  # --json at 100,000 also runs in test_deep_and_long_programs_through_the_command_line
 }
 
 
