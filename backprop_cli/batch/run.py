@@ -22,9 +22,10 @@ not a number or not a 64-bit float) -- 2 wins when both happened. Never an
 inf or a NaN in the output.
 
 The fast path compiles the tape once and evaluates it on NumPy arrays, 65,536
-rows at a time (vectorized.py); the rows it flags (a step failed, or a number
-left the range of floats) are computed again by the scalar engine, which gives
-the row its numbers or says why there are none. Without NumPy every row goes
+rows at a time (vectorized.py); the rows it flags (a step failed, a number left
+the range of floats, or, under a --convention other than pytorch, a node sits
+exactly on its kink) are computed again by the scalar engine, which gives the
+row its numbers (the convention's at a kink) or says why there are none. Without NumPy every row goes
 through the scalar engine: the same output, slower (`pip install
 'backprop-cli[batch]'`).
 """
@@ -38,6 +39,7 @@ from ..base.gc_pause import paused_gc
 from ..engine.arithmetic import FLOAT
 from ..engine.bindings import check_bindings, literals
 from ..engine.compute import differentiate
+from ..engine.conventions import DEFAULT as DEFAULT_CONVENTION
 from ..engine.local import active_nodes
 from ..engine.tape import Tape, lower
 from ..language.parser import parse
@@ -48,8 +50,10 @@ CHUNK = 1 << 16  # rows evaluated together: arrays that stay in the processor's 
 MAX_REPORTED = 100  # failed rows described one by one on standard error; the rest are counted
 
 
-def run_batch(ctx, program: str | None, file: str | None, batch: str, as_json: bool) -> int:
-    """Read the points, compute each one, write the rows; the exit code (see the module docstring)."""
+def run_batch(ctx, program: str | None, file: str | None, batch: str, as_json: bool,
+              convention: str = DEFAULT_CONVENTION) -> int:
+    """Read the points, compute each one, write the rows; the exit code (see the module docstring). `convention`:
+    the derivatives at a kink (engine/conventions.py)."""
     if batch == "-" and program == "-" and file is None:
         raise UsageError("standard input cannot hold both the program and the --batch points; "
                          "give the program as an argument or with --file")
@@ -73,9 +77,9 @@ def run_batch(ctx, program: str | None, file: str | None, batch: str, as_json: b
         out = sys.stdout
         out.write(writer.header())
         if np is None:
-            _scalar_rows(tape, rows, constants, writer, failures, out)
+            _scalar_rows(tape, rows, constants, writer, failures, out, convention)
         else:
-            _vector_rows(tape, rows, constants, writer, failures, out, np)
+            _vector_rows(tape, rows, constants, writer, failures, out, np, convention)
         out.write(writer.rest())
     return failures.report(len(rows.lines) + len(rows.problems))
 
@@ -117,10 +121,10 @@ def gradient_names(tape: Tape) -> list[str]:
     return [node.name for i, node in enumerate(tape.nodes) if node.name is not None and active[i]]
 
 
-def _scalar_point(tape: Tape, point: dict, names: list[str]):
+def _scalar_point(tape: Tape, point: dict, names: list[str], convention: str = DEFAULT_CONVENTION):
     """[value, d output / d name for each of `names`] by the scalar engine, or the math error's message."""
     try:
-        result = differentiate(tape, point, FLOAT, forward_mode=False)
+        result = differentiate(tape, point, FLOAT, forward_mode=False, convention=convention)
     except MathError as err:
         return err.message.splitlines()[0]
     gradient = result.gradient()
@@ -130,12 +134,12 @@ def _scalar_point(tape: Tape, point: dict, names: list[str]):
     return [float(n) + 0.0 for n in numbers]
 
 
-def _scalar_rows(tape, rows: Rows, constants: dict, writer, failures: _Failures, out) -> None:
+def _scalar_rows(tape, rows: Rows, constants: dict, writer, failures: _Failures, out, convention: str) -> None:
     for start in range(0, len(rows.lines), CHUNK):
         texts = []
         for line, row in zip(rows.lines[start:start + CHUNK], rows.values[start:start + CHUNK]):
             texts.append(writer.before(line))
-            numbers = _scalar_point(tape, {**dict(zip(rows.names, row)), **constants}, writer.names)
+            numbers = _scalar_point(tape, {**dict(zip(rows.names, row)), **constants}, writer.names, convention)
             if isinstance(numbers, str):
                 failures.math_error(line, numbers)
                 texts.append(writer.failed(line, numbers))
@@ -144,10 +148,10 @@ def _scalar_rows(tape, rows: Rows, constants: dict, writer, failures: _Failures,
         out.write("".join(texts))
 
 
-def _vector_rows(tape, rows: Rows, constants: dict, writer, failures: _Failures, out, np) -> None:
+def _vector_rows(tape, rows: Rows, constants: dict, writer, failures: _Failures, out, np, convention: str) -> None:
     from ..engine.vectorized import Plan
 
-    plan = Plan(tape)
+    plan = Plan(tape, convention)  # under a convention other than PyTorch's, rows on a kink are flagged
     matrix = rows.matrix
     columns_of = {name: k for k, name in enumerate(rows.names)}
     fixed = {name: np.float64(value) for name, value in constants.items()}
@@ -165,7 +169,7 @@ def _vector_rows(tape, rows: Rows, constants: dict, writer, failures: _Failures,
         failed = {}
         for r in np.flatnonzero(bad).tolist():  # the scalar engine says what went wrong, or fixes the row
             point = {**{name: float(block[k, r]) for name, k in columns_of.items()}, **constants}
-            numbers = _scalar_point(tape, point, writer.names)
+            numbers = _scalar_point(tape, point, writer.names, convention)
             if isinstance(numbers, str):
                 failures.math_error(lines[start + r], numbers)
                 failed[r] = writer.failed(lines[start + r], numbers)

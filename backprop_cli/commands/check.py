@@ -15,6 +15,7 @@ from ..teaching.grading import grade
 from ..teaching.steps import backward_steps
 from .options import (
     ProgramCommand,
+    convention_option,
     digits_option,
     exact_option,
     json_option,
@@ -67,16 +68,16 @@ def _read_answers(path: str, program: str | None) -> list[tuple[str, str]]:
     return parse_answers_text(data, name)
 
 
-def _results(loaded, exact: bool):
+def _results(loaded, exact: bool, convention: str):
     """(the Result shown, the Result graded against): exact arithmetic wherever the program is rational, shown
     as fractions with --exact and as floats without; floats alone when exact numbers grow too large."""
     try:
-        truth = differentiate(loaded.tape, loaded.inputs, EXACT, forward_mode=False)
+        truth = differentiate(loaded.tape, loaded.inputs, EXACT, forward_mode=False, convention=convention)
     except MathError:
         if exact:
             raise
         inputs = {name: float(value) for name, value in loaded.inputs.items()}
-        result = differentiate(loaded.tape, inputs, FLOAT, forward_mode=False)
+        result = differentiate(loaded.tape, inputs, FLOAT, forward_mode=False, convention=convention)
         return result, result
     return (truth if exact else as_floats(truth)), truth
 
@@ -92,8 +93,9 @@ def _results(loaded, exact: bool):
 @json_option
 @exact_option
 @digits_option
+@convention_option
 @click.pass_context
-def check_command(ctx, program, file, color, debug, expect, answers, tolerance, as_json, exact, digits):
+def check_command(ctx, program, file, color, debug, expect, answers, tolerance, as_json, exact, digits, convention):
     """Grade answers to PROGRAM at a point: values and gradients, with the steps of wrong ones.
 
     Each answer is NAME=ANSWER; give them with --expect or in a file with
@@ -111,7 +113,7 @@ def check_command(ctx, program, file, color, debug, expect, answers, tolerance, 
         raise UsageError(f"--tolerance must be a finite number >= 0, not {tolerance}")
     loaded = load(ctx, program, file, EXACT)  # the decimals as written: 0.1 is 1/10
     wanted = expectations(loaded.tape, items)
-    result, truth = _results(loaded, exact)
+    result, truth = _results(loaded, exact, convention)
     graded = grade(result, wanted, tolerance, backward_order=[step.node for step in backward_steps(result)],
                    truth=truth)
     if as_json:

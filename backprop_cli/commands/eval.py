@@ -11,6 +11,7 @@ from ..engine.compute import differentiate
 from .graph_output import GRAPH_FORMATS, check_graph_options, emit_graph
 from .options import (
     ProgramCommand,
+    convention_option,
     digits_option,
     exact_option,
     json_option,
@@ -53,6 +54,7 @@ Reference (in the source tree):
 @click.option("--rtol", type=float, default=DEFAULT_RTOL, show_default=True, help="Relative tolerance of --check.")
 @click.option("--atol", type=float, default=DEFAULT_ATOL, show_default=True, help="Absolute tolerance of --check.")
 @digits_option
+@convention_option
 @click.option("--max-rows", type=click.IntRange(0), default=200, show_default=True,
               help="Largest graph whose forward and backward tables are printed in full.")
 @click.option("--graph", type=click.Choice(GRAPH_FORMATS), default=None,
@@ -68,8 +70,8 @@ Reference (in the source tree):
                    "inputs, or JSON Lines. Writes one row per point, the value and every gradient, as CSV (JSON Lines "
                    "with --json or for JSON Lines input). Inputs bound on the command line are the same for all rows.")
 @click.pass_context
-def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, digits, max_rows, graph, out,
-                 symbolic, direction, batch):
+def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, digits, convention, max_rows,
+                 graph, out, symbolic, direction, batch):
     """Evaluate PROGRAM at a point and print every value and gradient.
 
     PROGRAM is an expression, or assignments separated by ';' or new lines
@@ -83,7 +85,7 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
                 raise UsageError(f"--batch computes in 64-bit floats and writes rows: it cannot be used with {option}")
         from ..batch.run import run_batch
 
-        return run_batch(ctx, program, file, batch, as_json)
+        return run_batch(ctx, program, file, batch, as_json, convention)
     check_graph_options(graph, out, as_json)
     if check:  # a bad --rtol or --atol is a usage error, even where the program then fails (exit 4)
         from ..engine.finite_differences import check_tolerances
@@ -91,7 +93,7 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
         check_tolerances(rtol, atol)
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
-    result = differentiate(loaded.tape, loaded.inputs, arithmetic)
+    result = differentiate(loaded.tape, loaded.inputs, arithmetic, convention=convention)
     extras = None
     if symbolic or direction is not None:
         from ..engine.extras import compute_extras

@@ -9,7 +9,7 @@ from ..base.errors import OK
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import differentiate
-from .options import ProgramCommand, exact_option, load, program_options
+from .options import ProgramCommand, convention_option, exact_option, load, program_options
 
 EXAMPLES = """
 \b
@@ -35,8 +35,9 @@ Reference (in the source tree):
 @click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
               help="Significant digits of floats (exact fractions are always written in full).")
 @click.option("--symbolic", is_flag=True, help="Also write d output / d input for each input as a formula.")
+@convention_option
 @click.pass_context
-def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, symbolic):
+def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, symbolic, convention):
     """Print the worked solution of PROGRAM at a point: forward pass, then the chain rule step by step.
 
     Each forward line is a node's definition, its operands' values and its value
@@ -53,7 +54,7 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
     loaded = load(ctx, program, file, arithmetic)
     if wrt is not None:
         resolve_wrt(loaded.tape, wrt)  # an unknown name is a usage error before any arithmetic
-    result = differentiate(loaded.tape, loaded.inputs, arithmetic, forward_mode=False)
+    result = differentiate(loaded.tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention)
     worked = worked_solution(result, wrt)
     text = render(worked, fmt, digits)
     if symbolic:

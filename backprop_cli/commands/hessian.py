@@ -8,8 +8,10 @@ import click
 from ..base.errors import OK
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import differentiate
+from ..engine.conventions import LABELS
 from .options import (
     ProgramCommand,
+    convention_option,
     digits_option,
     exact_option,
     json_option,
@@ -38,8 +40,9 @@ Reference (in the source tree):
 @json_option
 @exact_option
 @digits_option
+@convention_option
 @click.pass_context
-def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digits):
+def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digits, convention):
     """The Hessian of PROGRAM at a point: d²out / d x_i d x_j for every pair of inputs.
 
     Computed forward-over-reverse: the gradient is built as an expression graph
@@ -54,8 +57,8 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
     loaded = load(ctx, program, file, arithmetic)
     tape = loaded.tape
     names = select_inputs(tape, wrt, "--wrt")
-    result = differentiate(tape, loaded.inputs, arithmetic, forward_mode=False)
-    matrix = hessian(tape, loaded.inputs, names, arithmetic).matrix
+    result = differentiate(tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention)
+    matrix = hessian(tape, loaded.inputs, names, arithmetic, convention).matrix
     gradient = result.gradient()
     if as_json:
         from ..base.numbers import exact_text, json_number
@@ -67,6 +70,7 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
             "output": tape.output_name,
             "inputs": {name: json_number(v) for name, v in loaded.inputs.items()},
             "gradient": {name: json_number(gradient[name]) for name in tape.inputs},
+            "convention": convention,
             "hessian": {"names": names, "matrix": [[json_number(v) for v in row] for row in matrix]},
         }
         if exact:
@@ -89,7 +93,7 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
     for kink in result.kinks:
         node = tape.nodes[kink.node]
         notes.append(Text(f"note: {node.id} = {tape.expression(kink.node)} sits exactly on its kink: its derivatives "
-                          "there are PyTorch's conventions, not facts.", style="yellow"))
+                          f"there are {LABELS[kink.convention]} conventions, not facts.", style="yellow"))
     rows = {name: (loaded.inputs[name], gradient[name]) for name in names}
     label = output_label(tape)
     view = hessian_view(headline(result, digits), label, names, matrix, rows, digits, notes)

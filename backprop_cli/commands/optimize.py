@@ -10,7 +10,7 @@ import click
 from ..base.errors import OK, UsageError
 from ..engine.arithmetic import FLOAT
 from ..training.optimizers import DEFAULT_LR, OPTIMIZERS
-from .options import ProgramCommand, digits_option, load, program_options
+from .options import ProgramCommand, convention_option, digits_option, load, program_options
 
 EXAMPLES = """
 \b
@@ -56,10 +56,11 @@ _LR_DEFAULTS = ", ".join(f"{name} {lr:g}" for name, lr in DEFAULT_LR.items())
 @click.option("--json", "as_json", is_flag=True,
               help="Stream JSON lines: one per step, then a summary line.")
 @digits_option
+@convention_option
 @click.pass_context
 def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, update, ascent, tol, momentum, nesterov,
                      beta1, beta2, eps, alpha, centered, lr_decay, initial_accumulator, weight_decay, as_json,
-                     digits):
+                     digits, convention):
     """Run an optimizer on the inputs of PROGRAM for --steps steps, with PyTorch's update rules and defaults.
 
     Each step evaluates the program and its gradient at the current inputs and
@@ -78,7 +79,7 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
                  initial_accumulator=initial_accumulator)
     loaded = load(ctx, program, file, FLOAT)
     names = select_inputs(loaded.tape, update, "--update")
-    run = optimize(loaded.tape, loaded.inputs, s, steps, names, tol)
+    run = optimize(loaded.tape, loaded.inputs, s, steps, names, tol, convention)
 
     from ..render import training as view
 

@@ -15,6 +15,7 @@ from ..base.errors import UsageError
 from ..base.numbers import DEFAULT_DIGITS
 from ..base.records import FrozenRecord, set_field
 from ..engine.bindings import LONG_BINDING, SHORT_BINDING, resolve
+from ..engine.conventions import CONVENTIONS, DEFAULT, MEANINGS
 from ..engine.tape import Tape, lower
 from ..language.parser import parse
 from ..language.source import read_program
@@ -111,6 +112,10 @@ exact_option = click.option("--exact", is_flag=True,
                             help="Exact rational arithmetic: fractions such as 2/3 wherever the values are rational.")
 digits_option = click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
                              help="Significant digits in the tables (JSON always has full precision).")
+convention_option = click.option(
+    "--convention", type=click.Choice(CONVENTIONS, case_sensitive=False), default=DEFAULT, show_default=True,
+    help="Whose derivative to take where there is none (relu or abs at 0, a tie in max or min, the jumps of step, "
+         "sign, floor, ceil, round): " + "; ".join(f"{name}, {MEANINGS[name]}" for name in CONVENTIONS) + ".")
 
 
 def program_options(command):

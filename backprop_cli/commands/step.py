@@ -8,7 +8,7 @@ import click
 
 from ..base.errors import OK, UsageError
 from ..engine.arithmetic import FLOAT
-from .options import ProgramCommand, digits_option, json_option, load, program_options
+from .options import ProgramCommand, convention_option, digits_option, json_option, load, program_options
 
 EXAMPLES = """
 \b
@@ -38,8 +38,9 @@ def check_lr(lr: float) -> float:
 @click.option("--ascent", is_flag=True, help="Climb: x + H·∂f/∂x (the default descends: x - H·∂f/∂x).")
 @json_option
 @digits_option
+@convention_option
 @click.pass_context
-def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, digits):
+def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, digits, convention):
     """One gradient step on the inputs of PROGRAM: x - H·∂f/∂x for each (or x + H·∂f/∂x with --ascent).
 
     Prints the inputs and the value before and after the step. --update moves
@@ -52,7 +53,7 @@ def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, 
     check_lr(lr)
     loaded = load(ctx, program, file, FLOAT)
     names = select_inputs(loaded.tape, update, "--update")
-    before, after = gradient_step(loaded.tape, loaded.inputs, lr, names, ascent)
+    before, after = gradient_step(loaded.tape, loaded.inputs, lr, names, ascent, convention)
     if as_json:
         from ..render.json_report import dumps
         from ..render.training import step_document

@@ -13,6 +13,7 @@ from typing import Mapping
 from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord
 from .arithmetic import FLOAT, WIDE, OutOfRange
+from .conventions import DEFAULT, check_convention, follow
 from .forward import exact_out_of_range, forward_gradient, sweep_values, to_float
 from .local import Kink, local_partials
 from .reverse import Contributions, backward, reverse_pass
@@ -35,6 +36,7 @@ class Result(FrozenRecord):
     forward_gradient: dict | None  # input -> d output / d input by forward mode
     kinks: list[Kink]
     exact: bool = False
+    convention: str = DEFAULT  # whose derivatives the kinks got (conventions.py); elsewhere they change nothing
 
     @property
     def value(self):
@@ -71,34 +73,43 @@ class Result(FrozenRecord):
         }
 
 
-def differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT, forward_mode: bool = True) -> Result:
+def differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT, forward_mode: bool = True,
+                  convention: str = DEFAULT) -> Result:
+    """Every value and gradient; at a kink, the derivatives `convention` gives (conventions.py: PyTorch's by default)."""
+    check_convention(convention)
     with paused_gc():  # lists of numbers and tuples: nothing for the cycle collector to find
-        return _differentiate(tape, inputs, arithmetic, forward_mode)
+        return _differentiate(tape, inputs, arithmetic, forward_mode, convention)
 
 
-def _differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool) -> Result:
+def _differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool, convention: str) -> Result:
     try:
-        return _sweeps(tape, inputs, arithmetic, forward_mode)
+        return _sweeps(tape, inputs, arithmetic, forward_mode, convention)
     except OutOfRange:
         if arithmetic is not FLOAT:
             raise exact_out_of_range() from None
     with WIDE.context():
-        wide = _sweeps(tape, {name: WIDE.coerce(v) for name, v in inputs.items()}, WIDE, forward_mode)
+        wide = _sweeps(tape, {name: WIDE.coerce(v) for name, v in inputs.items()}, WIDE, forward_mode, convention)
         return as_floats(wide)
 
 
-def _sweeps(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool) -> Result:
+def _sweeps(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool, convention: str) -> Result:
     values = sweep_values(tape, inputs, arithmetic)
     if arithmetic is FLOAT:
         partials, active, kinks, back = reverse_pass(tape, values)
     else:
         partials, active, kinks = local_partials(tape, values, arithmetic)
+        back = None
+    if kinks and convention != DEFAULT:  # nodes on a kink take the convention's derivatives: sweep back again
+        partials, kinks = follow(convention, partials, kinks, arithmetic.coerce)
+        back = None
+    if back is None:
         one, zero = arithmetic.coerce(1), arithmetic.coerce(0)
         back = backward(tape, partials, active, one, zero)
     fwd = None
     if forward_mode and len(tape.inputs) * len(tape.nodes) <= FORWARD_MODE_BUDGET:
         fwd = {name: arithmetic.coerce(g) for name, g in forward_gradient(tape, partials).items()}
-    return Result(tape, dict(inputs), values, partials, back.grads, back.contributions, fwd, kinks, arithmetic.exact)
+    return Result(tape, dict(inputs), values, partials, back.grads, back.contributions, fwd, kinks, arithmetic.exact,
+                  convention)
 
 
 def as_floats(wide: Result) -> Result:
@@ -119,6 +130,6 @@ def as_floats(wide: Result) -> Result:
     if wide.forward_gradient is not None:
         fwd = {name: to_float(tape, tape.inputs[name], wide.values, g, f"d {out} / d {name} by forward mode")
                for name, g in wide.forward_gradient.items()}
-    kinks = [Kink(k.node, k.op, partials[k.node], k.one_sided) for k in wide.kinks]
+    kinks = [Kink(k.node, k.op, partials[k.node], k.one_sided, k.convention) for k in wide.kinks]
     return Result(tape, {name: float(v) for name, v in wide.inputs.items()}, values, partials, grads,
-                  Contributions(grads, partials), fwd, kinks, False)
+                  Contributions(grads, partials), fwd, kinks, False, wide.convention)

@@ -41,7 +41,7 @@ def compute_extras(result: Result, symbolic: bool, direction: str | None, arithm
             except OutOfRange:
                 raise exact_out_of_range() from None
         else:
-            value = directional_at(tape, result.inputs, result.partials, vector)
+            value = directional_at(tape, result.inputs, result.partials, vector, result.convention)
     formulas = None
     if symbolic:
         from .symbolic.derive import gradient_formulas

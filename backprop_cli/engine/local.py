@@ -21,17 +21,19 @@ from .tape import INPUT, Tape
 class Kink(FrozenRecord):
     """A differentiated node sitting exactly on its kink (a frozen record, as a dataclass would be)."""
 
-    __slots__ = __match_args__ = ("node", "op", "used", "one_sided")
+    __slots__ = __match_args__ = ("node", "op", "used", "one_sided", "convention")
     node: int  # position in the tape
     op: str
     used: tuple  # the conventional derivative used, per argument
     one_sided: tuple  # (left, right) per argument
+    convention: str  # whose convention `used` follows (conventions.py): ops.py's rules are PyTorch's
 
-    def __init__(self, node: int, op: str, used: tuple, one_sided: tuple) -> None:
+    def __init__(self, node: int, op: str, used: tuple, one_sided: tuple, convention: str = "pytorch") -> None:
         set_field(self, "node", node)
         set_field(self, "op", op)
         set_field(self, "used", used)
         set_field(self, "one_sided", one_sided)
+        set_field(self, "convention", convention)
 
 
 def active_nodes(tape: Tape) -> list[bool]:

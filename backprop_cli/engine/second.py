@@ -16,15 +16,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 from ..base.errors import MathError
 from .arithmetic import FLOAT, TINY, WIDE, OutOfRange
+from .conventions import DEFAULT, at_kink, follow, piece
 from .forward import exact_out_of_range, number_text, sweep_values, tangents
-from .local import local_partials
+from .local import local_partials, structure
 from .ops import OPS, DomainError, rule_message
-from .symbolic.derive import differentiate_symbolically
+from .symbolic.derive import Derivatives, differentiate_symbolically, reverse
 from .symbolic.evaluate import evaluate
+from .symbolic.graph import Graph
 from .symbolic.printer import short_text
 from .tape import CONST, INPUT, Tape
 
@@ -39,9 +42,11 @@ def directional_derivative(tape: Tape, partials: Sequence, direction: Mapping[st
     return tangents(tape, partials, seeds, zero)[tape.output]
 
 
-def directional_at(tape: Tape, inputs: Mapping[str, float], partials: Sequence, direction: Mapping[str, object]):
+def directional_at(tape: Tape, inputs: Mapping[str, float], partials: Sequence, direction: Mapping[str, object],
+                   convention: str = DEFAULT):
     """The directional derivative in floats at `inputs`, redone in wide decimals where floats leave their range:
-    the float nearest the true value, or a MathError when that is beyond float range."""
+    the float nearest the true value, or a MathError when that is beyond float range. `partials` follow
+    `convention` at kinks (compute.differentiate's); so do the wide decimals'."""
     try:
         return directional_derivative(tape, partials, direction, 0.0)
     except OutOfRange:
@@ -49,7 +54,8 @@ def directional_at(tape: Tape, inputs: Mapping[str, float], partials: Sequence, 
     with WIDE.context():
         wide_inputs = {name: WIDE.coerce(v) for name, v in inputs.items()}
         values = sweep_values(tape, wide_inputs, WIDE)
-        wide_partials, _, _ = local_partials(tape, values, WIDE)
+        wide_partials, _, kinks = local_partials(tape, values, WIDE)
+        wide_partials, _ = follow(convention, wide_partials, kinks, WIDE.coerce)
         value = directional_derivative(tape, wide_partials, {k: WIDE.coerce(v) for k, v in direction.items()},
                                        WIDE.coerce(0))
         result = float(value)
@@ -66,13 +72,22 @@ class Hessian:
     asymmetry: float  # the largest |H_ij - H_ji| before averaging (rounding only, for smooth programs)
 
 
-def hessian(tape: Tape, inputs: Mapping[str, object], wrt: Sequence[str] | None = None, arithmetic=FLOAT) -> Hessian:
+def hessian(tape: Tape, inputs: Mapping[str, object], wrt: Sequence[str] | None = None, arithmetic=FLOAT,
+            convention: str = DEFAULT) -> Hessian:
     """The matrix of second derivatives of the output over `wrt` (default: every input), at `inputs`.
 
     In floats, where a step leaves float range (arithmetic.OutOfRange) the matrix is computed again in wide
-    decimals and each entry rounded to the nearest float (a MathError for one beyond float range)."""
+    decimals and each entry rounded to the nearest float (a MathError for one beyond float range).
+
+    The derivative formulas of ops.py follow PyTorch at kinks. Under another `convention`, a node sitting exactly
+    on its kink is differentiated as the piece whose derivatives the convention takes there (_kink_derivatives), so
+    the matrix agrees with the gradient `differentiate` gives under that convention."""
     names = list(wrt) if wrt is not None else list(tape.inputs)
-    derivatives = differentiate_symbolically(tape)
+    derivatives = None
+    if convention != DEFAULT:
+        derivatives = _kink_derivatives(tape, inputs, arithmetic, convention)
+    if derivatives is None:
+        derivatives = differentiate_symbolically(tape)
     try:
         return _hessian(derivatives, inputs, names, arithmetic)
     except OutOfRange:
@@ -82,6 +97,85 @@ def hessian(tape: Tape, inputs: Mapping[str, object], wrt: Sequence[str] | None 
         wide = _hessian(derivatives, {name: WIDE.coerce(v) for name, v in inputs.items()}, names, WIDE)
         matrix = [[_entry(names, i, j, value) for j, value in enumerate(row)] for i, row in enumerate(wide.matrix)]
         return Hessian(names, matrix, float(wide.asymmetry))
+
+
+def _kink_derivatives(tape: Tape, inputs: Mapping[str, object], arithmetic, convention: str):
+    """The gradient as an expression graph, as differentiate_symbolically gives it, but with every differentiated
+    node that sits on its kink at `inputs` replaced by the piece `convention` differentiates there: the linear
+    function with the convention's derivatives (conventions.at_kink) and the node's value at the point, or the
+    nonlinear piece of conventions.PIECES (leaky_relu's slope*x left of 0). None when no node is on a kink."""
+    try:
+        values = sweep_values(tape, inputs, arithmetic)
+    except OutOfRange:
+        with WIDE.context():
+            values = sweep_values(tape, {name: WIDE.coerce(v) for name, v in inputs.items()}, WIDE)
+    on_kink = {}
+    for i, op, _, _ in structure(tape)[1]:
+        rule = OPS[op]
+        args = [values[a] for a in tape.nodes[i].args]
+        if rule.branch is not None and rule.branch(*args) == 0:
+            on_kink[i] = rule.one_sided(*args) if callable(rule.one_sided) else rule.one_sided
+    if not on_kink:
+        return None
+    graph = Graph()
+    primal: list[int] = []
+    for i, node in enumerate(tape.nodes):
+        if node.op == INPUT:
+            primal.append(graph.input(node.name))
+        elif node.op == CONST:
+            primal.append(graph.literal(node.text))
+        elif i in on_kink:
+            primal.append(_piece(graph, convention, node.op, [primal[a] for a in node.args],
+                                 [values[a] for a in node.args], values[i], on_kink[i]))
+        else:
+            primal.append(graph.apply(node.op, *(primal[a] for a in node.args)))
+    # symbolic reverse mode over the graph itself (its ids are a topological order; those past the output do not
+    # feed it), since a piece is several operations where the tape had one node
+    output = primal[tape.output]
+    adjoint = reverse(graph, list(graph.op[:output + 1]), list(graph.args[:output + 1]), range(output + 1), output)
+    gradient = {name: graph.zero if primal[i] > output or adjoint[primal[i]] is None else adjoint[primal[i]]
+                for name, i in tape.inputs.items()}
+    return Derivatives(graph, output, gradient, {}, frozenset())
+
+
+def _exactly(value) -> Fraction:
+    return value if isinstance(value, Fraction) else Fraction(value)
+
+
+def _piece(graph, convention: str, op: str, args: list[int], at: list, value, sides) -> int:
+    """The graph node of the piece `op` is differentiated as, on its kink (at `at`, where it is `value`)."""
+    text = piece(convention, op)
+    if text is not None:
+        return _formula(graph, text, args)
+    node = graph.const(_exactly(value))
+    for arg, a, d in zip(args, at, at_kink(convention, op, sides, (0,) * len(args))):
+        if d:  # + d * (arg - a): the value at the point, the convention's derivative in arg
+            term = graph.apply("mul", graph.const(_exactly(d)), graph.apply("sub", arg, graph.const(_exactly(a))))
+            node = graph.apply("add", node, term)
+    return node
+
+
+@lru_cache(maxsize=None)
+def _formula_tape(text: str, count: int) -> Tape:
+    from ..language.parser import parse  # here, not above: only the hessian under a convention needs it
+    from .tape import lower
+
+    return lower(parse(text.format(*(f"__arg{k}" for k in range(count)))))
+
+
+def _formula(graph, text: str, args: list[int]) -> int:
+    """A formula in the language over {0}, {1}, ... built in the graph over the nodes `args`."""
+    rule = _formula_tape(text, len(args))
+    binding = {f"__arg{k}": a for k, a in enumerate(args)}
+    built: list[int] = []
+    for node in rule.nodes:
+        if node.op == INPUT:
+            built.append(binding[node.name])
+        elif node.op == CONST:
+            built.append(graph.literal(node.text))
+        else:
+            built.append(graph.apply(node.op, *(built[a] for a in node.args)))
+    return built[rule.output]
 
 
 def _entry(names, i: int, j: int, value) -> float:

@@ -74,10 +74,11 @@ def mapped(rule):
     return apply
 
 
-def _from_ops(name: str):
-    """ops.py's scalar value and derivative rules for `name`, mapped over the elements."""
+def _from_ops(name: str, count: int | None = None):
+    """ops.py's scalar value and derivative rules for `name` (with `count` arguments), mapped over the elements."""
     op = OPS[name]
-    return mapped(op.value), tuple(mapped(rule) for rule in op.partials)
+    count = op.arity if count is None else count
+    return mapped(op.value), tuple(mapped(op.partials[k]) for k in range(count))
 
 
 # The operations whose rules are plain IEEE arithmetic, restated for whole arrays. Every other operation is
@@ -134,7 +135,7 @@ def _same(got, want: float) -> bool:
 _VERIFIED: dict | None = None
 
 
-def vector_rules(op: str):
+def vector_rules(op: str, count: int | None = None):
     """(value rule, partial rules) for arrays: VECTOR_OPS (where they agree with ops.py), or ops.py's scalar
     rules mapped over the elements."""
     global _VERIFIED
@@ -142,7 +143,7 @@ def vector_rules(op: str):
         _VERIFIED = _verified()
     if op in _VERIFIED:
         return _VERIFIED[op]
-    return _from_ops(op)
+    return _from_ops(op, count)
 
 
 def _tiny(x):
@@ -173,9 +174,14 @@ def _flag_underflow(bad, x, factors) -> None:
 class Plan:
     """A tape compiled once for evaluation over columns of points: values, local derivatives, gradients."""
 
-    def __init__(self, tape: Tape) -> None:
+    def __init__(self, tape: Tape, convention: str = "pytorch") -> None:
         self.tape = tape
         self.active = active_nodes(tape)
+        # ops.py's rules are PyTorch's choices at kinks: under another --convention, a row where a node sits exactly
+        # on its kink is flagged, and the scalar engine gives it the convention's derivatives (conventions.py)
+        self.kinks = {} if convention == "pytorch" else {
+            i: mapped(OPS[node.op].branch) for i, node in enumerate(tape.nodes)
+            if node.op in OPS and OPS[node.op].branch is not None}
         reach = reaches_output(tape)
         self.named = [i for i, node in enumerate(tape.nodes) if node.name is not None and self.active[i]]
         self.steps = []  # (node, kind, payload, args, (partial rule, restated) per argument or None, can underflow)
@@ -186,7 +192,7 @@ class Plan:
                 value = CONSTANTS[node.text] if node.text in CONSTANTS else FLOAT.literal(node.text)
                 self.steps.append((i, CONST, np.float64(value), (), None, False))
             else:
-                value_rule, partial_rules = vector_rules(node.op)
+                value_rule, partial_rules = vector_rules(node.op, len(node.args))
                 differentiate = self.active[i] and reach[i]
                 rules = tuple(rule if self.active[a] else None for rule, a in zip(partial_rules, node.args))
                 # a value that is 0 or subnormal from nonzero operands has underflowed where the operation can
@@ -223,6 +229,8 @@ class Plan:
                 if underflows:
                     _flag_underflow(bad, value, operands)
                 values[i] = value
+                if rules is not None and i in self.kinks:
+                    bad |= self.kinks[i](*operands) == 0  # on the kink: the scalar engine follows the convention
                 if rules is not None:
                     row = []
                     for entry in rules:

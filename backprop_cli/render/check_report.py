@@ -34,6 +34,7 @@ def check_document(result: Result, grade: Grade) -> dict:
         "value": json_number(result.value),
         "output": tape.output_name,
         "inputs": {name: json_number(v) for name, v in result.inputs.items()},
+        "convention": result.convention,
     }
     if result.exact:
         lost = result.first_inexact()

@@ -13,7 +13,7 @@ from ..base.numbers import format_number
 from ..engine.compute import Result
 from ..teaching.answers import GRADIENT, VALUE
 from ..teaching.grading import Grade, Verdict, rule_statement
-from .tables import whole_words
+from .tables import kink_notes, whole_words
 
 GOOD_STYLE = "green"
 BAD_STYLE = "bold red"
@@ -144,6 +144,9 @@ def steps_section(result: Result, verdict: Verdict, digits: int | None) -> Group
 def check_view(result: Result, grade: Grade, digits: int | None) -> Group:
     parts = [*heading(result, digits), Text(""), answers_table(result, grade, digits), Text(""),
              Text(f"Rule: {rule_statement(grade.tolerance)}.", style=DIM)]
+    notes = kink_notes(result, digits)  # the true value at a kink is a convention: say whose
+    if notes:
+        parts += [Text(""), *notes]
     for v in grade.verdicts:
         if not v.ok:
             parts += [Text(""), steps_section(result, v, digits)]

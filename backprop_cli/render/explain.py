@@ -16,6 +16,7 @@ import re
 import textwrap
 
 from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..engine.conventions import LABELS
 from ..teaching.steps import INPUT_STEP, BackwardStep, ForwardStep, Term, Worked
 from .explain_parts import Piece, backward_parts, forward_parts, unreached_note
 
@@ -192,7 +193,7 @@ def note_sentences(worked: Worked, digits) -> list[str]:
             for arg, left, right, used in kink.sides
         )
         out.append(f"note: {kink.label} = {kink.expression} sits exactly on its kink, where the derivative is a "
-                   f"convention (PyTorch's), not a fact. One-sided derivatives: {sides}.")
+                   f"convention ({LABELS[kink.convention]}), not a fact. One-sided derivatives: {sides}.")
     return out
 
 

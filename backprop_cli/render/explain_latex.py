@@ -7,6 +7,7 @@ expressions). Only amsmath is needed; the document is plain ASCII.
 from __future__ import annotations
 
 from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..engine.conventions import LABELS
 from ..teaching.steps import INPUT_STEP, Term, Worked
 from .explain_parts import Piece, backward_part_terms, forward_parts, unreached_note
 from .latex import (
@@ -194,5 +195,6 @@ def _notes(worked: Worked, d: LatexDialect) -> list[str]:
             for arg, left, right, used in kink.sides
         )
         out.append(f"Note: {_node_definition(kink.label, kink.label, kink.expression)} sits exactly on its kink, "
-                   f"where the derivative is a convention (PyTorch's), not a fact. One-sided derivatives: {sides}.")
+                   f"where the derivative is a convention ({LABELS[kink.convention]}), not a fact. "
+                   f"One-sided derivatives: {sides}.")
     return out

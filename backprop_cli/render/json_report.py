@@ -37,6 +37,7 @@ def eval_document(result: Result, report: CheckReport | None = None) -> dict:
         "output": tape.output_name,
         "inputs": {name: json_number(v) for name, v in result.inputs.items()},
         "gradient": {name: json_number(g) for name, g in result.gradient().items()},
+        "convention": result.convention,
         "forward_gradient": (
             None if result.forward_gradient is None
             else {name: json_number(g) for name, g in result.forward_gradient.items()}
@@ -60,6 +61,7 @@ def eval_document(result: Result, report: CheckReport | None = None) -> dict:
                 "op": k.op,
                 "used": [json_number(d) for d in k.used],
                 "one_sided": [[left, right] for left, right in k.one_sided],
+                "convention": k.convention,
             }
             for k in result.kinks
         ],

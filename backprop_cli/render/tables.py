@@ -12,6 +12,7 @@ from rich.text import Text
 
 from ..base.numbers import format_number
 from ..engine.compute import Result
+from ..engine.conventions import LABELS
 from ..engine.finite_differences import CheckReport
 
 VALUE_STYLE = "cyan"
@@ -128,6 +129,26 @@ def inputs_table(result: Result, digits: int | None, report: CheckReport | None 
     return whole_words(table)
 
 
+def kink_notes(result: Result, digits: int | None) -> list[Text]:
+    """One note per node sitting exactly on its kink: the one-sided derivatives, and whose convention was used."""
+    tape = result.tape
+    out = []
+    for kink in result.kinks:
+        node = tape.nodes[kink.node]
+        args = [tape.label(a) for a in node.args]
+        sides = "; ".join(
+            f"∂/∂{arg}: left {format_number(left, digits)}, right {format_number(right, digits)}, "
+            f"used {format_number(used, digits)}"
+            for arg, (left, right), used in zip(args, kink.one_sided, kink.used) if used is not None
+        )
+        out.append(Text(
+            f"note: {node.id} = {tape.expression(kink.node)} sits exactly on its kink, where the derivative "
+            f"is a convention ({LABELS[kink.convention]}), not a fact. One-sided derivatives: {sides}.",
+            style="yellow",
+        ))
+    return out
+
+
 def notes(result: Result, digits: int | None, report: CheckReport | None = None) -> list[Text]:
     tape = result.tape
     out = []
@@ -145,19 +166,7 @@ def notes(result: Result, digits: int | None, report: CheckReport | None = None)
                 "what depends on it are shown as floats; the fractions shown are exact.",
                 style="yellow",
             ))
-    for kink in result.kinks:
-        node = tape.nodes[kink.node]
-        args = [tape.label(a) for a in node.args]
-        sides = "; ".join(
-            f"∂/∂{arg}: left {format_number(left, digits)}, right {format_number(right, digits)}, "
-            f"used {format_number(used, digits)}"
-            for arg, (left, right), used in zip(args, kink.one_sided, kink.used) if used is not None
-        )
-        out.append(Text(
-            f"note: {node.id} = {tape.expression(kink.node)} sits exactly on its kink, where the derivative "
-            f"is a convention (PyTorch's), not a fact. One-sided derivatives: {sides}.",
-            style="yellow",
-        ))
+    out += kink_notes(result, digits)
     if report is not None:
         for name, c in report.inputs.items():
             if c.reason:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ..base.errors import UsageError
 from ..engine.compute import Result
+from ..engine.conventions import DEFAULT, LABELS
 from ..engine.local import reaches_output
 from ..engine.ops import CONSTANTS, OPS
 from ..engine.tape import CONST, INPUT, Tape
@@ -89,6 +90,7 @@ class KinkNote:
     label: str
     expression: str
     sides: tuple  # per differentiated argument: (argument label, left, right, used)
+    convention: str = "pytorch"  # whose convention `used` is (engine/conventions.py)
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ def forward_steps(result: Result) -> list[ForwardStep]:
                                      (), (), (), result.values[i]))
             continue
         steps.append(ForwardStep(
-            i, node.id, _label(tape, i), node.name, OPERATION_STEP, node.op, tape.expression(i), OPS[node.op].template,
+            i, node.id, _label(tape, i), node.name, OPERATION_STEP, node.op, tape.expression(i), OPS[node.op].template_for(len(node.args)),
             tuple(tape.label(a) for a in node.args), tuple(result.values[a] for a in node.args),
             tuple(_literal(tape, a) for a in node.args), result.values[i],
         ))
@@ -214,6 +216,9 @@ def backward_steps(result: Result, wrt: str | None = None) -> list[BackwardStep]
     keep = _on_paths(tape, resolve_wrt(tape, wrt, result.grads)) if wrt is not None else None
     reach = reaches_output(tape)
     received = result.received()
+    # nodes on a kink whose derivative is not the rule's value there (ops.py's rules are PyTorch's) but another
+    # convention's: their rule is written with it, so no line evaluates `1 if x > 0, else 0` at 0 to 1
+    conventional = {k.node: LABELS[k.convention] for k in result.kinks if k.convention != DEFAULT}
     symbolic: list[str | None] = [None] * len(nodes)
     steps: list[BackwardStep] = []
     for i in range(len(nodes) - 1, -1, -1):
@@ -232,6 +237,9 @@ def backward_steps(result: Result, wrt: str | None = None) -> list[BackwardStep]
                          and result.contributions[consumer][k] is not None)
                 position[consumer] = k + 1
                 template = OPS[cnode.op].derivative_text[k]
+                if consumer in conventional:  # "JAX's convention if on the kink, else sign(x)"
+                    template = (f"{conventional[consumer]} convention if on the kink, "
+                                + (template if " if " in template else f"else {template}"))
                 labels = tuple(tape.label(a) for a in cnode.args)
                 terms.append(Term(
                     consumer=consumer,
@@ -271,7 +279,7 @@ def _kinks(result: Result) -> tuple[KinkNote, ...]:
             (tape.label(a), left, right, used)
             for a, (left, right), used in zip(node.args, kink.one_sided, kink.used) if used is not None
         )
-        notes.append(KinkNote(kink.node, _label(tape, kink.node), tape.expression(kink.node), sides))
+        notes.append(KinkNote(kink.node, _label(tape, kink.node), tape.expression(kink.node), sides, kink.convention))
     return tuple(notes)
 
 

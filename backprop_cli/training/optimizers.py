@@ -26,6 +26,7 @@ from typing import Iterator, Mapping, Sequence
 
 from ..base.errors import MathError, UsageError
 from ..engine.compute import differentiate
+from ..engine.conventions import DEFAULT as DEFAULT_CONVENTION
 from ..engine.tape import Tape
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -179,16 +180,17 @@ class Point:
         return math.sqrt(math.fsum(self.gradient[n] ** 2 for n in names))
 
 
-def at(tape: Tape, inputs: Mapping[str, float]) -> Point:
-    result = differentiate(tape, dict(inputs), forward_mode=False)
+def at(tape: Tape, inputs: Mapping[str, float], convention: str = DEFAULT_CONVENTION) -> Point:
+    result = differentiate(tape, dict(inputs), forward_mode=False, convention=convention)
     gradient = result.gradient()
     return Point(dict(inputs), float(result.value), {name: float(gradient[name]) for name in tape.inputs})
 
 
 def gradient_step(tape: Tape, inputs: Mapping[str, float], lr: float, names: Sequence[str],
-                  ascent: bool = False) -> tuple[Point, Point]:
-    """One plain gradient step x ← x ∓ lr·∂f/∂x on `names`: (before, after)."""
-    before = at(tape, inputs)
+                  ascent: bool = False, convention: str = DEFAULT_CONVENTION) -> tuple[Point, Point]:
+    """One plain gradient step x ← x ∓ lr·∂f/∂x on `names`: (before, after). `convention`: the derivative
+    taken at a kink (engine/conventions.py)."""
+    before = at(tape, inputs, convention)
     sign = 1 if ascent else -1
     moved = dict(before.inputs)
     for name in names:
@@ -200,7 +202,7 @@ def gradient_step(tape: Tape, inputs: Mapping[str, float], lr: float, names: Seq
             raise MathError(f"the step sends {name} to a value that is not a finite number "
                             f"({x!r} {'+' if ascent else '-'} {lr!r} * {g!r}){advice}")
     try:
-        after = at(tape, moved)
+        after = at(tape, moved, convention)
     except MathError as err:
         raise MathError(f"after the step: {err.message}") from None
     return before, after
@@ -223,11 +225,11 @@ class Finish:
 
 
 def optimize(tape: Tape, inputs: Mapping[str, float], s: Settings, steps: int, names: Sequence[str],
-             tol: float | None = None) -> Iterator[Record | Finish]:
+             tol: float | None = None, convention: str = DEFAULT_CONVENTION) -> Iterator[Record | Finish]:
     """Yield a Record per step, then a Finish. Stops early, with --tol, when the gradient norm over the updated
     inputs is <= tol, or when the value changed by <= tol in the last step."""
     optimizer = Optimizer(s, names)
-    point = start = at(tape, inputs)
+    point = start = at(tape, inputs, convention)
     previous = None
     taken = 0
     stopped = "steps"
@@ -241,7 +243,7 @@ def optimize(tape: Tape, inputs: Mapping[str, float], s: Settings, steps: int, n
         yield Record(k, point)
         moved = optimizer.update(point.inputs, point.gradient)
         try:
-            previous, point = point, at(tape, moved)
+            previous, point = point, at(tape, moved, convention)
         except MathError as err:
             raise MathError(f"after step {k}: {err.message}") from None
         taken = k

@@ -419,8 +419,8 @@ def test_step_advice_names_only_a_setting_that_can_help(cli, monkeypatch):
 
     real = optimizers.at
 
-    def infinite_gradient(tape, inputs):
-        point = real(tape, inputs)
+    def infinite_gradient(tape, inputs, *convention):
+        point = real(tape, inputs, *convention)
         return optimizers.Point(point.inputs, point.value, {name: math.inf for name in point.gradient})
 
     monkeypatch.setattr(optimizers, "at", infinite_gradient)
