@@ -110,7 +110,8 @@ def identifier(source: Source, taken: set) -> str:
 
 
 def _apply(op: str, *args) -> Apply:
-    return Apply(op, tuple(args), NOWHERE, is_call=op in FUNCTIONS)
+    """A call of op (an operation key) as the language writes it: log_base is log(x, b)."""
+    return Apply(OPS[op].spelled if op in FUNCTIONS else op, tuple(args), NOWHERE, is_call=op in FUNCTIONS)
 
 
 def _number(text: str) -> Number:
@@ -153,6 +154,8 @@ class _Builder:
         op = s.choice(self.operations)
         self.ops.add(op)
         sub = lambda: self.expression(scope, depth + 1)  # noqa: E731
+        if op in FUNCTIONS and OPS[op].variadic:
+            return _apply(op, *(sub() for _ in range(s.integer(1, 4))))
         if op in FUNCTIONS and FUNCTIONS[op] != 1:
             args = [sub() for _ in range(FUNCTIONS[op])]
             return _apply(op, *args)

@@ -49,6 +49,7 @@ def sympy_ops() -> dict:
         "asinh": sp.asinh,
         "acosh": sp.acosh,
         "atanh": sp.atanh,
+        "log_base": lambda x, b: sp.log(x) / sp.log(b),
         "log2": lambda x: sp.log(x) / sp.log(2),
         "log10": lambda x: sp.log(x) / sp.log(10),
         "log1p": lambda x: sp.log(1 + x),

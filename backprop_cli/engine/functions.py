@@ -437,6 +437,27 @@ def _log_in(x, base: int, library):
     return library(x)
 
 
+def log_base(x, base):
+    """log(x, base): exact where x is a whole power of an integer base (log(8, 2) = 3, log(1/100, 10) = -2)."""
+    if x <= 0:
+        raise DomainError("log is defined for positive numbers only")
+    if base <= 0 or base == 1:
+        raise DomainError("a logarithm's base must be positive and not 1")
+    if isinstance(x, Fraction) and isinstance(base, Fraction) and base.denominator == 1:
+        exact = _exact_log(x, int(base))
+        if exact is not None:
+            return exact
+    return log(x) / log(base)
+
+
+def d_log_base_x(x, base, out):
+    return 1 / (x * log(base))
+
+
+def d_log_base_base(x, base, out):
+    return -out / (base * log(base))  # -log(x)/(b*log(b)^2), as -log_b(x)/(b*log(b))
+
+
 def log2(x):
     return _log_in(x, 2, math.log2)
 

@@ -57,6 +57,12 @@ class Op:
     # any number of arguments, at least `arity` (max, min, sum, mean, logsumexp): partials and derivative_text
     # are then PerArgument sequences, made for argument k on demand
     variadic: bool = False
+    # the name the language writes it with, when the key differs (log_base is log(x, base))
+    spelling: str = ""
+
+    @property
+    def spelled(self) -> str:
+        return self.spelling or self.name
 
     def template_for(self, count: int) -> str:
         """How a node of `count` arguments is written: "{0} + {1}", "max({0}, {1}, {2})"."""
@@ -206,6 +212,9 @@ OPS: dict[str, Op] = {
                   symbolic_partials=("1/sqrt(({0} - 1)*({0} + 1))",)),
         _function("atanh", fn.atanh, (fn.d_atanh,), ("1/(1 - {0}^2)",), symbolic_partials=("1/((1 - {0})*(1 + {0}))",)),
         # -- logarithms, exponentials, roots and distances
+        Op("log_base", 2, fn.log_base, (fn.d_log_base_x, fn.d_log_base_base), "log({0}, {1})",
+           ("1/({0}*log({1}))", "-log({0})/({1}*log({1})^2)"), is_function=True, spelling="log",
+           symbolic_partials=("1/({0}*log({1}))", "-log({0})/({1}*log({1})^2)")),
         _function("log2", fn.log2, (fn.d_log_in(2),), ("1/({0}*log(2))",),
                   symbolic_partials=("1/({0}*log(2))",)),
         _function("log10", fn.log10, (fn.d_log_in(10),), ("1/({0}*log(10))",),
@@ -260,5 +269,7 @@ CONSTANTS: dict[str, float] = {"pi": math.pi, "tau": math.tau}
 
 # Other names for functions, as courses and libraries write them: each is read as the function it names.
 ALIASES: dict[str, str] = {"ln": "log", "swish": "silu"}
+# A function whose meaning depends on how many arguments it is given: log(x, base) is its own operation.
+BY_COUNT: dict[tuple[str, int], str] = {("log", 2): "log_base", ("ln", 2): "log_base"}
 
-FUNCTIONS = tuple(sorted(name for name, op in OPS.items() if op.is_function))
+FUNCTIONS = tuple(sorted({op.spelled for op in OPS.values() if op.is_function}))  # as the language writes them

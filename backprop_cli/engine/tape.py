@@ -13,7 +13,7 @@ from ..base.errors import program_error
 from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord
 from ..language.syntax_tree import Apply, Assign, Name, Program, Span
-from .ops import ALIASES, CONSTANTS, FUNCTIONS, OPS
+from .ops import ALIASES, BY_COUNT, CONSTANTS, FUNCTIONS, OPS
 
 INPUT = "input"
 CONST = "const"
@@ -102,7 +102,7 @@ class _Builder:
     def check_apply(self, node: Apply, count: int) -> str:
         """The operation a call stands for (an alias read as its function), or the error for an unknown function
         or a wrong number of arguments."""
-        name = ALIASES.get(node.op, node.op) if node.is_call else node.op
+        name = (BY_COUNT.get((node.op, count)) or ALIASES.get(node.op, node.op)) if node.is_call else node.op
         op = OPS.get(name)
         if node.is_call and (op is None or not op.is_function):
             raise self.error(node.span, *unknown_function(node.op))

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Mapping
 
 from ...base.numbers import decimal_text
+from ..ops import OPS
 from ..tape import CONST, INPUT
 from .graph import Graph
 
@@ -185,7 +186,7 @@ class _Printer:
             elif op == "pow":
                 pieces = [(args[0], _ATOM, False), "^", (args[1], _UNARY, False)]
             else:
-                pieces = [op, "("]
+                pieces = [OPS[op].spelled if op in OPS else op, "("]  # log_base is written log(x, b)
                 for k, a in enumerate(args):
                     if k:
                         pieces.append(", ")
