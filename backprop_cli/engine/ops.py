@@ -59,6 +59,8 @@ class Op:
     variadic: bool = False
     # the name the language writes it with, when the key differs (log_base is log(x, base))
     spelling: str = ""
+    # where the function is defined, and where its derivative is, for the function reference (docs/language.md)
+    domain: str = "every real number"
 
     @property
     def spelled(self) -> str:
@@ -96,11 +98,11 @@ class PerArgument:
 
 
 def _function(name, value, partials, derivative_text, branch=None, one_sided=(), symbolic_partials=(),
-              underflows=False, defaults=()):
+              underflows=False, defaults=(), domain="every real number"):
     arity = len(partials)
     args = ", ".join(f"{{{i}}}" for i in range(arity))
     return Op(name, arity, value, partials, f"{name}({args})", derivative_text, branch, one_sided, True,
-              symbolic_partials=symbolic_partials, underflows=underflows, defaults=defaults)
+              symbolic_partials=symbolic_partials, underflows=underflows, defaults=defaults, domain=domain)
 
 
 def _reduction(name, value, partial, derivative_text, symbolic, branch=None, one_sided=(), underflows=False):
@@ -167,11 +169,12 @@ OPS: dict[str, Op] = {
            symbolic_partials=("{1}*{0}^({1} - 1)", "{out}*log({0})"), underflows=True),
         Op("copy", 1, lambda x: x, (lambda x, o: 1,), "{0}", ("1",), symbolic_partials=("1",)),
         _function("exp", fn.exp, (lambda x, o: o,), ("exp({0})",), symbolic_partials=("{out}",), underflows=True),
-        _function("log", fn.log, (lambda x, o: 1 / x,), ("1/{0}",), symbolic_partials=("1/{0}",)),
-        _function("sqrt", fn.sqrt, (fn.d_sqrt,), ("1/(2*sqrt({0}))",), symbolic_partials=("1/(2*{out})",)),
+        _function("log", fn.log, (lambda x, o: 1 / x,), ("1/{0}",), symbolic_partials=("1/{0}",), domain="x > 0"),
+        _function("sqrt", fn.sqrt, (fn.d_sqrt,), ("1/(2*sqrt({0}))",), symbolic_partials=("1/(2*{out})",), domain="x >= 0 (derivative: x > 0)"),
         _function("sin", fn.sin, (lambda x, o: fn.cos(x),), ("cos({0})",), symbolic_partials=("cos({0})",)),
         _function("cos", fn.cos, (lambda x, o: -fn.sin(x),), ("-sin({0})",), symbolic_partials=("-sin({0})",)),
-        _function("tan", fn.tan, (lambda x, o: 1 + o * o,), ("1 + tan({0})^2",), symbolic_partials=("1 + {out}^2",)),
+        _function("tan", fn.tan, (lambda x, o: 1 + o * o,), ("1 + tan({0})^2",), symbolic_partials=("1 + {out}^2",),
+                  domain="x not an odd multiple of pi/2"),
         _function("sinh", fn.sinh, (lambda x, o: fn.cosh(x),), ("cosh({0})",), symbolic_partials=("cosh({0})",)),
         _function("cosh", fn.cosh, (lambda x, o: fn.sinh(x),), ("sinh({0})",), symbolic_partials=("sinh({0})",)),
         # the formulas avoid 1 - tanh^2 and 1 - sigmoid, which cancel to 0 where tanh and sigmoid round
@@ -201,36 +204,37 @@ OPS: dict[str, Op] = {
                    lambda k, n: f"exp({{{k}}} - {{out}})", underflows=True),
         # -- inverse trigonometric and hyperbolic functions
         _function("asin", fn.asin, (fn.d_asin,), ("1/sqrt(1 - {0}^2)",),
-                  symbolic_partials=("1/sqrt((1 - {0})*(1 + {0}))",)),
+                  symbolic_partials=("1/sqrt((1 - {0})*(1 + {0}))",), domain="-1 <= x <= 1 (derivative: -1 < x < 1)"),
         _function("acos", fn.acos, (lambda x, o: -fn.d_asin(x, o),), ("-1/sqrt(1 - {0}^2)",),
-                  symbolic_partials=("-1/sqrt((1 - {0})*(1 + {0}))",)),
+                  symbolic_partials=("-1/sqrt((1 - {0})*(1 + {0}))",), domain="-1 <= x <= 1 (derivative: -1 < x < 1)"),
         _function("atan", fn.atan, (fn.d_atan,), ("1/(1 + {0}^2)",), symbolic_partials=("1/(1 + {0}^2)",)),
         _function("atan2", fn.atan2, (fn.d_atan2_y, fn.d_atan2_x), ("{1}/({0}^2 + {1}^2)", "-{0}/({0}^2 + {1}^2)"),
-                  symbolic_partials=("{1}/hypot({0}, {1})^2", "-{0}/hypot({0}, {1})^2")),
+                  symbolic_partials=("{1}/hypot({0}, {1})^2", "-{0}/hypot({0}, {1})^2"), domain="every (y, x) (derivative: not at (0, 0))"),
         _function("asinh", fn.asinh, (fn.d_asinh,), ("1/sqrt({0}^2 + 1)",), symbolic_partials=("1/hypot({0}, 1)",)),
         _function("acosh", fn.acosh, (fn.d_acosh,), ("1/sqrt({0}^2 - 1)",),
-                  symbolic_partials=("1/sqrt(({0} - 1)*({0} + 1))",)),
-        _function("atanh", fn.atanh, (fn.d_atanh,), ("1/(1 - {0}^2)",), symbolic_partials=("1/((1 - {0})*(1 + {0}))",)),
+                  symbolic_partials=("1/sqrt(({0} - 1)*({0} + 1))",), domain="x >= 1 (derivative: x > 1)"),
+        _function("atanh", fn.atanh, (fn.d_atanh,), ("1/(1 - {0}^2)",), symbolic_partials=("1/((1 - {0})*(1 + {0}))",), domain="-1 < x < 1"),
         # -- logarithms, exponentials, roots and distances
         Op("log_base", 2, fn.log_base, (fn.d_log_base_x, fn.d_log_base_base), "log({0}, {1})",
            ("1/({0}*log({1}))", "-log({0})/({1}*log({1})^2)"), is_function=True, spelling="log",
+           domain="x > 0; base > 0, base != 1",
            symbolic_partials=("1/({0}*log({1}))", "-log({0})/({1}*log({1})^2)")),
         _function("log2", fn.log2, (fn.d_log_in(2),), ("1/({0}*log(2))",),
-                  symbolic_partials=("1/({0}*log(2))",)),
+                  symbolic_partials=("1/({0}*log(2))",), domain="x > 0"),
         _function("log10", fn.log10, (fn.d_log_in(10),), ("1/({0}*log(10))",),
-                  symbolic_partials=("1/({0}*log(10))",)),
-        _function("log1p", fn.log1p, (fn.d_log1p,), ("1/(1 + {0})",), symbolic_partials=("1/(1 + {0})",)),
+                  symbolic_partials=("1/({0}*log(10))",), domain="x > 0"),
+        _function("log1p", fn.log1p, (fn.d_log1p,), ("1/(1 + {0})",), symbolic_partials=("1/(1 + {0})",), domain="x > -1"),
         _function("expm1", fn.expm1, (fn.d_expm1,), ("exp({0})",), symbolic_partials=("exp({0})",)),
-        _function("cbrt", fn.cbrt, (fn.d_cbrt,), ("1/(3*cbrt({0})^2)",), symbolic_partials=("1/(3*{out}^2)",)),
+        _function("cbrt", fn.cbrt, (fn.d_cbrt,), ("1/(3*cbrt({0})^2)",), symbolic_partials=("1/(3*{out}^2)",), domain="every real number (derivative: x != 0)"),
         _function("hypot", fn.hypot, (fn.d_hypot_x, fn.d_hypot_y), ("{0}/hypot({0}, {1})", "{1}/hypot({0}, {1})"),
-                  symbolic_partials=("{0}/{out}", "{1}/{out}")),
+                  symbolic_partials=("{0}/{out}", "{1}/{out}"), domain="every (x, y) (derivative: not at (0, 0))"),
         _function("erf", fn.erf, (fn.d_erf,), ("2/sqrt(pi)*exp(-{0}^2)",), symbolic_partials=("2/sqrt(pi)*exp(-{0}^2)",),
                   underflows=True),
         # -- activations, with PyTorch's definitions and defaults
         _function("softplus", fn.softplus, (fn.d_softplus_x, fn.d_softplus_beta),
                   ("sigmoid({1}*{0})", "({0}*sigmoid({1}*{0}) - softplus({0}, {1}))/{1}"),
                   symbolic_partials=("sigmoid({1}*{0})", "({0}*sigmoid({1}*{0}) - {out})/{1}"), underflows=True,
-                  defaults=("1",)),
+                  defaults=("1",), domain="every x; beta > 0"),
         _function("leaky_relu", fn.leaky_relu, (fn.d_leaky_relu_x, fn.d_leaky_relu_slope),
                   ("1 if {0} > 0, else {1}", "0 if {0} > 0, else {0}"), branch=lambda x, s: fn.sign(x),
                   one_sided=lambda x, s: ((s, 1), (0, 0)),

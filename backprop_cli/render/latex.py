@@ -29,7 +29,10 @@ ATOM, POWER, UNARY, PRODUCT, SUM, LOOSE = 5, 4, 3, 2, 1, 0
 _FUNCTIONS = {
     "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
     "max": r"\max", "min": r"\min", "sigmoid": r"\operatorname{sigmoid}", "relu": r"\operatorname{relu}",
-    "sign": r"\operatorname{sign}",
+    "sign": r"\operatorname{sign}", "sinh": r"\sinh", "cosh": r"\cosh", "asin": r"\arcsin", "acos": r"\arccos",
+    "atan": r"\arctan", "atanh": r"\operatorname{artanh}", "asinh": r"\operatorname{arsinh}",
+    "acosh": r"\operatorname{arcosh}", "log_base": r"\log", "log2": r"\log_{2}", "log10": r"\log_{10}",
+    "erf": r"\operatorname{erf}", "floor": r"\operatorname{floor}", "ceil": r"\operatorname{ceil}",
 }
 
 
