@@ -157,7 +157,9 @@ def _piece(graph, convention: str, op: str, args: list[int], at: list, value, si
 
 @lru_cache(maxsize=None)
 def _formula_tape(text: str, count: int) -> Tape:
-    from ..language.parser import parse  # here, not above: only the hessian under a convention needs it
+    from ..language.parser import (
+        parse,  # here, not above: only the hessian under a convention needs it
+    )
     from .tape import lower
 
     return lower(parse(text.format(*(f"__arg{k}" for k in range(count)))))

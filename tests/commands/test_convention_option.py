@@ -203,8 +203,9 @@ def test_batch_rows_on_a_kink_follow_the_convention(cli, tmp_path, monkeypatch, 
 
 def test_the_vectorized_path_flags_rows_on_a_kink_only_under_another_convention():
     np = pytest.importorskip("numpy")
-    from backprop_cli.engine.vectorized import Plan
     from conftest import tape_of
+
+    from backprop_cli.engine.vectorized import Plan
 
     tape = tape_of("relu(x)*y + max(x, y)")
     columns = {"x": np.array([0.0, 1.0, 2.0, 0.5]), "y": np.array([2.0, 2.0, 2.0, 0.5])}

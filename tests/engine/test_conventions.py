@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from conftest import tape_of
 
 from backprop_cli.base.errors import BackpropError, UsageError
 from backprop_cli.engine import conventions
@@ -23,8 +24,6 @@ from backprop_cli.engine.compute import differentiate
 from backprop_cli.engine.conventions import CONVENTIONS, DEFAULT, TABLE
 from backprop_cli.engine.ops import OPS
 from backprop_cli.engine.second import hessian
-
-from conftest import tape_of
 
 DATA = json.loads((Path(__file__).resolve().parents[1] / "data" / "framework_observations.json")
                   .read_text(encoding="utf-8"))
@@ -282,7 +281,7 @@ def test_every_convention_agrees_with_the_default_away_from_kinks():
 
 
 def test_exact_arithmetic_keeps_the_conventions_numbers_exact():
-    got, result = gradient("max(a, b)*c", {"a": Fraction(1, 3), "b": Fraction(1, 3), "c": 3}, "jax", EXACT)
+    got, _ = gradient("max(a, b)*c", {"a": Fraction(1, 3), "b": Fraction(1, 3), "c": 3}, "jax", EXACT)
     assert got["a"] == got["b"] == Fraction(3, 2) and isinstance(got["a"], Fraction)
     got, _ = gradient("leaky_relu(x, s)", {"x": 0, "s": Fraction(1, 7)}, "left", EXACT)
     assert got["x"] == Fraction(1, 7)
