@@ -169,3 +169,37 @@ def test_near_the_edges_of_each_domain(cli, program, x):
         want_derivative = mpmath.diff(f, t)
     assert doc["value"] == pytest.approx(float(want_value), rel=1e-13)
     assert doc["gradient"]["x"] == pytest.approx(float(want_derivative), rel=1e-8)
+
+
+@pytest.mark.parametrize("name", sorted(ORDINARY))
+def test_every_mode_agrees_on_every_function(cli, name, tmp_path):
+    """Reverse and forward mode, the --symbolic formula read back, the Hessian against differences of the
+    gradient, --exact where it runs, and a --batch row: the same numbers for each function."""
+    program = ORDINARY[name]
+    point = {"x": 0.7, "y": 1.3} if "y" in program else {"x": 0.7}
+    bindings = [f"{k}={v}" for k, v in point.items()]
+    doc = strict_json(cli("eval", program, *bindings, "--json", "--symbolic").out)
+    for var in point:
+        assert doc["forward_gradient"][var] == pytest.approx(doc["gradient"][var], rel=1e-12, abs=1e-15)
+        back = cli("eval", doc["symbolic"][var], *[b for b in bindings if b.split("=")[0] in doc["symbolic"][var]],
+                   "--json")
+        value = strict_json(back.out)["value"] if back.code == 0 else None
+        assert value == pytest.approx(doc["gradient"][var], rel=1e-12, abs=1e-15), (var, doc["symbolic"][var])
+    hessian = strict_json(cli("hessian", program, *bindings, "--json").out)["hessian"]
+    for i, var in enumerate(hessian["names"]):
+        h = 1e-5
+        up = strict_json(cli("eval", program, *[f"{k}={v + h if k == var else v}" for k, v in point.items()],
+                             "--json").out)["gradient"]
+        down = strict_json(cli("eval", program, *[f"{k}={v - h if k == var else v}" for k, v in point.items()],
+                               "--json").out)["gradient"]
+        for j, other in enumerate(hessian["names"]):
+            assert hessian["matrix"][j][i] == pytest.approx((up[other] - down[other]) / (2 * h), rel=1e-5, abs=1e-6)
+    points = tmp_path / "points.csv"
+    points.write_text(",".join(point) + "\n" + ",".join(repr(v) for v in point.values()) + "\n")
+    batch = cli("eval", program, "--batch", str(points))
+    assert batch.code == 0, batch.err
+    row = [float(v) for v in batch.out.splitlines()[1].split(",")]
+    assert row[0] == doc["value"] and row[1:] == [doc["gradient"][k] for k in doc["gradient"]]
+    exact = cli("eval", program, *bindings, "--exact", "--json")
+    if exact.code == 0:
+        assert strict_json(exact.out)["value"] == pytest.approx(doc["value"], rel=1e-12, abs=1e-15)
