@@ -159,20 +159,38 @@ def tangents(tape: Tape, partials: Sequence, seeds: Mapping[int, object], zero=0
     for node, value in seeds.items():
         tangent[node] = value
     nodes = tape.nodes
+    # unrolled for one and two arguments (nearly every node): forward mode runs once per input
     for i in range(min(seeds, default=len(nodes)) + 1, len(nodes)):
         local = partials[i]
         if local is None:
             continue
-        total = zero
-        for a, d in zip(nodes[i].args, local):
+        args = nodes[i].args
+        if len(args) == 2:
+            a, b = args
+            d, e = local
+            total = zero
             t = tangent[a]
             if d is not None and t:
-                product = d * t
-                if type(product) is float and (product - product or (-TINY < product < TINY and d)):
+                total = d * t
+                if -TINY < total < TINY and d:  # the product underflowed (or the tangent was subnormal)
+                    raise OutOfRange
+            t = tangent[b]
+            if e is not None and t:
+                product = e * t
+                if -TINY < product < TINY and e:
                     raise OutOfRange
                 total = total + product
-        if type(total) is float and total - total:
-            raise OutOfRange
+        else:
+            total = zero
+            for a, d in zip(args, local):
+                t = tangent[a]
+                if d is not None and t:
+                    product = d * t
+                    if -TINY < product < TINY and d:
+                        raise OutOfRange
+                    total = total + product
+        if total and type(total) is float and total - total:
+            raise OutOfRange  # overflowed
         tangent[i] = total
     return tangent
 
