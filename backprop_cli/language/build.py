@@ -40,7 +40,28 @@ def _number(children):
 
 def _name(children):
     (token,) = children  # one string per distinct name, however often it is used
-    return Name(_intern(token.group()), Span(token.start(), token.end()))
+    text = token.group()
+    return Name(_intern(_NAME_READINGS.get(text, text)), Span(token.start(), token.end()))
+
+
+_NAME_READINGS = {"π": "pi"}  # names written as math writes them, read as the language's own
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+
+def _superscript_pow(children):  # x² is x^2, x⁻¹ is x^-1: the same tree as the ASCII spelling
+    base, token = children
+    text = token.group()
+    sign = text[0] if text[0] in "⁺⁻" else ""
+    start, end = token.start(), token.end()
+    exponent = Number(text[len(sign):].translate(_SUPERSCRIPT_DIGITS), Span(start + len(sign), end))
+    if sign:
+        exponent = Apply("neg" if sign == "⁻" else "pos", (exponent,), Span(start, end))
+    return Apply("pow", (base, exponent), Span(base.span.start, end))
+
+
+def _root(children):  # √x and √(x) are sqrt(x)
+    sign, operand = children
+    return Apply("sqrt", (operand,), Span(sign.start(), operand.span.end), is_call=True)
 
 
 def _atom(children):  # "(" expr ")": the parentheses widen the span and add nothing else
@@ -87,4 +108,5 @@ CALLBACKS = {
     "number": _number, "name": _name, "atom": _atom, "call": _call, "assign": _assign, "start": _start,
     "add": _binary("add"), "sub": _binary("sub"), "mul": _binary("mul"), "div": _binary("div"),
     "pow": _binary("pow"), "neg": _unary("neg"), "pos": _unary("pos"),
+    "superscript_pow": _superscript_pow, "root": _root,
 }

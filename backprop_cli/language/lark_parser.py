@@ -20,6 +20,12 @@ _TERMINAL_WORDS = {
     "_SEP": ("';'", "a new line"),
     "NEWLINE": ("a new line",),
     "_POW": ("'^'",),
+    "_TIMES": ("'*'",),
+    "_DIVIDE": ("'/'",),
+    "_MINUS": ("'-'",),
+    # the Unicode spellings are accepted, but the ASCII ones are what a message suggests
+    "SUPERSCRIPT": (),
+    "ROOT": (),
     "$END": ("the end of the program",),
 }
 # Operands first, then operators, then the ends of statements.
@@ -94,6 +100,18 @@ def _token_text(token) -> str:
     return f"'{token.value}'"
 
 
+def _character_name(char: str) -> str:
+    """` (U+FF12 FULLWIDTH DIGIT TWO)` for a character outside ASCII: which look-alike it is."""
+    if not char or ord(char) < 128:
+        return ""
+    import unicodedata
+
+    name = unicodedata.name(char, "")
+    if not char.isprintable():  # already shown as U+XXXX
+        return f" ({name})" if name else ""
+    return f" (U+{ord(char):04X} {name})" if name else f" (U+{ord(char):04X})"
+
+
 def parse_lark(source: str):
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -109,7 +127,8 @@ def parse_lark(source: str):
     except UnexpectedCharacters as err:
         char = source[err.pos_in_stream] if err.pos_in_stream < len(source) else ""
         shown = repr(char) if char.isprintable() and char != "'" else f"U+{ord(char):04X}" if char else "end"
-        raise program_error(source, err.pos_in_stream, err.pos_in_stream + 1, f"unexpected character {shown}") from None
+        raise program_error(source, err.pos_in_stream, err.pos_in_stream + 1,
+                            f"unexpected character {shown}{_character_name(char)}") from None
     except UnexpectedInput as err:  # any other lark complaint, still with its position
         pos = getattr(err, "pos_in_stream", 0) or 0
         raise program_error(source, pos, pos + 1, "the program cannot be read here") from None

@@ -259,9 +259,9 @@ def test_every_unassigned_name_is_an_input_in_order_of_first_use(helpers):
      "expected '(', ')', ',', '+', '-', '*', '/' or '^', found 'b' (line 1, column 7)\n"
      "  max(a b)\n"
      "        ^"),
-    ("a × b",
-     "unexpected character '×' (line 1, column 3)\n"
-     "  a × b\n"
+    ("a ＊ b",  # × is '*' (issue 13); the full-width asterisk is a look-alike and stays an error
+     "unexpected character '＊' (U+FF0A FULLWIDTH ASTERISK) (line 1, column 3)\n"
+     "  a ＊ b\n"
      "    ^"),
     ("a'b",
      "unexpected character U+0027 (line 1, column 2)\n"
