@@ -75,7 +75,8 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     """Evaluate PROGRAM at a point and print every value and gradient.
 
     PROGRAM is an expression, or assignments separated by ';' or new lines
-    ('-' reads it from standard input). Give each input a value: -x VALUE for
+    ('-' reads it from standard input, as does no PROGRAM when standard
+    input is not a terminal). Give each input a value: -x VALUE for
     single-letter names, NAME=VALUE for any name.
     """
     if batch is not None:
@@ -83,6 +84,10 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
                               (out is not None, "--out"), (symbolic, "--symbolic"), (direction is not None, "--direction")):
             if given:
                 raise UsageError(f"--batch computes in 64-bit floats and writes rows: it cannot be used with {option}")
+        if batch == "-" and program is None and file is None:  # standard input holds the points
+            from ..language.source import NO_PROGRAM
+
+            raise UsageError(NO_PROGRAM)
         from ..batch.run import run_batch
 
         return run_batch(ctx, program, file, batch, as_json, convention)

@@ -142,7 +142,8 @@ class Loaded(FrozenRecord):
         set_field(self, "inputs", inputs)
 
 
-def load(ctx: click.Context, program: str | None, file: str | None, arithmetic) -> Loaded:
-    """Read, parse and lower the program, and bind its inputs."""
-    tape = lower(parse(read_program(program, file)))
+def load(ctx: click.Context, program: str | None, file: str | None, arithmetic, stdin_busy: bool = False) -> Loaded:
+    """Read, parse and lower the program, and bind its inputs; `stdin_busy` when standard input holds
+    something else (`--answers -`), so a missing program is not read from it."""
+    tape = lower(parse(read_program(program, file, stdin_busy)))
     return Loaded(tape, resolve(tape, ctx.meta.get("bindings", []), arithmetic))

@@ -1,4 +1,5 @@
-"""Program text from where the user put it: the PROGRAM argument, standard input (`-`), or --file PATH.
+"""Program text from where the user put it: the PROGRAM argument, standard input (`-`, or no program at all
+when standard input is not a terminal, as bc and jq do), or --file PATH.
 
 Reads at most the longest program allowed (limits.py), so `--file /dev/zero` ends with a clear error, and
 decodes UTF-8, dropping a byte-order mark.
@@ -10,9 +11,13 @@ import sys
 from ..base.errors import UsageError
 from .limits import read_limited
 
+NO_PROGRAM = ("no program given: write it as the first argument, pipe it to standard input (or use - for it), "
+              "or use --file PATH")
 
-def read_program(program: str | None, file: str | None) -> str:
-    """The program text: the argument, standard input for `-`, or the file given with --file."""
+
+def read_program(program: str | None, file: str | None, stdin_busy: bool = False) -> str:
+    """The program text: the argument, standard input for `-`, the file given with --file, or, with none of
+    those, standard input when it is not a terminal and not `stdin_busy` (taken by `--answers -`, `--batch -`)."""
     if file is not None:
         try:
             with open(file, "rb") as handle:
@@ -21,13 +26,35 @@ def read_program(program: str | None, file: str | None) -> str:
             raise UsageError(f"cannot read the program file {file}: {err.strerror or err}") from None
         return _decode(data, file)
     if program is None:
-        raise UsageError("no program given: write it as the first argument, use - for standard input, or --file PATH")
+        text = None if stdin_busy else _piped_program()
+        if text is None:
+            raise UsageError(NO_PROGRAM)
+        return text
     if program == "-":
         if sys.stdin is None:  # started with standard input closed (`<&-`)
             raise UsageError("the program is to be read from standard input, but standard input is closed")
-        return _decode(read_limited(sys.stdin.buffer, "standard input") if hasattr(sys.stdin, "buffer")
-                       else sys.stdin.read().encode(), "standard input")
+        return _read_stdin()
     return program
+
+
+def _read_stdin() -> str:
+    return _decode(read_limited(sys.stdin.buffer, "standard input") if hasattr(sys.stdin, "buffer")
+                   else sys.stdin.read().encode(), "standard input")
+
+
+def _piped_program() -> str | None:
+    """The program piped to standard input (`echo "x^3" | backprop eval -x 2`), or None when standard input is
+    closed, a terminal (nobody is typing a program there), unreadable, or holds only blanks."""
+    stdin = sys.stdin
+    if stdin is None:
+        return None
+    try:
+        if stdin.isatty() or not stdin.readable():
+            return None
+    except (OSError, ValueError):  # closed, or not a real stream
+        return None
+    text = _read_stdin()
+    return text if text.strip() else None
 
 
 def _decode(data: bytes, where: str) -> str:

