@@ -172,12 +172,12 @@ def tangents(tape: Tape, partials: Sequence, seeds: Mapping[int, object], zero=0
             t = tangent[a]
             if d is not None and t:
                 total = d * t
-                if -TINY < total < TINY and d:  # the product underflowed (or the tangent was subnormal)
+                if -TINY < total < TINY and d and type(total) is float:  # the float product underflowed
                     raise OutOfRange
             t = tangent[b]
             if e is not None and t:
                 product = e * t
-                if -TINY < product < TINY and e:
+                if -TINY < product < TINY and e and type(product) is float:
                     raise OutOfRange
                 total = total + product
         else:
@@ -186,7 +186,7 @@ def tangents(tape: Tape, partials: Sequence, seeds: Mapping[int, object], zero=0
                 t = tangent[a]
                 if d is not None and t:
                     product = d * t
-                    if -TINY < product < TINY and d:
+                    if -TINY < product < TINY and d and type(product) is float:
                         raise OutOfRange
                     total = total + product
         if total and type(total) is float and total - total:
