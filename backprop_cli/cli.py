@@ -8,7 +8,7 @@ import signal
 import sys
 from contextlib import contextmanager
 
-from .base.errors import INTERNAL, INTERRUPTED, OK, SYNTAX, USAGE, BackpropError
+from .base.errors import INTERNAL, INTERRUPTED, OK, SYNTAX, USAGE, BackpropError, UsageError
 
 
 def _interrupted_while_loading(signum, frame):  # pragma: no cover - exercised by a subprocess test
@@ -94,7 +94,7 @@ _COMMANDS = {
 }
 
 
-@click.group(cls=_Group, epilog=EXIT_CODES, context_settings={"help_option_names": ["--help"]})
+@click.group(cls=_Group, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="backprop")
 def cli():
     """backprop: derivatives of expressions at a point, with every step shown.
@@ -104,6 +104,25 @@ def cli():
     """
 
 
+@cli.command("help")
+@click.argument("command", required=False, metavar="[COMMAND]")
+@click.pass_context
+def help_command(ctx, command):
+    """Show this help, or the help of COMMAND (as --help and -h do)."""
+    group_ctx = ctx.parent
+    if command is None:
+        click.echo(cli.get_help(group_ctx))
+        return OK
+    sub = cli.get_command(group_ctx, command)
+    if sub is None:
+        import difflib
+
+        names = cli.list_commands(group_ctx)
+        close = difflib.get_close_matches(command, names, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(f"no such command {command}; the commands are: {', '.join(names)}{hint}")
+    click.echo(sub.get_help(click.Context(sub, info_name=command, parent=group_ctx)))
+    return OK
 
 
 # Control characters in user text echoed by a message (a program's source line, an option) would

@@ -42,6 +42,7 @@ class ProgramCommand(click.Command):
         positionals: list[str] = []
         bindings: list[tuple[str, str]] = []
         program_forced = None
+        h_binding = None
         i = 0
         while i < len(args):
             token = args[i]
@@ -56,7 +57,12 @@ class ProgramCommand(click.Command):
                     options.append(args[i + 1])
                     i += 1
                 i += 1
+            elif token == "-h" and (i + 1 >= len(args) or args[i + 1].startswith("--")):
+                options.append("--help")  # `-h` alone: help (no value follows, so it binds nothing)
+                i += 1
             elif SHORT_BINDING.fullmatch(token):
+                if token == "-h":
+                    h_binding = len(bindings)  # `-h VALUE`: a binding if the program uses h, else help
                 if i + 1 >= len(args):
                     raise UsageError(f"{token} needs a value after it, as in {token} 5")
                 if args[i + 1].startswith("--") and len(args[i + 1]) > 2 and "--help" not in args:
@@ -68,13 +74,16 @@ class ProgramCommand(click.Command):
                 positionals.append(token)
                 i += 1
         from_file = any(o == "--file" or o.startswith("--file=") for o in options)
-        wants_help = "--help" in options
         program = program_forced
         if program is None and not from_file and positionals:
             # NAME=VALUE bindings may come first (`x1=0.5 "x1*2"`): the program is the first word that is
             # not one; when every word looks like one (`"y=2"`), the first is the program
             at = next((k for k, token in enumerate(positionals) if not LONG_BINDING.fullmatch(token)), 0)
             program = positionals.pop(at)
+        if h_binding is not None and not _binds_h(program, from_file):
+            del bindings[h_binding]
+            options.append("--help")
+        wants_help = "--help" in options
         if from_file and positionals and not LONG_BINDING.fullmatch(positionals[0]) and not wants_help:
             raise UsageError("give the program either as an argument or with --file, not both")
         # `-ab 3`: a cluster of short options, not a program; but after `--` the program is taken as is
@@ -93,6 +102,21 @@ class ProgramCommand(click.Command):
             raise UsageError("give the program either as an argument or with --file, not both")
         ctx.meta["bindings"] = bindings
         return super().parse_args(ctx, options + (["--", program] if program is not None else []))
+
+
+_NAME_H = re.compile(r"(?<![A-Za-z0-9_.])h(?![A-Za-z0-9_(])")  # h as a variable of a program's text
+
+
+def _binds_h(program: str | None, from_file: bool) -> bool:
+    """Whether `-h VALUE` binds h rather than asking for help: the program uses a variable h, or its text is
+    in a file or on standard input (unknown until it is read, and help is not wanted with a program there)."""
+    if program is None and not from_file:
+        from ..language.source import stdin_may_hold_program
+
+        return stdin_may_hold_program()
+    if program == "-" or from_file:
+        return True
+    return _NAME_H.search(program) is not None
 
 
 OPTION_LIKE = re.compile(r"-[A-Za-z][A-Za-z0-9_]+", re.ASCII)

@@ -42,16 +42,22 @@ def _read_stdin() -> str:
                    else sys.stdin.read().encode(), "standard input")
 
 
-def _piped_program() -> str | None:
-    """The program piped to standard input (`echo "x^3" | backprop eval -x 2`), or None when standard input is
-    closed, a terminal (nobody is typing a program there), unreadable, or holds only blanks."""
+def stdin_may_hold_program() -> bool:
+    """Whether standard input may hold a piped program: open, readable, and not a terminal (nobody is typing
+    a program there)."""
     stdin = sys.stdin
     if stdin is None:
-        return None
+        return False
     try:
-        if stdin.isatty() or not stdin.readable():
-            return None
+        return not stdin.isatty() and stdin.readable()
     except (OSError, ValueError):  # closed, or not a real stream
+        return False
+
+
+def _piped_program() -> str | None:
+    """The program piped to standard input (`echo "x^3" | backprop eval -x 2`), or None when standard input
+    cannot hold one (stdin_may_hold_program) or holds only blanks."""
+    if not stdin_may_hold_program():
         return None
     text = _read_stdin()
     return text if text.strip() else None

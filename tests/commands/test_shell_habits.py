@@ -81,3 +81,64 @@ def test_the_title_shows_a_program_read_from_a_file(tmp_path):
     run = run_main(["eval", "--file", str(path), "-x", "2", "--color", "never"])
     assert run.code == 0, run.err
     assert run.out.startswith("x^3 = 8   (3 nodes, 1 input)\n")
+
+
+# ------------------------------------------------------------------------------------------
+# 2. -h, --help, `backprop help` and `backprop help COMMAND`.
+
+HELP_START = "Usage: backprop eval [OPTIONS] PROGRAM [-x VALUE | NAME=VALUE]..."
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "-h"],  # regression: "-h needs a value"
+    ["eval", "--help"],
+    ["eval", "x^2", "-h"],
+    ["eval", "x^2", "-x", "3", "-h"],
+    ["eval", "x^2", "-h", "--json"],
+    ["eval", "x^2", "-h", "3"],  # the program has no h: help
+    ["eval", "hx + h2", "-h", "3"],  # names that merely contain an h
+    ["help", "eval"],
+])
+def test_dash_h_and_help_show_help(argv):
+    run = run_main(argv)
+    assert run.code == 0, run.err
+    assert run.out.startswith(HELP_START), run.out[:200]
+    assert run.err == ""
+
+
+@pytest.mark.parametrize("argv,value", [
+    (["eval", "x + h", "-h", "0.5", "-x", "1"], 1.5),
+    (["eval", "(f(x+h) - f(x))/h", "-h", "0.5", "-x", "1"], None),
+    (["eval", "h^2", "-h", "-3"], 9),
+    (["eval", "h", "-h", "2"], 2),
+])
+def test_dash_h_with_a_value_binds_a_variable_h(argv, value):
+    run = run_main([*argv, "--json"])
+    if value is None:  # f is not a function: the point is that -h was taken as a binding, not help
+        assert not run.out.startswith("Usage"), run.out[:200]
+        return
+    assert run.code == 0, run.err
+    assert strict_json(run.out)["value"] == value
+
+
+@pytest.mark.parametrize("argv", [["-h"], ["--help"], ["help"]])
+def test_help_of_the_group(argv):
+    run = run_main(argv)
+    assert run.code == 0, run.err
+    assert run.out.startswith("Usage: backprop [OPTIONS] COMMAND [ARGS]..."), run.out[:200]
+    assert "eval" in run.out and "help" in run.out
+
+
+@pytest.mark.parametrize("command", ["check", "explain", "hessian", "step", "optimize"])
+def test_help_of_every_command(command):
+    for argv in (["help", command], [command, "-h"]):
+        run = run_main(argv)
+        assert run.code == 0, run.err
+        assert run.out.startswith(f"Usage: backprop {command} "), run.out[:200]
+
+
+def test_help_of_an_unknown_command():
+    run = run_main(["help", "evaluate"])
+    assert (run.code, run.out) == (2, "")
+    assert run.err == ("backprop: usage error: no such command evaluate; the commands are: check, eval, explain, "
+                       "help, hessian, optimize, step (did you mean eval?)\n")
