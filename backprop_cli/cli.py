@@ -211,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
             return _internal(err.__cause__, debug)
         _fail("interrupted", "stopped by Ctrl-C")
         return INTERRUPTED
+    except click.NoSuchOption as err:
+        _fail("usage error", _no_such_option(err))
+        return USAGE
     except click.ClickException as err:
         hint = ""
         ctx = getattr(err, "ctx", None)
@@ -238,6 +241,30 @@ def main(argv: list[str] | None = None) -> int:
         return SYNTAX
     except Exception as err:  # a bug: say so in one paragraph; the traceback only with --debug
         return _internal(err, debug)
+
+
+def _no_such_option(err: click.NoSuchOption) -> str:
+    """`no such option --wrt for eval; explain and hessian have --wrt`, with click's "did you mean"."""
+    ctx = err.ctx
+    command = ctx.info_name if ctx is not None else "backprop"
+    text = f"no such option {err.option_name} for {command}"
+    if ctx is not None and ctx.parent is not None:  # a subcommand: which of the others have it
+        others = [name for name in _COMMANDS if name != command and _has_option(name, err.option_name)]
+        if others:
+            names = others[0] if len(others) == 1 else f"{', '.join(others[:-1])} and {others[-1]}"
+            text += f"; {names} {'has' if len(others) == 1 else 'have'} {err.option_name}"
+    if err.possibilities:
+        text += (f" (did you mean {err.possibilities[0]}?)" if len(err.possibilities) == 1
+                 else f" (did you mean one of {', '.join(err.possibilities)}?)")
+    if ctx is not None:
+        text += f" (see '{ctx.command_path} --help')"
+    return text
+
+
+def _has_option(command: str, option: str) -> bool:
+    module, attribute = _COMMANDS[command]
+    params = getattr(importlib.import_module(module, __package__), attribute).params
+    return any(option in (*param.opts, *param.secondary_opts) for param in params if isinstance(param, click.Option))
 
 
 def _internal(err: BaseException, debug: bool) -> int:

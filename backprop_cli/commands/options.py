@@ -38,6 +38,9 @@ class ProgramCommand(click.Command):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         takes_value = _value_options(self)
+        known = {opt for param in self.get_params(ctx) if isinstance(param, click.Option)
+                 for opt in (*param.opts, *param.secondary_opts) if opt.startswith("--")}
+        unknown: list[str] = []
         options: list[str] = []
         positionals: list[str] = []
         bindings: list[tuple[str, str]] = []
@@ -52,6 +55,8 @@ class ProgramCommand(click.Command):
                 program_forced = args[i + 1]  # `-- -x^2`: the next word is the program, whatever it looks like
                 i += 2
             elif token.startswith("--") and len(token) > 2:
+                if token.partition("=")[0] not in known:
+                    unknown.append(token.partition("=")[0])
                 options.append(token)
                 if token in takes_value and i + 1 < len(args):
                     options.append(args[i + 1])
@@ -84,6 +89,8 @@ class ProgramCommand(click.Command):
             del bindings[h_binding]
             options.append("--help")
         wants_help = "--help" in options
+        if unknown and not wants_help:  # named before its value is taken for a stray word (`--wrt x`)
+            raise click.NoSuchOption(unknown[0], possibilities=sorted(known), ctx=ctx)
         if from_file and positionals and not LONG_BINDING.fullmatch(positionals[0]) and not wants_help:
             raise UsageError("give the program either as an argument or with --file, not both")
         # `-ab 3`: a cluster of short options, not a program; but after `--` the program is taken as is

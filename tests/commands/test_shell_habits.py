@@ -142,3 +142,25 @@ def test_help_of_an_unknown_command():
     assert (run.code, run.out) == (2, "")
     assert run.err == ("backprop: usage error: no such command evaluate; the commands are: check, eval, explain, "
                        "help, hessian, optimize, step (did you mean eval?)\n")
+
+
+# ------------------------------------------------------------------------------------------
+# 3. An unknown option is named, with the commands that have it and click's "did you mean".
+
+@pytest.mark.parametrize("argv,message", [
+    # regression: "unexpected argument 'x'", never naming --wrt
+    (["eval", "x^2", "--wrt", "x", "-x", "3"],
+     "no such option --wrt for eval; explain and hessian have --wrt (did you mean one of --rtol, --out?) "
+     "(see 'backprop eval --help')"),
+    (["eval", "x^2", "--wrt=x", "-x", "3"],
+     "no such option --wrt for eval; explain and hessian have --wrt (did you mean one of --rtol, --out?) "
+     "(see 'backprop eval --help')"),
+    (["eval", "x", "-x", "1", "--jsn"], "no such option --jsn for eval (did you mean --json?) (see 'backprop eval --help')"),
+    (["check", "x", "-x", "1", "--symbolic"],
+     "no such option --symbolic for check; eval and explain have --symbolic (see 'backprop check --help')"),
+    (["eval", "x", "-x", "1", "--bogus"], "no such option --bogus for eval (did you mean --out?) (see 'backprop eval --help')"),
+    (["--jsn"], "no such option --jsn for backprop (see 'backprop --help')"),
+])
+def test_an_unknown_option_is_named(argv, message):
+    run = run_main(argv)
+    assert (run.code, run.out, run.err) == (2, "", f"backprop: usage error: {message}\n")
