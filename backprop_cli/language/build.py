@@ -77,6 +77,47 @@ def _call(children):
     return Apply(func.group(), args, Span(func.start(), children[-1].end()), is_call=True)
 
 
+class NotAProduct(Exception):
+    """Two operands side by side where no implicit product is allowed (`x y`, `a^b c`): parser.py makes it a
+    ProgramError with a caret, from the spans of the left operand's last piece and of the right operand."""
+
+    def __init__(self, left: Span, right: Span) -> None:
+        super().__init__(left, right)
+        self.left, self.right = left, right
+
+
+# The implicit products written right after a '/' (`1/2x`), as (product, left, right) in the order read,
+# for the note that says how they were read. parser.py empties it before each parse and collects it after.
+READINGS: list = []
+
+
+def _last_piece(node):
+    """The span of the last piece of `node` as written, and whether that piece is a number or ends with ')'."""
+    while True:
+        if type(node) is Number:
+            return node.span, True
+        if type(node) is Name:
+            return node.span, node.span.end - node.span.start > len(node.name)  # (x) is wider than x
+        if node.is_call and node.op != "sqrt" or not node.args:  # f(x), f(): ends with ')'
+            return node.span, True
+        last = node.args[-1]
+        if node.span.end != last.span.end:  # parentheses around the whole (or around √'s operand)
+            return node.span, True
+        node = last
+
+
+def _implicit_mul(children):
+    """`2x`, `2(a+b)`, `(a+b)(c+d)`, `1/2x`: a product without '*', allowed after a number or a ')'."""
+    left, right = children
+    piece, allowed = _last_piece(left)
+    if not allowed:
+        raise NotAProduct(piece, right.span)
+    product = Apply("mul", (left, right), Span(left.span.start, right.span.end))
+    if type(left) is Apply and left.op == "div" and not left.is_call and left.span.end == left.args[-1].span.end:
+        READINGS.append((product, left, right))
+    return product
+
+
 def _assign(children):
     target, _, expr = children
     start = target.start()
@@ -105,8 +146,8 @@ def _start(children):
 
 # One callback per grammar alias (or rule name); rules named _... are inlined into their parent.
 CALLBACKS = {
-    "number": _number, "name": _name, "atom": _atom, "call": _call, "assign": _assign, "start": _start,
+    "number": _number, "name": _name, "atom": _atom, "named": _atom, "call": _call, "assign": _assign, "start": _start,
     "add": _binary("add"), "sub": _binary("sub"), "mul": _binary("mul"), "div": _binary("div"),
     "pow": _binary("pow"), "neg": _unary("neg"), "pos": _unary("pos"),
-    "superscript_pow": _superscript_pow, "root": _root,
+    "superscript_pow": _superscript_pow, "root": _root, "implicit_mul": _implicit_mul,
 }

@@ -17,19 +17,45 @@ from ..base.errors import program_error
 from ..base.gc_pause import paused_gc
 from . import fast_parser
 from .lark_parser import parse_lark
+from .build import READINGS, NotAProduct
 from .limits import check_source
-from .syntax_tree import Program
+from .printer import precedence, print_expression
+from .syntax_tree import Apply, Program
 
 
 def _statements(source: str, engine: str = "auto"):
     """The parsed statements; engine "lark" forces Lark (the tests compare the two)."""
     tables = fast_parser.tables() if engine != "lark" else None
-    if tables is not None:
-        try:
-            return fast_parser.parse_fast(source, tables)
-        except fast_parser.NotAccepted:
-            pass
-    return parse_lark(source)
+    try:
+        if tables is not None:
+            try:
+                del READINGS[:]
+                return fast_parser.parse_fast(source, tables)
+            except fast_parser.NotAccepted:
+                pass
+        del READINGS[:]
+        return parse_lark(source)
+    except NotAProduct as err:
+        left, right = err.left, err.right
+        first, second = source[left.start:left.end], source[right.start:right.end]
+        raise program_error(
+            source, right.start, right.end,
+            f"{first} and {second} side by side are not a product: a product without '*' follows only "
+            f"a number or ')' (2x, 2(a+b), (a+b)(c+d)), and two names side by side are never one; "
+            f"write {first}*{second}") from None
+
+
+def _reading(source: str, product, left, right) -> str:
+    """`1/2x is read as (1 / 2) * x; for 1 / (2 * x) write 1/(2x)`."""
+    typed = source[product.span.start:product.span.end]
+    numerator, divisor = left.args
+    other = f"{source[numerator.span.start:numerator.span.end]}/({source[divisor.span.start:right.span.end]})"
+    factor = print_expression(right)
+    if precedence(right) <= precedence(product):
+        factor = f"({factor})"
+    meant = print_expression(Apply("div", (numerator, Apply("mul", (divisor, right), product.span)), product.span))
+    return (f"{typed} is read as ({print_expression(left)}) * {factor}: a product without '*' binds as '*' "
+            f"does; for {meant} write {other}")
 
 
 def parse(source: str) -> Program:
@@ -37,6 +63,8 @@ def parse(source: str) -> Program:
     check_source(source)  # length, nesting and content limits (limits.py), before any parsing
     with paused_gc():
         statements = _statements(source)
+        notes = tuple(_reading(source, *reading) for reading in READINGS)
+        del READINGS[:]
     if not statements:
         raise program_error(source, 0, 1, "the program is empty: there is no expression to differentiate")
-    return Program(statements, source)
+    return Program(statements, source, notes)

@@ -80,10 +80,14 @@ Statement = Union[Assign, Number, Name, Apply]
 
 
 class Program(_Record):
-    __slots__ = __match_args__ = ("statements", "source")
+    __slots__ = __match_args__ = ("statements", "source", "notes")
     statements: tuple[Statement, ...]
     source: str
+    # How the parser read what could be misread, one sentence each, for the output to show:
+    # `1/2x is read as (1 / 2) * x ...` for every implicit product right after a '/'.
+    notes: tuple[str, ...]
 
-    def __init__(self, statements: tuple, source: str) -> None:
+    def __init__(self, statements: tuple, source: str, notes: tuple = ()) -> None:
         _set(self, "statements", statements)
         _set(self, "source", source)
+        _set(self, "notes", tuple(notes))

@@ -252,11 +252,12 @@ def test_every_unassigned_name_is_an_input_in_order_of_first_use(helpers):
      "  \ty = * 2\n"
      "  \t    ^"),
     ("1.2.3",
-     "expected '+', '-', '*', '/', '^', ';', a new line or the end of the program, found '.3' (line 1, column 4)\n"
+     "expected a name, '(', '+', '-', '*', '/', '^', ';', a new line or the end of the program, found '.3' (line 1, column 4)\n"
      "  1.2.3\n"
      "     ^^"),
-    ("max(a b)",
-     "expected '(', ')', ',', '+', '-', '*', '/' or '^', found 'b' (line 1, column 7)\n"
+    ("max(a b)",  # two names side by side are never a product (issue 13)
+     "a and b side by side are not a product: a product without '*' follows only a number or ')' (2x, "
+     "2(a+b), (a+b)(c+d)), and two names side by side are never one; write a*b (line 1, column 7)\n"
      "  max(a b)\n"
      "        ^"),
     ("a ＊ b",  # × is '*' (issue 13); the full-width asterisk is a look-alike and stays an error
@@ -279,8 +280,8 @@ def test_syntax_error_messages_exactly(source, message):
     ("(((a)", 6, "the end of the program"),
     ("a ^ ", 5, "the end of the program"),
     ("((((", 5, "the end of the program"),
-    ("2(3)", 2, "'('"),
-    ("1e-3x", 5, "'x'"),
+    ("2 3", 3, "'3'"),  # 2(3) and 1e-3x are products now (issue 13)
+    ("1e-3 4", 6, "'4'"),
     ("a = b = c", 7, "'='"),
     ("2 = x", 3, "'='"),
     ("=", 1, "'='"),

@@ -68,3 +68,67 @@ def test_look_alikes_stay_errors_naming_the_character(typed, character):
     with pytest.raises(ProgramError) as caught:
         parse(typed)
     assert f"unexpected character {character}" in caught.value.message
+
+
+IMPLICIT = [
+    ("2x", "2 * x", dict(x=3), 6, dict(x=2)),
+    ("2 x", "2 * x", dict(x=3), 6, dict(x=2)),
+    ("3sin(x)", "3 * sin(x)", dict(x=0), 0, dict(x=3)),
+    ("2(a+b)", "2 * (a + b)", dict(a=1, b=2), 6, dict(a=2, b=2)),
+    ("(a+b)(c+d)", "(a + b) * (c + d)", dict(a=1, b=2, c=3, d=4), 21, dict(a=7, b=7, c=3, d=3)),
+    ("2x^2", "2 * x^2", dict(x=3), 18, dict(x=12)),
+    ("2x²", "2 * x^2", dict(x=3), 18, dict(x=12)),
+    ("-2x", "-2 * x", dict(x=3), -6, dict(x=-2)),
+    ("2√x", "2 * sqrt(x)", dict(x=4), 4, dict(x=0.5)),
+    ("1/2x", "1 / 2 * x", dict(x=3), 1.5, dict(x=0.5)),
+    ("a*2x", "a * 2 * x", dict(a=5, x=3), 30, dict(a=6, x=10)),
+    ("x + 2y", "x + 2 * y", dict(x=1, y=3), 7, dict(x=1, y=2)),
+    ("xy", "xy", dict(xy=3), 3, dict(xy=1)),  # two names side by side are one name
+    ("2xy", "2 * xy", dict(xy=3), 6, dict(xy=2)),
+    ("3.5e2x", "3.5e2 * x", dict(x=1), 350, dict(x=350)),
+]
+
+
+@pytest.mark.parametrize("typed,reading,inputs,value,grads", IMPLICIT)
+def test_implicit_multiplication(typed, reading, inputs, value, grads):
+    assert read(typed) == reading
+    got_value, got = gradients(typed, **inputs)
+    assert got_value == pytest.approx(value)
+    assert got == pytest.approx(grads)
+    assert read(reading) == reading
+
+
+@pytest.mark.parametrize("typed,notes", [
+    ("1/2x", ("1/2x is read as (1 / 2) * x: a product without '*' binds as '*' does; for 1 / (2 * x) write 1/(2x)",)),
+    ("a/2(b+c)", ("a/2(b+c) is read as (a / 2) * (b + c): a product without '*' binds as '*' does; "
+                  "for a / (2 * (b + c)) write a/(2(b+c))",)),
+    ("y = 1/2x^2\ny", ("1/2x^2 is read as (1 / 2) * x^2: a product without '*' binds as '*' does; "
+                       "for 1 / (2 * x^2) write 1/(2x^2)",)),
+    ("2x/3", ()),  # the product comes before the '/': nothing to misread
+    ("1/(2x)", ()),
+    ("x/2", ()),
+    ("(1/2)x", ()),
+])
+def test_an_implicit_product_right_after_a_slash_says_how_it_was_read(typed, notes):
+    assert parse(typed).notes == notes
+
+
+@pytest.mark.parametrize("typed,spot", [
+    ("x y", "x and y side by side are not a product"),
+    ("2x y", "x and y side by side are not a product"),
+    ("a^b c", "b and c side by side are not a product"),
+    ("sin(x) y", None),  # after a ')' it is a product
+])
+def test_two_names_side_by_side_are_never_a_product(typed, spot):
+    if spot is None:
+        parse(typed)
+        return
+    with pytest.raises(ProgramError) as caught:
+        parse(typed)
+    assert spot in caught.value.message
+
+
+def test_after_a_name_a_parenthesis_is_a_call_not_a_product():
+    assert read("sin(x)") == "sin(x)"
+    with pytest.raises(ProgramError, match="unknown function x"):
+        lower(parse("x(a+b)"))
