@@ -55,7 +55,7 @@ MUTANTS = [
      "                    grads[a] = c\n", "= for += at a fork (reverse sweep)"),
     ("backprop_cli/engine/reverse.py", "                    c = upstream * d\n", "                    c = d\n",
      "the chain rule without the upstream gradient"),
-    ("backprop_cli/engine/forward.py", "                total = total + product\n", "                total = product\n",
+    ("backprop_cli/engine/forward.py", "\n                total = total + product\n", "\n                total = product\n",
      "= for += in forward mode"),
     ("backprop_cli/engine/local.py", "            active[i] = active[args[0]] or active[args[1]]\n",
      "            active[i] = active[args[0]] and active[args[1]]\n", "active only when both arguments are"),

@@ -124,40 +124,23 @@ def exp(x):
     return math.exp(x)
 
 
-def sin(x):
-    if x == 0:
-        return 0
-    return wide.sin(x) if type(x) is Decimal else math.sin(x)
+def _elementary(at_zero, on_decimals, on_floats):
+    """A function with a rational value at 0 (kept exact under --exact), the wide version on decimals and the
+    math library's on floats and fractions."""
+    def function(x):
+        if x == 0:
+            return at_zero
+        return on_decimals(x) if type(x) is Decimal else on_floats(x)
+
+    return function
 
 
-def cos(x):
-    if x == 0:
-        return 1
-    return wide.cos(x) if type(x) is Decimal else math.cos(x)
-
-
-def tan(x):
-    if x == 0:
-        return 0
-    return wide.tan(x) if type(x) is Decimal else math.tan(x)
-
-
-def tanh(x):
-    if x == 0:
-        return 0
-    return wide.tanh(x) if type(x) is Decimal else math.tanh(x)
-
-
-def sinh(x):
-    if x == 0:
-        return 0
-    return wide.sinh(x) if type(x) is Decimal else math.sinh(x)
-
-
-def cosh(x):
-    if x == 0:
-        return 1
-    return wide.cosh(x) if type(x) is Decimal else math.cosh(x)
+sin = _elementary(0, wide.sin, math.sin)
+cos = _elementary(1, wide.cos, math.cos)
+tan = _elementary(0, wide.tan, math.tan)
+tanh = _elementary(0, wide.tanh, math.tanh)
+sinh = _elementary(0, wide.sinh, math.sinh)
+cosh = _elementary(1, wide.cosh, math.cosh)
 
 
 def log(x):
