@@ -17,6 +17,7 @@ from ..base.records import FrozenRecord, set_field
 from ..engine.bindings import LONG_BINDING, SHORT_BINDING, resolve
 from ..engine.conventions import CONVENTIONS, DEFAULT, MEANINGS
 from ..engine.tape import Tape, lower
+from ..engine.values import looks_like_constant
 from ..language.parser import parse
 from ..language.source import read_program
 
@@ -82,8 +83,9 @@ class ProgramCommand(click.Command):
         program = program_forced
         if program is None and not from_file and positionals:
             # NAME=VALUE bindings may come first (`x1=0.5 "x1*2"`): the program is the first word that is
-            # not one; when every word looks like one (`"y=2"`), the first is the program
-            at = next((k for k, token in enumerate(positionals) if not LONG_BINDING.fullmatch(token)), 0)
+            # not one, nor a NAME=TEXT whose TEXT names a variable (`x=3 "y=x^2"`: y=x^2 is the program);
+            # when every word looks like one (`"y=2"`), the first is the program
+            at = next((k for k, token in enumerate(positionals) if not _binding_like(token)), 0)
             program = positionals.pop(at)
         if h_binding is not None and not _binds_h(program, from_file):
             del bindings[h_binding]
@@ -109,6 +111,12 @@ class ProgramCommand(click.Command):
             raise UsageError("give the program either as an argument or with --file, not both")
         ctx.meta["bindings"] = bindings
         return super().parse_args(ctx, options + (["--", program] if program is not None else []))
+
+
+def _binding_like(token: str) -> bool:
+    """NAME=VALUE whose VALUE can be a number (values.looks_like_constant), not a program such as y=x^2."""
+    match = LONG_BINDING.fullmatch(token)
+    return match is not None and looks_like_constant(match.group(2))
 
 
 _NAME_H = re.compile(r"(?<![A-Za-z0-9_.])h(?![A-Za-z0-9_(])")  # h as a variable of a program's text

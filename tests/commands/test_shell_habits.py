@@ -164,3 +164,33 @@ def test_help_of_an_unknown_command():
 def test_an_unknown_option_is_named(argv, message):
     run = run_main(argv)
     assert (run.code, run.out, run.err) == (2, "", f"backprop: usage error: {message}\n")
+
+
+# ------------------------------------------------------------------------------------------
+# 4. A NAME=TEXT word whose TEXT names a variable is the program, not a binding.
+
+@pytest.mark.parametrize("argv,value,gradient", [
+    (["x=3", "y=x^2"], 9, {"x": 6, "y": 1}),  # regression: "the value of y, 'x^2', is not a finite decimal number"
+    (["y=x^2", "x=3"], 9, {"x": 6, "y": 1}),
+    (["x=3", "y=2*x; y^2"], 36, {"x": 24, "y": 12}),
+    (["x1=0.5", "x1*2"], 1, {"x1": 2}),
+    (["x=3", "z=sqrt(x)*pi"], 3 ** 0.5 * 3.141592653589793, None),
+])
+def test_a_word_whose_value_names_a_variable_is_the_program(argv, value, gradient):
+    run = run_main(["eval", *argv, "--json"])
+    assert run.code == 0, run.err
+    doc = strict_json(run.out)
+    assert doc["value"] == pytest.approx(value)
+    if gradient is not None:
+        assert doc["gradient"] == gradient
+
+
+@pytest.mark.parametrize("text,constant", [
+    ("3", True), ("-2e-3", True), ("1/3", True), ("pi", True), ("sqrt(2)/2", True), ("2^-10", True),
+    ("abc", True), ("nan", True), ("", True),  # a number written wrong, reported as such
+    ("x^2", False), ("2*x", False), ("a; b", False), ("x=1", False), ("sqrt(x)", False),
+])
+def test_looks_like_constant(text, constant):
+    from backprop_cli.engine.values import looks_like_constant
+
+    assert looks_like_constant(text) is constant
