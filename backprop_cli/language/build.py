@@ -71,10 +71,79 @@ def _atom(children):  # "(" expr ")": the parentheses widen the span and add not
     return type(inner)(inner.text if type(inner) is Number else inner.name, span)
 
 
+class Unreadable(Exception):
+    """Code the grammar accepts but the language does not know (`foo.exp(x)`): parser.py makes it a
+    ProgramError with a caret under `span`."""
+
+    def __init__(self, span: Span, message: str) -> None:
+        super().__init__(span, message)
+        self.span, self.message = span, message
+
+
+# The modules of the code that courses write; a function after one of them is the tool's own function.
+MODULES = ("math", "np", "numpy", "torch", "F")
+# Wrappers that, around a plain number, are that number: micrograd's Value(-4.0), torch.tensor(2.0).
+NUMBER_WRAPPERS = ("Value", "tensor", "array")
+# Attributes of the modules that are constants of the language.
+_MODULE_CONSTANTS = {"pi": "pi", "tau": "tau"}
+
+
+def _plain_number(node) -> bool:
+    """A number, or a signed one: what Value(...) may wrap."""
+    if type(node) is Apply and node.op in ("neg", "pos") and not node.is_call:
+        node = node.args[0]
+    return type(node) is Number
+
+
+def _function(name: str, args: tuple, span: Span, wrapper_allowed: bool = True):
+    if wrapper_allowed and name in NUMBER_WRAPPERS and len(args) == 1 and _plain_number(args[0]):
+        return args[0]
+    return Apply(name, args, span, is_call=True)
+
+
 def _call(children):
     func = children[0]
     args = tuple(c for c in children[2:-1] if isinstance(c, NODE_TYPES))
-    return Apply(func.group(), args, Span(func.start(), children[-1].end()), is_call=True)
+    name = func.group()
+    return _function(name, args, Span(func.start(), children[-1].end()), name == "Value")
+
+
+def _is_module(node) -> bool:
+    """A bare (unparenthesized) name of a known module."""
+    return type(node) is Name and node.name in MODULES and node.span.end - node.span.start == len(node.name)
+
+
+def _method(children):
+    """`x.relu()` is relu(x); `math.exp(x)` is exp(x); `torch.tensor(2.0)` is 2.0."""
+    receiver, name = children[0], children[2]
+    args = tuple(c for c in children[4:-1] if isinstance(c, NODE_TYPES))
+    span = Span(receiver.span.start, children[-1].end())
+    method = name.group()
+    if _is_module(receiver):
+        if method in MODULES or method == "Value":
+            raise Unreadable(Span(name.start(), name.end()), f"{receiver.name}.{method} is not a function this "
+                             f"tool knows")
+        return _function(method, args, span, method in NUMBER_WRAPPERS[1:])
+    if method == "pow" and len(args) == 1:  # x.pow(2), as PyTorch writes x**2
+        return Apply("pow", (receiver, args[0]), span)
+    if type(receiver) is Name and args and receiver.span.end - receiver.span.start == len(receiver.name):
+        raise Unreadable(receiver.span, f"unknown module {receiver.name} in {receiver.name}.{method}(...): the "
+                         f"modules are {', '.join(MODULES)} (or call the function itself: {method}(...))")
+    return Apply(method, (receiver, *args), span, is_call=True)
+
+
+def _attribute(children):
+    """`math.pi` is pi; any other attribute is refused, naming the part that is not known."""
+    receiver, name = children[0], children[2]
+    span = Span(receiver.span.start, name.end())
+    attribute = name.group()
+    if _is_module(receiver) and attribute in _MODULE_CONSTANTS:
+        return Name(_MODULE_CONSTANTS[attribute], span)
+    if _is_module(receiver):
+        raise Unreadable(Span(name.start(), name.end()), f"{receiver.name}.{attribute} is not something this tool "
+                         f"knows (of a module it knows the functions, called, and pi)")
+    raise Unreadable(span, f"unknown attribute .{attribute}: a name followed by '.' is a module (math, np, "
+                     f"numpy, torch, F) or a method call such as x.relu()")
 
 
 class NotAProduct(Exception):
@@ -150,4 +219,5 @@ CALLBACKS = {
     "add": _binary("add"), "sub": _binary("sub"), "mul": _binary("mul"), "div": _binary("div"),
     "pow": _binary("pow"), "neg": _unary("neg"), "pos": _unary("pos"),
     "superscript_pow": _superscript_pow, "root": _root, "implicit_mul": _implicit_mul,
+    "method": _method, "attribute": _attribute,
 }

@@ -17,7 +17,7 @@ from ..base.errors import program_error
 from ..base.gc_pause import paused_gc
 from . import fast_parser
 from .lark_parser import parse_lark
-from .build import READINGS, NotAProduct
+from .build import READINGS, NotAProduct, Unreadable
 from .limits import check_source
 from .printer import precedence, print_expression
 from .syntax_tree import Apply, Program
@@ -35,6 +35,8 @@ def _statements(source: str, engine: str = "auto"):
                 pass
         del READINGS[:]
         return parse_lark(source)
+    except Unreadable as err:
+        raise program_error(source, err.span.start, err.span.end, err.message) from None
     except NotAProduct as err:
         left, right = err.left, err.right
         first, second = source[left.start:left.end], source[right.start:right.end]

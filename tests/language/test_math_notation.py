@@ -132,3 +132,48 @@ def test_after_a_name_a_parenthesis_is_a_call_not_a_product():
     assert read("sin(x)") == "sin(x)"
     with pytest.raises(ProgramError, match="unknown function x"):
         lower(parse("x(a+b)"))
+
+
+CODE = [
+    ("x.relu()", "relu(x)", dict(x=3), 3, dict(x=1)),
+    ("(a*b).tanh()", "tanh(a * b)", dict(a=0, b=2), 0, dict(a=2, b=0)),
+    ("x.exp()", "exp(x)", dict(x=0), 1, dict(x=1)),
+    ("x.log()", "log(x)", dict(x=2), math.log(2), dict(x=0.5)),
+    ("x.sigmoid()", "sigmoid(x)", dict(x=0), 0.5, dict(x=0.25)),
+    ("x.pow(3)", "x^3", dict(x=2), 8, dict(x=12)),
+    ("x**2", "x^2", dict(x=3), 9, dict(x=6)),
+    ("math.exp(x)", "exp(x)", dict(x=0), 1, dict(x=1)),
+    ("np.tanh(x)", "tanh(x)", dict(x=0), 0, dict(x=1)),
+    ("numpy.log(x)", "log(x)", dict(x=1), 0, dict(x=1)),
+    ("torch.sigmoid(x)", "sigmoid(x)", dict(x=0), 0.5, dict(x=0.25)),
+    ("F.relu(x)", "relu(x)", dict(x=-1), 0, dict(x=0)),
+    ("math.pi * x", "pi * x", dict(x=1), math.pi, dict(x=math.pi)),
+    ("x * Value(-4.0)", "x * -4.0", dict(x=1), -4, dict(x=-4)),
+    ("x * torch.tensor(2.0)", "x * 2.0", dict(x=1), 2, dict(x=2)),
+    ("1 / (1 + math.exp(-x))", "1 / (1 + exp(-x))", dict(x=0), 0.5, dict(x=0.25)),
+]
+
+
+@pytest.mark.parametrize("typed,reading,inputs,value,grads", CODE)
+def test_method_calls_and_module_prefixes(typed, reading, inputs, value, grads):
+    assert read(typed) == reading
+    got_value, got = gradients(typed, **inputs)
+    assert got_value == pytest.approx(value)
+    assert got == pytest.approx(grads)
+
+
+@pytest.mark.parametrize("typed,message", [
+    ("foo.exp(x)", "unknown module foo in foo.exp(...): the modules are math, np, numpy, torch, F"),
+    ("scipy.special.expit(x)", "unknown attribute .special"),
+    ("x.y", "unknown attribute .y"),
+    ("math.e2", "math.e2 is not something this tool knows"),
+])
+def test_unknown_modules_and_attributes_are_errors_naming_the_part(typed, message):
+    with pytest.raises(ProgramError) as caught:
+        parse(typed)
+    assert message in caught.value.message
+
+
+def test_an_unknown_function_of_a_known_module_is_an_unknown_function():
+    with pytest.raises(ProgramError, match="unknown function foo"):
+        lower(parse("math.foo(x)"))
