@@ -46,6 +46,7 @@ SEED = 20_240_4
 PROGRAMS = int(os.environ.get("BACKPROP_ORACLE_PROGRAMS", "1700"))
 COMPARED = min(1000, PROGRAMS * 3 // 5)  # at least 1,000 in CI (domain errors of asin, acosh... leave some out)
 REL = 1e-9
+ORACLE_SECONDS = 1.5  # SymPy's time for one program, past which it is left out (counted as no answer)
 DIGITS = 40
 
 
@@ -95,10 +96,20 @@ def _number(expr):
 def oracle(tape, values: dict) -> dict:
     """{"value": output value, name: d output / d name for every input and named intermediate}; None where
     SymPy finds no finite real number (outside a domain: asin(pi) is complex, and max of it undefined)."""
+    import signal
+
+    def give_up(signum, frame):
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.setitimer(signal.ITIMER_REAL, ORACLE_SECONDS)  # SymPy can take a minute on one odd expression
     try:
         return _oracle(tape, values)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, TimeoutError):
         return None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _oracle(tape, values: dict) -> dict:
