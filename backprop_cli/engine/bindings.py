@@ -4,7 +4,8 @@
 - `--direction a=1,b=0.5` (parse_direction);
 - `--update`/`--wrt` lists of input names (select_inputs).
 
-A value is a finite decimal number written in ASCII (`-2`, `0.5`, `1e-3`).
+A value is a number as engine/values.py reads it (the reader of `check` answers too): a decimal (`-2`,
+`0.5`, `1e-3`), a fraction (`1/3`, exact under --exact) or a constant expression (`pi`, `sqrt(2)/2`, `2^-10`).
 Every input needs exactly one value, and every value needs an input.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Iterable, Sequence
 from ..base.errors import BackpropError, UsageError
 from .ops import CONSTANTS
 from .tape import Tape
+from .values import as_number, read_constant
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
@@ -27,11 +29,11 @@ def _show(text: str) -> str:
 
 
 def check_value(name: str, text: str) -> str:
+    """The value text of `name` if it is a number (a decimal, or anything values.read_constant reads)."""
     if not DECIMAL.fullmatch(text):
-        raise UsageError(
-            f"the value of {name}, {_show(text)}, is not a finite decimal number "
-            "(write it like 5, -2, 0.5 or 1e-3)"
-        )
+        if not text.strip():
+            raise UsageError(f"the value of {name} is empty: write a number, such as 5, -2, 0.5, 1/3 or pi")
+        read_constant(text, f"the value of {name}")
     return text
 
 
@@ -58,6 +60,8 @@ def _number(arithmetic, text: str, what: str):
     """A checked value text as a number of the arithmetic; one it cannot hold (1e400, 1e-400 in floats) is a
     usage error naming the value, as any other bad value is, not a math error."""
     try:
+        if not DECIMAL.fullmatch(text):  # a fraction or constant expression: exact where it is rational
+            return as_number(read_constant(text, what), arithmetic, what)
         return arithmetic.literal(text)
     except UsageError:
         raise

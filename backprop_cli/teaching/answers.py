@@ -3,45 +3,29 @@
 Pure logic, no printing. An answer is written as a student writes it: an
 integer (`108`), a decimal (`0.67`, `1e-3`), a fraction (`-4/3`), or a constant
 expression in the tool's own language (`sqrt(2)/2`, `1/(1+exp(-1))`), read with
-the project's parser, never with Python's eval.
+the project's parser, never with Python's eval, by engine/values.py: the same
+reader as the values given to inputs on the command line.
 
 Targets: `value` is the output's value, `NAME` is d output / d NAME (inputs and
 named intermediates), `NAME.value` is the forward value of a named node.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Sequence
 
-from ..base.errors import BackpropError, UsageError
-from ..engine.arithmetic import EXACT, FLOAT
-from ..engine.forward import evaluate
-from ..engine.tape import Tape, lower
-from ..language.parser import parse
-from ..language.syntax_tree import Assign
+from ..base.errors import UsageError
+from ..engine.tape import Tape
+from ..engine.values import Constant, read_constant
 
 VALUE = "value"  # the output's value
 GRADIENT = "gradient"  # d output / d NAME
 NODE_VALUE = "node_value"  # NAME.value: the forward value of a named node
 
-_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
-_DECIMAL = re.compile(r"[+-]?(?P<whole>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[+-]?\d+))?", re.ASCII)
-_FRACTION = re.compile(r"(?P<num>[+-]?\d+)/(?P<den>\d+)", re.ASCII)
 _TARGET = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<suffix>\.value)?", re.ASCII)
-_LONGEST_LITERAL = 400  # characters of a plain number; longer answers are refused, not computed
 
-
-@dataclass(frozen=True)
-class Answer:
-    """One answer as the student wrote it, and the number it stands for."""
-
-    text: str
-    form: str  # "integer", "decimal", "fraction" or "expression"
-    value: object  # Fraction when the answer is rational as written, else float
-    unit: Fraction | None = None  # decimals: one unit of the last written digit
+Answer = Constant  # one answer as the student wrote it, and the number it stands for
 
 
 @dataclass(frozen=True)
@@ -87,78 +71,10 @@ def parse_answers_text(text: str, filename: str) -> list[tuple[str, str]]:
     return items
 
 
-def _exact_literal(text: str, where: str, target: str) -> Fraction:
-    if len(text) > _LONGEST_LITERAL:
-        raise UsageError(f"{where}: the answer for {target} is too long to be a number")
-    try:
-        value = EXACT.literal(text)
-    except BackpropError:
-        raise UsageError(f"{where}: the answer for {target}, {_show(text)}, is too large to grade") from None
-    _check_float_range(value, where, target)
-    return value
-
-
-def _check_float_range(value, where: str, target: str) -> None:
-    try:
-        finite = math.isfinite(float(value))
-    except OverflowError:
-        finite = False
-    if not finite:
-        raise UsageError(f"{where}: the answer for {target} is too large (at most about 1.8e308)")
-
-
 def parse_answer(text: str, where: str, target: str) -> Answer:
-    """Read an answer: integer, decimal, fraction or constant expression; anything else is a usage error."""
-    text = text.strip().replace("\u2212", "-")  # a typographic minus, as pasted from a worksheet
-    if _INTEGER.fullmatch(text):
-        return Answer(text, "integer", _exact_literal(text, where, target))
-    match = _DECIMAL.fullmatch(text)
-    if match is not None and (match["whole"] or match["frac"]):
-        value = _exact_literal(text, where, target)
-        places = len(match["frac"] or "")
-        exponent = int(match["exp"] or 0) - places
-        if abs(exponent) > 4 * _LONGEST_LITERAL:
-            raise UsageError(f"{where}: the answer for {target} is out of range")
-        return Answer(text, "decimal", value, Fraction(10) ** exponent)
-    match = _FRACTION.fullmatch(text)
-    if match is not None:
-        numerator = _exact_literal(match["num"], where, target)
-        denominator = _exact_literal(match["den"], where, target)
-        if denominator == 0:
-            raise UsageError(f"{where}: the answer for {target}, {_show(text)}, divides by zero")
-        return Answer(text, "fraction", numerator / denominator)
-    return Answer(text, "expression", _constant_expression(text, where, target))
-
-
-def _constant_expression(text: str, where: str, target: str):
-    """The value of a constant expression, read by the project's own parser (never eval)."""
-    head = f"{where}: the answer for {target}, {_show(text)},"
-    try:
-        program = parse(text)
-        if len(program.statements) != 1 or isinstance(program.statements[0], Assign):
-            raise UsageError(f"{head} is not a number: write one number or constant expression, "
-                             "such as 4/3, 0.67 or sqrt(2)/2")
-        tape = lower(program)
-    except BackpropError as err:
-        if isinstance(err, UsageError):
-            raise
-        raise UsageError(f"{head} is not a number or a constant expression: {err.message}") from None
-    if tape.inputs:
-        names = ", ".join(tape.inputs)
-        hint = " (e is a variable name here, not Euler's number: write exp(1))" if "e" in tape.inputs else ""
-        raise UsageError(f"{head} uses {'the variable' if len(tape.inputs) == 1 else 'the variables'} {names}; "
-                         f"an answer is a number or a constant expression such as sqrt(2)/2{hint}")
-    value = None
-    for arithmetic in (EXACT, FLOAT):  # exact where it can be; a huge exact power falls back to floats
-        try:
-            value = evaluate(tape, {}, arithmetic)[tape.output]
-            break
-        except BackpropError as err:
-            failure = err.message.splitlines()[0]
-    if value is None:
-        raise UsageError(f"{head} has no finite value: {failure}")
-    _check_float_range(value, where, target)
-    return value
+    """Read an answer: integer, decimal, fraction or constant expression (engine/values.py, the reader of
+    the values on the command line too); anything else is a usage error."""
+    return read_constant(text, f"{where}: the answer for {target}")
 
 
 # ---------------------------------------------------------------- targets

@@ -56,10 +56,12 @@ FLOAT_TOO_SMALL = "the number 1e-400 is too small for a 64-bit float: it would b
     ("x=1e-400", f"--direction x=1e-400 is out of range: {FLOAT_TOO_SMALL}"),
     ("x=1,y=-1e400", "--direction y=-1e400 is out of range: the number -1e400 is too large for a 64-bit float "
                      "(at most about 1.8e308)"),
-    ("x=nan", "the value of x in --direction, 'nan', is not a finite decimal number (write it like 5, -2, 0.5 or "
-              "1e-3)"),
-    ("x=inf", "the value of x in --direction, 'inf', is not a finite decimal number (write it like 5, -2, 0.5 or "
-              "1e-3)"),
+    ("x=nan", "the value of x in --direction, 'nan', is not a number: write a number or a constant expression, "
+              "such as 4/3, 0.67, pi or sqrt(2)/2"),
+    ("x=inf", "the value of x in --direction, 'inf', is not a number: write a number or a constant expression, "
+              "such as 4/3, 0.67, pi or sqrt(2)/2"),
+    ("x=2^-2000", "--direction x=2^-2000 is out of range: 2^-2000 is too small for a 64-bit float: it would be 0 "
+                  "(the smallest is about 4.9e-324)"),
 ])
 def test_direction_values_out_of_range_are_usage_errors(cli, direction, message):
     assert usage_error(cli, "eval", "x*y", "-x", "1", "-y", "2", "--direction", direction) == message

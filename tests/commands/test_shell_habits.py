@@ -194,3 +194,71 @@ def test_looks_like_constant(text, constant):
     from backprop_cli.engine.values import looks_like_constant
 
     assert looks_like_constant(text) is constant
+
+
+# ------------------------------------------------------------------------------------------
+# 5. Values are anything a constant expression can be, read by the reader of check's answers.
+
+@pytest.mark.parametrize("text,value", [
+    ("1/3", 1 / 3),  # regression: "not a finite decimal number"
+    ("pi", 3.141592653589793),  # regression: "not a finite decimal number"
+    ("sqrt(2)/2", 2 ** 0.5 / 2),
+    ("-2e-3", -0.002),
+    ("2^-10", 2 ** -10),
+    ("-1/3", -1 / 3),
+    ("1/(1+exp(-1))", 1 / (1 + 2.718281828459045 ** -1)),
+    (" 5", 5),
+])
+def test_values_are_constant_expressions(text, value):
+    run = run_main(["eval", "x*3", "-x", text, "--json"])
+    assert run.code == 0, run.err
+    doc = strict_json(run.out)
+    assert doc["inputs"]["x"] == pytest.approx(value, rel=1e-15)
+    named = run_main(["eval", "x1*3", f"x1={text}", "--json"])
+    assert strict_json(named.out)["inputs"]["x1"] == doc["inputs"]["x"]
+
+
+def test_a_fraction_stays_exact_under_exact():
+    run = run_main(["eval", "x*3", "-x", "1/3", "--exact", "--color", "never"])
+    assert run.code == 0, run.err
+    assert ["x", "1/3", "3", "3"] in [line.split() for line in run.out.splitlines()]
+    assert "exact: every value and gradient above is an exact fraction." in run.out
+    assert run.out.startswith("x*3 = 1   ")
+
+
+def test_direction_values_are_constant_expressions():
+    run = run_main(["eval", "x*y", "-x", "1", "-y", "2", "--direction", "x=1/3,y=pi", "--json"])
+    assert run.code == 0, run.err
+    assert strict_json(run.out)["directional"]["direction"] == {"x": pytest.approx(1 / 3, rel=1e-15),
+                                                               "y": pytest.approx(3.141592653589793)}
+    exact = run_main(["eval", "x*y", "-x", "1", "-y", "2", "--direction", "x=1/3", "--exact", "--json"])
+    assert strict_json(exact.out)["directional"]["exact"] == "2/3"
+
+
+@pytest.mark.parametrize("text,message", [
+    ("abc", "the value of x, 'abc', is not a number: write a number or a constant expression, such as 4/3, 0.67, "
+            "pi or sqrt(2)/2"),
+    ("y+1", "the value of x, 'y+1', uses the variable y; write a number or a constant expression, such as 4/3, "
+            "0.67, pi or sqrt(2)/2"),
+    ("1/0", "the value of x, '1/0', divides by zero"),
+    ("log(0)", "the value of x, 'log(0)', has no finite value: "),
+    ("2^-2000", "the value of x is out of range: 2^-2000 is too small for a 64-bit float: it would be 0 "
+                "(the smallest is about 4.9e-324)"),
+    ("2^2000", "the value of x is too large (at most about 1.8e308)"),
+    ("", "the value of x is empty: write a number, such as 5, -2, 0.5, 1/3 or pi"),
+])
+def test_values_that_are_not_numbers(text, message):
+    run = run_main(["eval", "x*3", "-x", text])
+    assert (run.code, run.out) == (2, "")
+    assert run.err.startswith(f"backprop: usage error: {message}"), run.err
+
+
+def test_one_reader_for_values_and_answers():
+    from backprop_cli.engine import bindings, values
+    from backprop_cli.teaching import answers
+
+    assert answers.read_constant is values.read_constant is bindings.read_constant
+    for text in ("1/3", "pi", "sqrt(2)/2", "-2e-3", "2^-10"):
+        assert answers.parse_answer(text, "--expect x", "x").value == values.read_constant(text, "x").value
+        run = run_main(["check", "x", "-x", text, "--expect", f"value={text}"])
+        assert run.code == 0, (text, run.out, run.err)
