@@ -17,6 +17,7 @@ from .ops import ALIASES, BY_COUNT, CONSTANTS, FUNCTIONS, OPS
 
 INPUT = "input"
 CONST = "const"
+VERSION_MARK = "#"  # the second assignment of c is the node named c#2, the third c#3
 
 
 # eq and repr come from FrozenRecord (the same methods a dataclass writes, without creating them on each start)
@@ -54,8 +55,22 @@ class Tape(FrozenRecord):
 
     @property
     def named(self) -> dict[str, int]:
-        """Every name the program gave (inputs and intermediates) -> position."""
+        """Every name the program gave (inputs and intermediates) -> position. A name assigned again has a
+        node per version, named c, c#2, c#3 (VERSION_MARK): each is a key here."""
         return {node.name: i for i, node in enumerate(self.nodes) if node.name is not None}
+
+    def latest(self, name: str) -> int | None:
+        """The position of what `name` means after the whole program: `c` is its last version, `c#2` exactly
+        that version (what a gradient answer for `c` in `check` refers to)."""
+        named = self.named
+        at = named.get(name)
+        if at is None or VERSION_MARK in name:
+            return at
+        version = 2
+        while f"{name}{VERSION_MARK}{version}" in named:
+            at = named[f"{name}{VERSION_MARK}{version}"]
+            version += 1
+        return at
 
 
 class _Builder:
@@ -70,7 +85,7 @@ class _Builder:
         self.spans: list = []
         self.inputs: dict[str, int] = {}
         self.assigned: dict[str, int] = {}
-        self.assigned_at: dict[str, Span] = {}
+        self.versions: dict[str, int] = {}  # how many times each name has been assigned so far
         # every name the program assigns, so a use before its assignment is caught
         self.will_assign = {s.name for s in program.statements if isinstance(s, Assign)}
 
@@ -90,7 +105,7 @@ class _Builder:
         if name in self.assigned:
             return self.assigned[name]
         if name in self.will_assign:
-            raise self.error(node.span, f"{name} is used before it is assigned; a name is assigned once, before its uses")
+            raise self.error(node.span, f"{name} is used before it is assigned; a name is assigned before its uses")
         if name in CONSTANTS:
             return self.add(CONST, text=name, span=node.span)
         if name in OPS and OPS[name].is_function:
@@ -187,9 +202,6 @@ class _Builder:
 
     def assign(self, statement: Assign) -> int:
         name = statement.name
-        if name in self.assigned:
-            line = self.source.count("\n", 0, self.assigned_at[name].start) + 1
-            raise self.error(statement.name_span, f"{name} is assigned twice (first on line {line}); a name is assigned once")
         if name in CONSTANTS:
             raise self.error(statement.name_span, f"{name} is a constant and cannot be assigned")
         if name in OPS and OPS[name].is_function:
@@ -198,16 +210,17 @@ class _Builder:
         result = self.expression(statement.expr)
         if result < mark or self.ops[result] == INPUT:  # `y = x`: give y a node of its own
             result = self.add("copy", (result,), span=statement.expr.span)
-        self.names[result] = name
-        self.assigned[name] = result
-        self.assigned_at[name] = statement.name_span
+        version = self.versions[name] = self.versions.get(name, 0) + 1
+        self.names[result] = name if version == 1 else f"{name}{VERSION_MARK}{version}"
+        self.assigned[name] = result  # later uses of the name mean this version
         return result
 
     def build(self, program: Program) -> Tape:
         output, output_name = -1, None
         for statement in program.statements:
             if isinstance(statement, Assign):
-                output, output_name = self.assign(statement), statement.name
+                output = self.assign(statement)
+                output_name = self.names[output]
             else:
                 output, output_name = self.expression(statement), None
         ids = [f"v{i}" for i in range(1, len(self.ops) + 1)]

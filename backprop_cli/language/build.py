@@ -193,6 +193,19 @@ def _assign(children):
     return Assign(target.group(), Span(start, target.end()), expr, Span(start, expr.span.end))
 
 
+_AUGMENTED = {"+=": "add", "-=": "sub", "−=": "sub", "*=": "mul", "×=": "mul", "/=": "div", "÷=": "div"}
+
+
+def _augmented_assign(children):
+    """`c += e` is `c = c + (e)`: the same tree, so every later stage sees an ordinary assignment."""
+    target, operator, expr = children
+    start, name_span = target.start(), Span(target.start(), target.end())
+    name = _intern(target.group())
+    span = Span(start, expr.span.end)
+    value = Apply(_AUGMENTED[operator.group()], (Name(name, name_span), expr), span)
+    return Assign(name, name_span, value, span)
+
+
 def _binary(op):
     def build(children):
         left, _, right = children
@@ -219,5 +232,5 @@ CALLBACKS = {
     "add": _binary("add"), "sub": _binary("sub"), "mul": _binary("mul"), "div": _binary("div"),
     "pow": _binary("pow"), "neg": _unary("neg"), "pos": _unary("pos"),
     "superscript_pow": _superscript_pow, "root": _root, "implicit_mul": _implicit_mul,
-    "method": _method, "attribute": _attribute,
+    "method": _method, "attribute": _attribute, "augmented_assign": _augmented_assign,
 }

@@ -177,3 +177,59 @@ def test_unknown_modules_and_attributes_are_errors_naming_the_part(typed, messag
 def test_an_unknown_function_of_a_known_module_is_an_unknown_function():
     with pytest.raises(ProgramError, match="unknown function foo"):
         lower(parse("math.foo(x)"))
+
+
+def tape_reading(source: str) -> list[str]:
+    """The tape's named nodes as `name = expression`: how the versions of each name are read."""
+    tape = lower(parse(source))
+    return [f"{node.name} = {tape.expression(i)}" for i, node in enumerate(tape.nodes)
+            if node.name is not None and node.op != "input"]
+
+
+# typed, read as (canonical program), the tape's named nodes, inputs, output name, value, gradients
+REASSIGNMENT = [
+    ("c = a + b\nc = c + 1", "c = a + b; c = c + 1", ["c = a + b", "c#2 = c + 1"],
+     dict(a=1, b=2), "c#2", 4, dict(a=1, b=1)),
+    ("c = a * b; c += 1", "c = a * b; c = c + 1", ["c = a * b", "c#2 = c + 1"],
+     dict(a=2, b=3), "c#2", 7, dict(a=3, b=2)),
+    ("c = a; c += c + 1", "c = a; c = c + (c + 1)", ["c = a", "c#2 = c + v4"],
+     dict(a=2), "c#2", 5, dict(a=2)),
+    ("c = a; c -= b", "c = a; c = c - b", ["c = a", "c#2 = c - b"], dict(a=5, b=2), "c#2", 3,
+     dict(a=1, b=-1)),
+    ("c = a; c −= b", "c = a; c = c - b", ["c = a", "c#2 = c - b"], dict(a=5, b=2), "c#2", 3,
+     dict(a=1, b=-1)),
+    ("c = a; c *= a + 1", "c = a; c = c * (a + 1)", ["c = a", "c#2 = c * v4"], dict(a=3), "c#2", 12,
+     dict(a=7)),
+    ("c = a; c /= b", "c = a; c = c / b", ["c = a", "c#2 = c / b"], dict(a=3, b=2), "c#2", 1.5,
+     dict(a=0.5, b=-0.75)),
+    ("c = a; c += 1; c += 1; d = 2c", "c = a; c = c + 1; c = c + 1; d = 2 * c",
+     ["c = a", "c#2 = c + 1", "c#3 = c#2 + 1", "d = 2 * c#3"], dict(a=1), "d", 6, dict(a=2)),
+    ("c = a; c += 1; c", "c = a; c = c + 1; c", ["c = a", "c#2 = c + 1"], dict(a=1), None, 2, dict(a=1)),
+]
+
+
+@pytest.mark.parametrize("typed,reading,named,inputs,output,value,grads", REASSIGNMENT)
+def test_reassignment_and_augmented_assignment(typed, reading, named, inputs, output, value, grads):
+    assert read(typed) == reading
+    assert tape_reading(typed) == named
+    tape = lower(parse(typed))
+    assert tape.output_name == output
+    got_value, got = gradients(typed, **inputs)
+    assert got_value == pytest.approx(value)
+    assert got == pytest.approx(grads)
+
+
+def test_a_name_means_its_latest_version():
+    tape = lower(parse("c = a; c += 1; c *= 2; d = c"))
+    assert tape.latest("c") == tape.named["c#3"]
+    assert tape.latest("c#2") == tape.named["c#2"]
+    assert tape.latest("a") == tape.inputs["a"]
+    assert tape.latest("nothing") is None
+
+
+def test_reassigned_names_in_the_json_and_the_tables(cli):
+    run = cli("eval", "--json", "c = a + b; c += 1; c * 2", "-a", "1", "-b", "2")
+    assert run.code == 0, run.err
+    assert '"c#2"' in run.out
+    run = cli("eval", "c = a + b; c += 1; c * 2", "-a", "1", "-b", "2")
+    assert run.code == 0 and "c#2" in run.out
