@@ -8,7 +8,7 @@ import signal
 import sys
 from contextlib import contextmanager
 
-from .base.errors import INTERNAL, INTERRUPTED, OK, SYNTAX, USAGE, BackpropError, UsageError
+from .base.errors import INTERNAL, INTERRUPTED, MATH, OK, SYNTAX, USAGE, BackpropError, UsageError
 
 
 def _interrupted_while_loading(signum, frame):  # pragma: no cover - exercised by a subprocess test
@@ -146,6 +146,35 @@ def _shorten(line: str) -> str:
     return f"{line[:200]}... ({len(line):,} characters)"
 
 
+_JSON_KINDS = {USAGE: "usage", SYNTAX: "syntax", MATH: "math", INTERNAL: "internal"}
+
+
+class _Report:
+    """Where failures go: one paragraph on standard error, and with --json also a JSON document on standard
+    output, `{"error": {"kind", "message", "line", "column"}}`, so a script piping to jq always gets JSON."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.json = "--json" in (args[:args.index("--")] if "--" in args else args)
+
+    def fail(self, kind: str, message: str, exit_code: int, error: BaseException | None = None) -> int:
+        _fail(kind, message)
+        if self.json and exit_code in _JSON_KINDS:
+            _json_error(_JSON_KINDS[exit_code], message, getattr(error, "line", None), getattr(error, "column", None))
+        return exit_code
+
+
+def _json_error(kind: str, message: str, line: int | None, column: int | None) -> None:
+    from .render.json_report import dumps
+
+    message = "\n".join(_shorten(part) for part in message.split("\n"))
+    doc = {"error": {"kind": kind, "message": message, "line": line, "column": column}}
+    try:
+        sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):  # standard output is closed or broken: standard error has said it
+        pass
+
+
 def _fail(kind: str, message: str) -> None:
     message = "\n".join(_shorten(line) for line in message.split("\n"))
     text = f"backprop: {kind}: {message}\n".translate(_VISIBLE)
@@ -192,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code; errors become one paragraph on stderr."""
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args
+    report = _Report(args)
     if sys.stdout is None:
         sys.stdout = _ClosedOutput()
     try:
@@ -202,25 +232,22 @@ def main(argv: list[str] | None = None) -> int:
             raise err.__cause__ from None
         return result if isinstance(result, int) else OK
     except BackpropError as err:
-        _fail(err.kind, err.message)
-        return err.exit_code
+        return report.fail(err.kind, err.message, err.exit_code, err)
     except click.exceptions.Exit as err:
         return err.exit_code
     except click.exceptions.Abort as err:
         if isinstance(err.__cause__, EOFError):  # click reports EOFError as an abort too: it is a bug here
-            return _internal(err.__cause__, debug)
+            return _internal(err.__cause__, debug, report)
         _fail("interrupted", "stopped by Ctrl-C")
         return INTERRUPTED
     except click.NoSuchOption as err:
-        _fail("usage error", _no_such_option(err))
-        return USAGE
+        return report.fail("usage error", _no_such_option(err), USAGE)
     except click.ClickException as err:
         hint = ""
         ctx = getattr(err, "ctx", None)
         if ctx is not None:
             hint = f" (see '{ctx.command_path} --help')"
-        _fail("usage error", f"{err.format_message()}{hint}")
-        return USAGE
+        return report.fail("usage error", f"{err.format_message()}{hint}", USAGE)
     except KeyboardInterrupt:
         _fail("interrupted", "stopped by Ctrl-C")
         return INTERRUPTED
@@ -230,17 +257,16 @@ def main(argv: list[str] | None = None) -> int:
         return OK
     except OSError as err:
         if err.errno not in _OUTPUT_ERRNOS:
-            return _internal(err, debug)
+            return _internal(err, debug, report)
         # a full disk, a closed or broken terminal: the output is incomplete, so say so (exit 2, as for --out)
         _silence_stdout()
         _fail("output error", f"cannot write the output: {err.strerror or err}")
         return USAGE
     except MemoryError:  # past the limits (limits.py) a program can still be too large for a small machine
-        _fail("limit exceeded", "the machine ran out of memory for this program; lower "
-                                "BACKPROP_MAX_PROGRAM_CHARS, or give a smaller program")
-        return SYNTAX
+        return report.fail("limit exceeded", "the machine ran out of memory for this program; lower "
+                                             "BACKPROP_MAX_PROGRAM_CHARS, or give a smaller program", SYNTAX)
     except Exception as err:  # a bug: say so in one paragraph; the traceback only with --debug
-        return _internal(err, debug)
+        return _internal(err, debug, report)
 
 
 def _no_such_option(err: click.NoSuchOption) -> str:
@@ -267,14 +293,13 @@ def _has_option(command: str, option: str) -> bool:
     return any(option in (*param.opts, *param.secondary_opts) for param in params if isinstance(param, click.Option))
 
 
-def _internal(err: BaseException, debug: bool) -> int:
+def _internal(err: BaseException, debug: bool, report: _Report) -> int:
     if debug and sys.stderr is not None:
         import traceback
 
         traceback.print_exception(type(err), err, err.__traceback__)
-    _fail("internal error", f"{type(err).__name__}: {err}. This is a bug in backprop; run again with --debug "
-                            "to see the traceback, and please report it.")
-    return INTERNAL
+    return report.fail("internal error", f"{type(err).__name__}: {err}. This is a bug in backprop; run again with "
+                                         "--debug to see the traceback, and please report it.", INTERNAL)
 
 
 def run() -> None:

@@ -81,7 +81,9 @@ def program_error(source: str, pos: int, end: int | None, message: str, details:
     """A ProgramError whose message points at source[pos:end] with a caret; `details` (lines) follow the caret."""
     line, column = line_and_column(source, pos)
     text = f"{message} (line {line}, column {column})\n{caret_excerpt(source, pos, end)}"
-    return ProgramError(text + (f"\n{details}" if details else ""))
+    error = ProgramError(text + (f"\n{details}" if details else ""))
+    error.line, error.column = line, column  # for the JSON error document (cli.py)
+    return error
 
 
 class MissingToolError(UsageError):

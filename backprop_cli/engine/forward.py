@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Mapping, Sequence
 
-from ..base.errors import MathError, caret_excerpt
+from ..base.errors import MathError, caret_excerpt, line_and_column
 from .arithmetic import FLOAT, TINY, WIDE, OutOfRange
 from .ops import CONSTANTS, OPS, DomainError
 from .tape import CONST, INPUT, Tape
@@ -47,7 +47,10 @@ def number_text(value) -> str:
 def node_error(tape: Tape, i: int, values: Sequence, what: str) -> MathError:
     span = tape.nodes[i].span
     where = f"\n{caret_excerpt(tape.source, span.start, span.end)}" if span is not None else ""
-    return MathError(f"{what} in {describe_node(tape, i, values)}{where}")
+    error = MathError(f"{what} in {describe_node(tape, i, values)}{where}")
+    if span is not None:  # for the JSON error document (cli.py)
+        error.line, error.column = line_and_column(tape.source, span.start)
+    return error
 
 
 _LEAVES = (INPUT, CONST)

@@ -9,9 +9,13 @@ from conftest import assert_one_paragraph_error
 def usage_error(cli, *argv) -> str:
     run = cli(*argv)
     assert run.code == 2, (run.code, run.out, run.err)
-    assert run.out == ""
     assert_one_paragraph_error(run.err, "usage error")
-    return run.err.removeprefix("backprop: usage error: ").rstrip("\n")
+    message = run.err.removeprefix("backprop: usage error: ").rstrip("\n")
+    if "--json" in argv:  # the error is also a JSON document on standard output (issue 13)
+        assert run.json() == {"error": {"kind": "usage", "message": message, "line": None, "column": None}}
+    else:
+        assert run.out == ""
+    return message
 
 
 # ------------------------------------------------------------------------------------------

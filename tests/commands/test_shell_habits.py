@@ -262,3 +262,58 @@ def test_one_reader_for_values_and_answers():
         assert answers.parse_answer(text, "--expect x", "x").value == values.read_constant(text, "x").value
         run = run_main(["check", "x", "-x", text, "--expect", f"value={text}"])
         assert run.code == 0, (text, run.out, run.err)
+
+
+# ------------------------------------------------------------------------------------------
+# 6. With --json, an error is also a JSON document on standard output, with the same exit code.
+
+@pytest.mark.parametrize("argv,code,kind,message,line,column", [
+    (["eval", "(a+b", "-a", "1", "--json"], 3, "syntax",
+     "expected ')', found the end of the program (line 1, column 5)\n  (a+b\n      ^", 1, 5),
+    (["eval", "x = 1\ny = (x +", "--json"], 3, "syntax", None, 2, 9),
+    (["eval", "x+log(x)", "-x", "0", "--json"], 4, "math",
+     "log is defined for positive numbers only in v2 = log(x) where x = 0.0\n  x+log(x)\n    ^^^^^^", 1, 3),
+    (["eval", "x", "--json"], 2, "usage", "x needs a value: add -x VALUE", None, None),
+    (["eval", "x", "-x", "1", "--json", "--jsn"], 2, "usage",
+     "no such option --jsn for eval (did you mean --json?) (see 'backprop eval --help')", None, None),
+    (["eval", "x", "-x", "1", "--json", "--digits", "0"], 2, "usage", None, None, None),
+    (["check", "x", "-x", "1", "--json", "--expect", "x=y"], 2, "usage", None, None, None),
+    (["hessian", "x^3*y", "-x", "1e100", "-y", "1e200", "--json"], 4, "math", None, 1, 1),
+])
+def test_with_json_an_error_is_a_json_document(argv, code, kind, message, line, column):
+    run = run_main(argv)
+    assert run.code == code, run.err
+    doc = strict_json(run.out)
+    assert list(doc) == ["error"] and list(doc["error"]) == ["kind", "message", "line", "column"]
+    error = doc["error"]
+    assert (error["kind"], error["line"], error["column"]) == (kind, line, column)
+    human = run.err.split(": ", 2)[2].rstrip("\n")  # backprop: KIND: MESSAGE
+    assert error["message"] == human
+    if message is not None:
+        assert error["message"] == message
+
+
+def test_without_json_an_error_leaves_standard_output_empty():
+    run = run_main(["eval", "(a+b", "-a", "1"])
+    assert (run.code, run.out) == (3, "")
+
+
+def test_an_internal_error_with_json(monkeypatch):
+    import backprop_cli.commands.eval as eval_module
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a planted bug")
+
+    monkeypatch.setattr(eval_module, "differentiate", broken)
+    run = run_main(["eval", "x", "-x", "1", "--json"])
+    assert run.code == 70
+    assert strict_json(run.out)["error"]["kind"] == "internal"
+    assert "a planted bug" in strict_json(run.out)["error"]["message"]
+
+
+def test_json_error_piped_to_a_process():
+    proc = subprocess.run([*console_script(), "eval", "log(x)", "-x", "-1", "--json"], capture_output=True,
+                          timeout=60, env=process_env())
+    assert proc.returncode == 4
+    assert json.loads(proc.stdout)["error"]["kind"] == "math"
+    assert proc.stderr.decode().startswith("backprop: math error: log is defined for positive numbers only")

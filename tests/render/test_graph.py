@@ -427,7 +427,9 @@ def test_json_with_a_graph_stays_one_json_document(cli, helpers, tmp_path):
 ])
 def test_usage_errors(cli, helpers, extra, message):
     run = cli(*eval_args(*TEXTBOOK), *extra)
-    assert run.code == 2 and run.out == ""
+    assert run.code == 2
+    # with --json, the error is also a JSON document on standard output (issue 13)
+    assert run.out == "" if "--json" not in extra else helpers.strict_json(run.out)["error"]["kind"] == "usage"
     helpers.assert_one_paragraph_error(run.err)
     assert message in run.err
 
