@@ -126,7 +126,7 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
         from ..render.tables import eval_view
 
         console = make_console(color)
-        console.print(eval_view(result, digits, report, max_rows), crop=False)  # numbers kept whole
+        console.print(eval_view(result, digits, report, max_rows, loaded.from_program), crop=False)  # numbers kept whole
         if extras is not None:
             console.print(extras_view(extras, loaded.tape.output_name or "out", digits), crop=False)
     return CHECK_FAILED if report is not None and not report.ok else OK

@@ -96,6 +96,6 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
                           f"there are {LABELS[kink.convention]} conventions, not facts.", style="yellow"))
     rows = {name: (loaded.inputs[name], gradient[name]) for name in names}
     label = output_label(tape)
-    view = hessian_view(headline(result, digits), label, names, matrix, rows, digits, notes)
+    view = hessian_view(headline(result, digits, loaded.from_program), label, names, matrix, rows, digits, notes)
     make_console(color).print(view, crop=False)  # a table wider than the terminal keeps its numbers whole
     return OK

@@ -38,7 +38,9 @@ _LR_DEFAULTS = ", ".join(f"{name} {lr:g}" for name, lr in DEFAULT_LR.items())
 @click.option("--steps", type=click.IntRange(0, 10_000_000), default=100, show_default=True, metavar="N",
               help="Number of steps.")
 @click.option("--update", metavar="NAMES", multiple=True,
-              help="Move only these inputs (comma-separated, or the option repeated); the rest stay fixed.")
+              help="Move only these inputs (comma-separated, or the option repeated); the rest stay fixed. "
+                   "Without it, the inputs given on the command line move, and those whose value the program "
+                   "gives (x = 3) stay fixed, unless there are no others.")
 @click.option("--ascent", is_flag=True, help="Maximise instead of minimise (PyTorch's maximize=True).")
 @click.option("--tol", type=float, default=None,
               help="Stop early once the gradient's norm over the moving inputs, or the change of the value in the "
@@ -70,6 +72,7 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
     "gradient"} at the point the step starts from, then {"summary": ...}.
     """
     from ..engine.bindings import select_inputs
+    from .options import moving_inputs
     from ..training.optimizers import Finish, optimize, settings
 
     if tol is not None and (not math.isfinite(tol) or tol < 0):
@@ -78,7 +81,7 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
                  beta2=beta2, eps=eps, alpha=alpha, centered=centered, lr_decay=lr_decay,
                  initial_accumulator=initial_accumulator)
     loaded = load(ctx, program, file, FLOAT)
-    names = select_inputs(loaded.tape, update, "--update")
+    names = select_inputs(loaded.tape, update or moving_inputs(loaded), "--update")
     run = optimize(loaded.tape, loaded.inputs, s, steps, names, tol, convention)
 
     from ..render import training as view

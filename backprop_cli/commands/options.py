@@ -14,7 +14,7 @@ import click
 from ..base.errors import UsageError
 from ..base.numbers import DEFAULT_DIGITS
 from ..base.records import FrozenRecord, set_field
-from ..engine.bindings import LONG_BINDING, SHORT_BINDING, resolve
+from ..engine.bindings import LONG_BINDING, SHORT_BINDING, from_program, resolve
 from ..engine.conventions import CONVENTIONS, DEFAULT, MEANINGS
 from ..engine.tape import Tape, lower
 from ..engine.values import looks_like_constant
@@ -172,17 +172,27 @@ def program_options(command):
 
 
 class Loaded(FrozenRecord):
-    __slots__ = __match_args__ = ("tape", "inputs")
+    __slots__ = __match_args__ = ("tape", "inputs", "from_program")
     tape: Tape
     inputs: dict
+    from_program: tuple  # the inputs whose value the program gave (`x = 3`), not a binding
 
-    def __init__(self, tape: Tape, inputs: dict) -> None:
+    def __init__(self, tape: Tape, inputs: dict, from_program: tuple = ()) -> None:
         set_field(self, "tape", tape)
         set_field(self, "inputs", inputs)
+        set_field(self, "from_program", from_program)
+
+
+def moving_inputs(loaded: Loaded) -> list[str]:
+    """What step and optimize move without --update: the inputs bound on the command line, not those whose
+    value the program gives (`target = 0.01`), unless every input's value comes from the program."""
+    moving = [name for name in loaded.tape.inputs if name not in loaded.from_program]
+    return moving or list(loaded.tape.inputs)
 
 
 def load(ctx: click.Context, program: str | None, file: str | None, arithmetic, stdin_busy: bool = False) -> Loaded:
     """Read, parse and lower the program, and bind its inputs; `stdin_busy` when standard input holds
     something else (`--answers -`), so a missing program is not read from it."""
     tape = lower(parse(read_program(program, file, stdin_busy)))
-    return Loaded(tape, resolve(tape, ctx.meta.get("bindings", []), arithmetic))
+    pairs = ctx.meta.get("bindings", [])
+    return Loaded(tape, resolve(tape, pairs, arithmetic), tuple(from_program(tape, pairs)))

@@ -34,7 +34,9 @@ def check_lr(lr: float) -> float:
 @program_options
 @click.option("--lr", type=float, required=True, metavar="H", help="The learning rate (step size) H.")
 @click.option("--update", metavar="NAMES", multiple=True,
-              help="Move only these inputs (comma-separated, or the option repeated); the rest stay fixed.")
+              help="Move only these inputs (comma-separated, or the option repeated); the rest stay fixed. "
+                   "Without it, the inputs given on the command line move, and those whose value the program "
+                   "gives (x = 3) stay fixed, unless there are no others.")
 @click.option("--ascent", is_flag=True, help="Climb: x + H·∂f/∂x (the default descends: x - H·∂f/∂x).")
 @json_option
 @digits_option
@@ -48,11 +50,12 @@ def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, 
     each input a value: -x VALUE or NAME=VALUE.
     """
     from ..engine.bindings import select_inputs
+    from .options import moving_inputs
     from ..training.optimizers import gradient_step
 
     check_lr(lr)
     loaded = load(ctx, program, file, FLOAT)
-    names = select_inputs(loaded.tape, update, "--update")
+    names = select_inputs(loaded.tape, update or moving_inputs(loaded), "--update")
     before, after = gradient_step(loaded.tape, loaded.inputs, lr, names, ascent, convention)
     if as_json:
         from ..render.json_report import dumps

@@ -37,9 +37,19 @@ def check_value(name: str, text: str) -> str:
     return text
 
 
+def from_program(tape: Tape, pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """The inputs whose value comes from the program (`x = 3`, the tape's defaults), not from a binding."""
+    defaults = getattr(tape, "defaults", None) or {}
+    bound = {name for name, _ in pairs}
+    return [name for name in tape.inputs if name in defaults and name not in bound]
+
+
 def resolve(tape: Tape, pairs: Iterable[tuple[str, str]], arithmetic) -> dict:
-    """Check the bindings against the program's inputs and turn them into numbers."""
+    """Check the bindings against the program's inputs and turn them into numbers; an input the program
+    assigns a plain number (`x = 3`, the tape's defaults) takes that number unless a binding overrides it."""
     given = check_bindings(tape, pairs)
+    defaults = getattr(tape, "defaults", None) or {}
+    given = {**{name: defaults[name] for name in tape.inputs if name in defaults and name not in given}, **given}
     missing = [name for name in tape.inputs if name not in given]
     if missing:
         example = " ".join(f"-{n} VALUE" if SHORT_BINDING.fullmatch(f"-{n}") else f"{n}=VALUE" for n in missing)

@@ -54,14 +54,20 @@ def program_title(source: str) -> str:
     return text if len(text) <= TITLE_WIDTH else text[:TITLE_WIDTH - 3].rstrip() + "..."
 
 
-def headline(result: Result, digits: int | None) -> Text:
+def headline(result: Result, digits: int | None, from_program: tuple = ()) -> Text:
+    """`y = 8   (5 nodes, 1 input)`; `from_program` names the inputs whose value the program gave (`x = 3`)."""
     tape = result.tape
     name = tape.output_name or program_title(tape.source) or tape.nodes[tape.output].id
     text = Text()
     text.append(f"{name} = ", style="bold")
     text.append(format_number(result.value, digits), style="bold " + VALUE_STYLE)
     nodes, inputs = len(tape.nodes), len(tape.inputs)
-    text.append(f"   ({nodes} node{'s' * (nodes != 1)}, {inputs} input{'s' * (inputs != 1)})", style="dim")
+    given = ""
+    if from_program:
+        values = ", ".join(f"{name} = {format_number(result.values[tape.inputs[name]], digits)}"
+                           for name in from_program)
+        given = f"; {values} from the program"
+    text.append(f"   ({nodes} node{'s' * (nodes != 1)}, {inputs} input{'s' * (inputs != 1)}{given})", style="dim")
     return text
 
 
@@ -187,8 +193,8 @@ def notes(result: Result, digits: int | None, report: CheckReport | None = None)
 
 
 def eval_view(result: Result, digits: int | None, report: CheckReport | None = None,
-              max_rows: int = 200) -> Group:
-    parts = [headline(result, digits), Text("")]
+              max_rows: int = 200, from_program: tuple = ()) -> Group:
+    parts = [headline(result, digits, from_program), Text("")]
     nodes = len(result.tape.nodes)
     if nodes <= max_rows:
         parts += [forward_table(result, digits), Text(""), backward_table(result, digits), Text("")]

@@ -317,3 +317,41 @@ def test_json_error_piped_to_a_process():
     assert proc.returncode == 4
     assert json.loads(proc.stdout)["error"]["kind"] == "math"
     assert proc.stderr.decode().startswith("backprop: math error: log is defined for positive numbers only")
+
+
+# ------------------------------------------------------------------------------------------
+# Inputs the program assigns a plain number (`x = 3`): their value unless a binding overrides it.
+
+def _has_defaults() -> bool:
+    from backprop_cli.engine.tape import lower
+    from backprop_cli.language.parser import parse
+
+    return bool(getattr(lower(parse("x = 3; y = x*2")), "defaults", None))
+
+
+needs_defaults = pytest.mark.skipif(not _has_defaults(), reason="the tape has no defaults yet")
+
+
+@needs_defaults
+@pytest.mark.parametrize("argv,inputs,value,title", [
+    (["x = 3; y = -4; f = x*y"], {"x": 3, "y": -4}, -12, "f = -12   (3 nodes, 2 inputs; x = 3, y = -4 from the program)"),
+    (["x = 3; y = -4; f = x*y", "-x", "2"], {"x": 2, "y": -4}, -8,
+     "f = -8   (3 nodes, 2 inputs; y = -4 from the program)"),
+    (["x = 3; y = -4; f = x*y", "-x", "2", "-y", "1"], {"x": 2, "y": 1}, 2, "f = 2   (3 nodes, 2 inputs)"),
+    (["x = 3; f = x*w", "-w", "2"], {"x": 3, "w": 2}, 6, "f = 6   (3 nodes, 2 inputs; x = 3 from the program)"),
+])
+def test_values_from_the_program(argv, inputs, value, title):
+    run = run_main(["eval", *argv, "--json"])
+    assert run.code == 0, run.err
+    doc = strict_json(run.out)
+    assert (doc["inputs"], doc["value"]) == (inputs, value)
+    tables = run_main(["eval", *argv, "--color", "never"])
+    assert tables.out.splitlines()[0] == title
+
+
+@needs_defaults
+def test_values_from_the_program_under_exact_and_in_check():
+    run = run_main(["eval", "x = 0.1; y = x*3", "--exact", "--json"])
+    assert strict_json(run.out)["exact"]["value"] == "3/10"
+    check = run_main(["check", "x = 3; y = -4; f = x*y", "--expect", "x=-4", "--expect", "y=3"])
+    assert check.code == 0, check.out + check.err
