@@ -355,3 +355,10 @@ def test_values_from_the_program_under_exact_and_in_check():
     assert strict_json(run.out)["exact"]["value"] == "3/10"
     check = run_main(["check", "x = 3; y = -4; f = x*y", "--expect", "x=-4", "--expect", "y=3"])
     assert check.code == 0, check.out + check.err
+
+
+def test_dash_h_with_a_value_and_a_piped_program_binds_h():
+    run = run_main(["eval", "-h", "0.5", "-x", "1", "--json"], stdin=b"x+h\n")
+    assert run.code == 0, run.err
+    assert strict_json(run.out)["inputs"] == {"x": 1, "h": 0.5}
+    assert run_main(["eval", "-h"], stdin=b"x+h\n").out.startswith(HELP_START)  # no value: help
