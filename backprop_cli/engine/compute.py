@@ -77,6 +77,10 @@ def differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT, fo
                   convention: str = DEFAULT) -> Result:
     """Every value and gradient; at a kink, the derivatives `convention` gives (conventions.py: PyTorch's by default)."""
     check_convention(convention)
+    defaults = getattr(tape, "defaults", None)
+    if defaults and any(name not in inputs for name in defaults):  # `x = 3` in the program, no value given
+        inputs = {**{name: arithmetic.literal(text) for name, text in defaults.items() if name not in inputs},
+                  **inputs}
     with paused_gc():  # lists of numbers and tuples: nothing for the cycle collector to find
         return _differentiate(tape, inputs, arithmetic, forward_mode, convention)
 

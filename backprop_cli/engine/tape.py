@@ -7,12 +7,12 @@ its own). Lowering walks the tree with an explicit stack, never recursion.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..base.errors import program_error
 from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord
-from ..language.syntax_tree import Apply, Assign, Name, Program, Span
+from ..language.syntax_tree import Apply, Assign, Name, Number, Program, Span
 from .ops import ALIASES, BY_COUNT, CONSTANTS, FUNCTIONS, OPS
 
 INPUT = "input"
@@ -38,6 +38,11 @@ class Tape(FrozenRecord):
     output: int
     output_name: str | None
     source: str
+    # Inputs the program gave a value (`x = 3`, `a = Value(-4.0)`): name -> the number as written. A binding
+    # on the command line overrides it; bindings.resolve uses it when none is given.
+    defaults: dict[str, str] = field(default_factory=dict)
+    # How the parser read what could be misread (Program.notes: `1/2x is read as (1 / 2) * x ...`).
+    notes: tuple[str, ...] = ()
 
     def label(self, i: int) -> str:
         """How node i is referred to: its name, its literal, or its id."""
@@ -86,6 +91,7 @@ class _Builder:
         self.inputs: dict[str, int] = {}
         self.assigned: dict[str, int] = {}
         self.versions: dict[str, int] = {}  # how many times each name has been assigned so far
+        self.defaults: dict[str, str] = {}  # inputs assigned a plain number: name -> the number
         # every name the program assigns, so a use before its assignment is caught
         self.will_assign = {s.name for s in program.statements if isinstance(s, Assign)}
 
@@ -206,6 +212,14 @@ class _Builder:
             raise self.error(statement.name_span, f"{name} is a constant and cannot be assigned")
         if name in OPS and OPS[name].is_function:
             raise self.error(statement.name_span, f"{name} is a function and cannot be assigned")
+        default = _plain_number(statement.expr)
+        if default is not None and name not in self.versions and name not in self.inputs:
+            # `x = 3`: an input with a default value, which a binding overrides
+            self.versions[name] = 1
+            result = self.inputs[name] = self.add(INPUT, name=name, span=statement.name_span)
+            self.defaults[name] = default
+            self.assigned[name] = result
+            return result
         mark = len(self.ops)
         result = self.expression(statement.expr)
         if result < mark or self.ops[result] == INPUT:  # `y = x`: give y a node of its own
@@ -225,7 +239,19 @@ class _Builder:
                 output, output_name = self.expression(statement), None
         ids = [f"v{i}" for i in range(1, len(self.ops) + 1)]
         nodes = tuple(map(Node, ids, self.ops, self.args, self.names, self.texts, self.spans))
-        return Tape(nodes, dict(self.inputs), output, output_name, self.source)
+        return Tape(nodes, dict(self.inputs), output, output_name, self.source, dict(self.defaults),
+                    tuple(getattr(program, "notes", ())))
+
+
+def _plain_number(expr) -> str | None:
+    """The text of a plain number, signed or not (`3`, `-4.0`, what Value(-4.0) reads as), else None."""
+    sign = ""
+    while type(expr) is Apply and not expr.is_call and expr.op in ("neg", "pos") and len(expr.args) == 1:
+        sign = ("-" if sign != "-" else "") if expr.op == "neg" else sign
+        expr = expr.args[0]
+    if type(expr) is Number:
+        return sign + expr.text
+    return None
 
 
 _ARITY = {name: op.arity for name, op in OPS.items()}

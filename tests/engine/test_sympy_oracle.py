@@ -130,9 +130,21 @@ def _oracle(tape, values: dict) -> dict:
     return out
 
 
+# Programs whose SymPy expression SymPy itself evaluates wrongly as it builds it: exp(log(exp(tanh(acos(tanh(q))))))
+# - 1 becomes the integer 0 at q = 9.47 (the value is 1.5368e-4: acos(1 - 1.2e-8) = 1.5368e-4), and
+# log(log(exp(tanh(n)))) with n = exp(12) gives exact zeros for derivatives of 9.26e-40. They appeared when
+# `n = 2` in a program became an input with a default (issue 13), which shifted the seeded programs.
+SYMPY_MISREADS = frozenset({
+    "nKrj = sigmoid(pi);h = log1p(pi);q = mean(Y3, 2.5e1, 1);expm1(log(exp(tanh(acos(tanh(q))))))",
+    "d = tanh(sin(ceil(jzU)))\nMcrWI = d\nn = exp(min(jzU) + +silu(10))\nlog(log(exp(tanh(n))), mean(McrWI, jzU))",
+})
+
+
 def _compare(generated):
     """("compared" | a reason it was not, list of disagreements, strict checks, loose checks)."""
     tape = lower(parse(generated.text))
+    if generated.text in SYMPY_MISREADS:
+        return "sympy misreads it", [], 0, 0
     try:
         result = differentiate(tape, generated.values)
     except MathError:

@@ -198,7 +198,8 @@ def test_programs(source, tree):
     ("x = a * 2; y = x", {"a": 2}, "y", 4.0),
     ("x = a * 2\ny = x + 1\n# the output is y\n", {"a": 2}, "y", 5.0),
     ("a * 2; b * 3", {"a": 1, "b": 1}, None, 3.0),  # the last statement is the output
-    ("y = 2", {}, "y", 2.0),
+    ("y = 2", {"y": 2}, "y", 2.0),  # an input with default 2 (issue 13): its own output
+    ("y = 2 * 1", {}, "y", 2.0),  # not a plain number: a constant
 ])
 def test_output_is_the_last_statement(helpers, source, inputs, output, value):
     result = helpers.compute(source, **inputs)

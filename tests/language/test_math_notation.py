@@ -233,3 +233,107 @@ def test_reassigned_names_in_the_json_and_the_tables(cli):
     assert '"c#2"' in run.out
     run = cli("eval", "c = a + b; c += 1; c * 2", "-a", "1", "-b", "2")
     assert run.code == 0 and "c#2" in run.out
+
+
+# typed, the inputs and their defaults, the gradient at the defaults, a binding that overrides one
+DEFAULTS = [
+    ("x = 3; y = x^2", dict(x="3"), 9, dict(x=6)),
+    ("y = -4.0; z = y * y", dict(y="-4.0"), 16, dict(y=-8)),
+    ("a = Value(-4.0); b = a * 2", dict(a="-4.0"), -8, dict(a=2)),
+    ("w = torch.tensor(2.0); w * x", dict(w="2.0"), None, None),  # x has no default: it needs a value
+    ("k = 4/2; k * x", dict(), None, None),  # not a plain number: a constant
+]
+
+
+@pytest.mark.parametrize("typed,defaults,value,grads", DEFAULTS)
+def test_a_name_assigned_a_plain_number_is_an_input_with_that_default(typed, defaults, value, grads):
+    tape = lower(parse(typed))
+    assert tape.defaults == defaults
+    assert set(defaults) <= set(tape.inputs)
+    if value is not None:
+        result = differentiate(tape, {})  # the defaults stand in for values not given
+        assert result.value == pytest.approx(value)
+        assert {name: result.grads[i] for name, i in tape.inputs.items()} == pytest.approx(grads)
+
+
+def test_a_binding_overrides_a_default(cli):
+    run = cli("eval", "--json", "x = 3; y = x^2", "-x", "5")
+    assert run.code == 0, run.err
+    doc = run.json()
+    assert doc["value"] == 25 and doc["gradient"]["x"] == 10
+    run = cli("eval", "--json", "x = 3; y = x^2")
+    assert run.code == 0, run.err
+    assert run.json()["value"] == 9 and run.json()["gradient"]["x"] == 6
+
+
+MICROGRAD = """\
+a = Value(-4.0)
+b = Value(2.0)
+c = a + b
+d = a * b + b**3
+c += c + 1
+c += 1 + c + (-a)
+d += d * 2 + (b + a).relu()
+d += 3 * d + (b - a).relu()
+e = c - d
+f = e**2
+g = f / 2.0
+g += 10.0 / f
+"""
+
+
+def test_the_micrograd_readme_example():
+    """micrograd's README: g 24.7041, dg/da 138.8338, dg/db 645.5773."""
+    tape = lower(parse(MICROGRAD))
+    assert tape.defaults == {"a": "-4.0", "b": "2.0"}
+    assert tape.output_name == "g#2"
+    assert [node.name for node in tape.nodes if node.name] == [
+        "a", "b", "c", "d", "c#2", "c#3", "d#2", "d#3", "e", "f", "g", "g#2"]
+    result = differentiate(tape, {})
+    grads = {name: result.grads[i] for name, i in tape.inputs.items()}
+    assert f"{result.value:.4f}" == "24.7041"
+    assert f"{grads['a']:.4f}" == "138.8338"
+    assert f"{grads['b']:.4f}" == "645.5773"
+
+
+def test_the_micrograd_readme_example_on_the_command_line(cli):
+    run = cli("eval", "--json", MICROGRAD)
+    assert run.code == 0, run.err
+    doc = run.json()
+    assert round(doc["value"], 4) == 24.7041
+    assert round(doc["gradient"]["a"], 4) == 138.8338 and round(doc["gradient"]["b"], 4) == 645.5773
+
+
+CS231N = """\
+x = 3 # example values
+y = -4
+
+# forward pass
+sigy = 1.0 / (1 + math.exp(-y)) # sigmoid in numerator   #(1)
+num = x + sigy # numerator                               #(2)
+sigx = 1.0 / (1 + math.exp(-x)) # sigmoid in denominator #(3)
+xpy = x + y                                              #(4)
+xpysqr = xpy**2                                          #(5)
+den = sigx + xpysqr # denominator                        #(6)
+invden = 1.0 / den                                       #(7)
+f = num * invden # done!                                 #(8)
+"""
+
+
+def test_the_cs231n_staged_example():
+    """cs231n's 'staged computation' of f(x, y) = (x + sigmoid(y)) / (sigmoid(x) + (x + y)^2), as its notes
+    write it: the gradients are those of the formula, at x = 3, y = -4."""
+    tape = lower(parse(CS231N))
+    assert tape.defaults == {"x": "3", "y": "-4"}
+    result = differentiate(tape, {})
+    sig = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
+    f = lambda x, y: (x + sig(y)) / (sig(x) + (x + y) ** 2)  # noqa: E731
+    h = 1e-6
+    assert result.value == pytest.approx(f(3, -4))
+    dx = (f(3 + h, -4) - f(3 - h, -4)) / (2 * h)
+    dy = (f(3, -4 + h) - f(3, -4 - h)) / (2 * h)
+    assert result.grads[tape.inputs["x"]] == pytest.approx(dx, rel=1e-6)
+    assert result.grads[tape.inputs["y"]] == pytest.approx(dy, rel=1e-6)
+    named = tape.named
+    for stage in ("sigy", "num", "sigx", "xpy", "xpysqr", "den", "invden", "f"):
+        assert result.grads[named[stage]] is not None, stage  # every named stage has its gradient
