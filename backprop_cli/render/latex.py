@@ -81,6 +81,9 @@ def latex_name(label: str) -> str:
     """A label in math mode: E_o1 -> E_{o1}, x1 -> x_{1}, rate -> \\mathit{rate}; numbers as numbers."""
     if label == "pi":
         return r"\pi"
+    base, mark, version = label.partition("#")  # c#2: the second version of c (a name assigned again)
+    if mark and base and version.isdigit():
+        return f"{latex_name(base)}\\#{version}"
     if _NUMBER.fullmatch(label):
         return latex_number_text(label).text
     base, sep, sub = label.partition("_")
