@@ -23,7 +23,8 @@ VALUE = "value"  # the output's value
 GRADIENT = "gradient"  # d output / d NAME
 NODE_VALUE = "node_value"  # NAME.value: the forward value of a named node
 
-_TARGET = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<suffix>\.value)?", re.ASCII)
+# a name, one of its versions (c#2: the second assignment of c), and .value for the node's value
+_TARGET = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:#[0-9]+)?)(?P<suffix>\.value)?", re.ASCII)
 
 Answer = Constant  # one answer as the student wrote it, and the number it stands for
 
@@ -88,7 +89,8 @@ def resolve_target(tape: Tape, target: str, where: str) -> tuple[str, str | None
     named = tape.named
     if match is not None and match["name"] in named:
         name = match["name"]
-        return (NODE_VALUE if match["suffix"] else GRADIENT), name, named[name]
+        node = tape.latest(name)  # c is its last version (as at the end of the program), c#2 that version
+        return (NODE_VALUE if match["suffix"] else GRADIENT), tape.nodes[node].name, node
     names = ", ".join(named) or "none"
     raise UsageError(f"{where}: the program has no input or intermediate named "
                      f"{match['name'] if match else target}; the names are: {names} "

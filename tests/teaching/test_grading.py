@@ -462,3 +462,12 @@ def test_the_steps_show_the_exact_arithmetic(cli):
 ])
 def test_the_rounding_allowance_is_not_a_blank_cheque(cli, argv):
     assert cli("check", *argv).code == 1
+
+
+def test_an_answer_for_a_reassigned_name_means_its_last_version(cli):
+    """Issue 13: c after `c += a` is c#2; c#2 names it exactly and c.value is its value (c = 2a, then 3a)."""
+    run = cli("check", "c = a*2; c += a; y = c*c", "-a", "1", "--expect", "c=6", "--expect", "c#2=6",
+              "--expect", "c.value=3", "--json")
+    assert run.code == 0, run.out
+    run = cli("check", "c = a*2; c += a; y = c*c", "-a", "1", "--expect", "c=4")  # 4 would be the first c's
+    assert run.code == 1
