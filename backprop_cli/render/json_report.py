@@ -38,6 +38,7 @@ def eval_document(result: Result, report: CheckReport | None = None) -> dict:
         "inputs": {name: json_number(v) for name, v in result.inputs.items()},
         "gradient": {name: json_number(g) for name, g in result.gradient().items()},
         "convention": result.convention,
+        **({"notes": list(tape.notes)} if tape.notes else {}),  # how what could be misread was read (1/2x)
         "forward_gradient": (
             None if result.forward_gradient is None
             else {name: json_number(g) for name, g in result.forward_gradient.items()}

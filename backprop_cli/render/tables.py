@@ -68,6 +68,8 @@ def headline(result: Result, digits: int | None, from_program: tuple = ()) -> Te
                            for name in from_program)
         given = f"; {values} from the program"
     text.append(f"   ({nodes} node{'s' * (nodes != 1)}, {inputs} input{'s' * (inputs != 1)}{given})", style="dim")
+    for note in tape.notes:  # how something that could be misread was read (1/2x is (1/2)*x)
+        text.append(f"\nnote: {note}", style="dim")
     return text
 
 

@@ -337,3 +337,15 @@ def test_the_cs231n_staged_example():
     named = tape.named
     for stage in ("sigy", "num", "sigx", "xpy", "xpysqr", "den", "invden", "f"):
         assert result.grads[named[stage]] is not None, stage  # every named stage has its gradient
+
+
+def test_the_reading_of_an_implicit_product_after_a_slash_is_shown(cli):
+    """Issue 13: whenever an implicit product stands right after a `/`, the output says how it was read."""
+    from conftest import strict_json
+
+    note = "1/2x is read as (1 / 2) * x: a product without '*' binds as '*' does; for 1 / (2 * x) write 1/(2x)"
+    run = cli("eval", "1/2x", "-x", "3", "--max-rows", "0")
+    assert run.code == 0 and " ".join(run.out.split()).count(" ".join(("note: " + note).split())) == 1
+    doc = strict_json(cli("eval", "1/2x", "-x", "3", "--json").out)
+    assert doc["notes"] == [note] and doc["value"] == 1.5
+    assert "notes" not in strict_json(cli("eval", "x/2", "-x", "3", "--json").out)
