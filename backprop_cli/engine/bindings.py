@@ -18,10 +18,12 @@ from .ops import CONSTANTS
 from .tape import Tape
 from .values import as_number, read_constant
 
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+# Names as the grammar has them (grammar/backprop.lark's NAME): ASCII letters and Greek (θ, α), digits after
+_LETTER = "A-Za-z_\u0391-\u03A9\u03B1-\u03C9\u03D1\u03D5\u03D6\u03F5"
+NAME = re.compile(f"[{_LETTER}][{_LETTER}0-9]*")
 DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 SHORT_BINDING = re.compile(r"-[A-Za-z]", re.ASCII)  # -a VALUE
-LONG_BINDING = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.ASCII | re.DOTALL)  # NAME=VALUE
+LONG_BINDING = re.compile(f"([{_LETTER}][{_LETTER}0-9]*)=(.*)", re.DOTALL)  # NAME=VALUE
 
 
 def _show(text: str) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..base.errors import UsageError
+from ..engine.bindings import NAME
 from ..engine.tape import Tape
 from ..engine.values import Constant, read_constant
 
@@ -24,7 +25,7 @@ GRADIENT = "gradient"  # d output / d NAME
 NODE_VALUE = "node_value"  # NAME.value: the forward value of a named node
 
 # a name, one of its versions (c#2: the second assignment of c), and .value for the node's value
-_TARGET = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:#[0-9]+)?)(?P<suffix>\.value)?", re.ASCII)
+_TARGET = re.compile(r"(?P<name>" + NAME.pattern + r"(?:#[0-9]+)?)(?P<suffix>\.value)?")
 
 Answer = Constant  # one answer as the student wrote it, and the number it stands for
 

@@ -362,3 +362,11 @@ def test_dash_h_with_a_value_and_a_piped_program_binds_h():
     assert run.code == 0, run.err
     assert strict_json(run.out)["inputs"] == {"x": 1, "h": 0.5}
     assert run_main(["eval", "-h"], stdin=b"x+h\n").out.startswith(HELP_START)  # no value: help
+
+
+def test_greek_names_bind_and_grade(cli):
+    """Issue 13: Greek letters are names in the language, so they take values and answers too."""
+    run = cli("eval", "sin(θ)*α", "θ=0.5", "α=2", "--json")
+    assert run.code == 0, run.err
+    run = cli("check", "sin(θ)*α", "θ=0.5", "α=2", "--expect", "θ=1.75517", "--expect", "α=0.479426")
+    assert run.code == 0, run.out
