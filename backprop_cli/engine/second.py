@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 from typing import Mapping, Sequence
 
 from ..base.errors import MathError
@@ -25,7 +24,7 @@ from .conventions import DEFAULT, at_kink, follow, piece
 from .forward import exact_out_of_range, number_text, sweep_values, tangents
 from .local import local_partials, structure
 from .ops import OPS, DomainError, rule_message
-from .symbolic.derive import Derivatives, differentiate_symbolically, reverse
+from .symbolic.derive import Derivatives, build_formula, differentiate_symbolically, reverse
 from .symbolic.evaluate import evaluate
 from .symbolic.graph import Graph
 from .symbolic.printer import short_text
@@ -146,38 +145,13 @@ def _piece(graph, convention: str, op: str, args: list[int], at: list, value, si
     """The graph node of the piece `op` is differentiated as, on its kink (at `at`, where it is `value`)."""
     text = piece(convention, op)
     if text is not None:
-        return _formula(graph, text, args)
+        return build_formula(graph, text, args)
     node = graph.const(_exactly(value))
     for arg, a, d in zip(args, at, at_kink(convention, op, sides, (0,) * len(args))):
         if d:  # + d * (arg - a): the value at the point, the convention's derivative in arg
             term = graph.apply("mul", graph.const(_exactly(d)), graph.apply("sub", arg, graph.const(_exactly(a))))
             node = graph.apply("add", node, term)
     return node
-
-
-@lru_cache(maxsize=None)
-def _formula_tape(text: str, count: int) -> Tape:
-    from ..language.parser import (
-        parse,  # here, not above: only the hessian under a convention needs it
-    )
-    from .tape import lower
-
-    return lower(parse(text.format(*(f"__arg{k}" for k in range(count)))))
-
-
-def _formula(graph, text: str, args: list[int]) -> int:
-    """A formula in the language over {0}, {1}, ... built in the graph over the nodes `args`."""
-    rule = _formula_tape(text, len(args))
-    binding = {f"__arg{k}": a for k, a in enumerate(args)}
-    built: list[int] = []
-    for node in rule.nodes:
-        if node.op == INPUT:
-            built.append(binding[node.name])
-        elif node.op == CONST:
-            built.append(graph.literal(node.text))
-        else:
-            built.append(graph.apply(node.op, *(built[a] for a in node.args)))
-    return built[rule.output]
 
 
 def _entry(names, i: int, j: int, value) -> float:

@@ -17,24 +17,24 @@ from .printer import SHARE_LIMIT, Formula, write_formula
 # Placeholder names for a rule's operands while it is parsed: valid names no program input can clash with.
 def _arg_names(count: int) -> tuple[str, ...]:
     return tuple(f"__arg{k}" for k in range(count))
+
+
 _OUT_NAME = "__out"
 
 
 @lru_cache(maxsize=None)
-def _rule_tape(op: str, k: int, count: int) -> Tape:
-    """ops.OPS[op].symbolic_partials[k] parsed by the tool's own parser, over placeholder inputs."""
-    from ...language.parser import (
-        parse,  # here, not above: only --symbolic and hessian need the parser again
-    )
+def _formula_tape(text: str, count: int) -> Tape:
+    """A formula in the language over {0}, {1}, ... and {out}, parsed by the tool's own parser over
+    placeholder inputs."""
+    from ...language.parser import parse  # here, not above: only --symbolic and hessian need the parser again
     from ..tape import lower
 
-    text = OPS[op].symbolic_partial(k, count).format(*_arg_names(count), out=_OUT_NAME)
-    return lower(parse(text))
+    return lower(parse(text.format(*_arg_names(count), out=_OUT_NAME)))
 
 
-def local_derivative(g: Graph, op: str, k: int, args, out: int) -> int:
-    """d op(args) / d args[k] as a node of g, from the operation's rule in ops.py."""
-    rule = _rule_tape(op, k, len(args))
+def build_formula(g: Graph, text: str, args, out: int | None = None) -> int:
+    """The formula `text` (over {0}, {1}, ... for `args` and {out} for `out`) built as a node of g."""
+    rule = _formula_tape(text, len(args))
     binding = dict(zip(_arg_names(len(args)), args))
     binding[_OUT_NAME] = out
     built: list[int] = []
@@ -46,6 +46,11 @@ def local_derivative(g: Graph, op: str, k: int, args, out: int) -> int:
         else:
             built.append(g.apply(node.op, *(built[a] for a in node.args)))
     return built[rule.output]
+
+
+def local_derivative(g: Graph, op: str, k: int, args, out: int) -> int:
+    """d op(args) / d args[k] as a node of g, from the operation's rule in ops.py."""
+    return build_formula(g, OPS[op].symbolic_partial(k, len(args)), args, out)
 
 
 @dataclass
