@@ -58,6 +58,7 @@ def heading(result: Result, digits: int | None) -> list[Text]:
         out = [Text(f"Program: {len(lines)} lines, {len(tape.nodes)} nodes, output {output_symbol(result)}")]
     given = ", ".join(f"{name} = {format_number(v, digits)}" for name, v in result.inputs.items())
     out.append(Text(f"Given:   {given or 'no inputs'}"))
+    out += [Text(f"Note: {reading}.", style=DIM) for reading in tape.notes]  # how 1/2x was read
     unnamed = [node.id for i, node in enumerate(tape.nodes)
                if node.name is None and node.op not in ("input", "const")
                and (i == tape.output or result.grads[i] is not None)]

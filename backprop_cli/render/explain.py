@@ -157,8 +157,8 @@ def _program_lines(source: str) -> list[str]:
 
 
 def intro_sentences(worked: Worked) -> list[str]:
-    """What a reader needs before the steps: how unnamed nodes are called."""
-    out = []
+    """What a reader needs before the steps: how what could be misread was read, how unnamed nodes are called."""
+    out = [f"Note: {reading}." for reading in worked.readings]
     if worked.unnamed:
         ids = ", ".join(worked.unnamed)
         sentence = (f"Intermediate results the program does not name are called by their node ids "

@@ -164,14 +164,16 @@ def _math(text: str) -> str:
 
 
 def _intro(worked: Worked) -> list[str]:
+    out = [rf"\noindent Note: {escape_text(reading)}." for reading in worked.readings]
+    out += [""] if out else []
     if not worked.unnamed:
-        return []
+        return out
     ids = ", ".join(_math(latex_name(i)) for i in worked.unnamed)
     sentence = (rf"Intermediate results the program does not name are called by their node ids "
                 rf"(as in \texttt{{backprop eval}}): {ids}.")
     if worked.output_label == worked.output_id:
         sentence += f" The output is {_math(latex_name(worked.output_id))}."
-    return [sentence, ""]
+    return [*out, sentence, ""]
 
 
 def _node_definition(node_id: str, label: str, expression: str) -> str:

@@ -21,7 +21,7 @@ from ..language.parser import parse
 from ..language.syntax_tree import Name, Number
 
 _PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
-_DIGITS_TAIL = re.compile(r"([A-Za-z]+)(\d+)")
+_DIGITS_TAIL = re.compile(r"([^\W\d_]+)(\d+)")
 _NUMBER = re.compile(r"(≈)?(-)?(?:(\d+)/(\d+)|(\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+))?)")
 
 ATOM, POWER, UNARY, PRODUCT, SUM, LOOSE = 5, 4, 3, 2, 1, 0
@@ -48,6 +48,30 @@ class Tex:
 # ---------------------------------------------------------------------------------------------
 # Text mode and names
 
+# The Greek letters the grammar takes as names (grammar/backprop.lark), as LaTeX writes them. The capitals
+# that look like Latin ones have no macro in LaTeX: they are the Latin letter, upright.
+_GREEK_LOWER = ("alpha beta gamma delta varepsilon zeta eta theta iota kappa lambda mu nu xi o pi rho varsigma "
+                "sigma tau upsilon varphi chi psi omega").split()
+_GREEK_UPPER = "A B Gamma Delta E Z H Theta I K Lambda M N Xi O Pi P - Sigma T Upsilon Phi X Psi Omega".split()
+GREEK = {
+    **{chr(0x3B1 + k): ("\\" + m if len(m) > 1 else m) for k, m in enumerate(_GREEK_LOWER)},
+    **{chr(0x391 + k): ("\\" + m if len(m) > 1 else r"\mathrm{" + m + "}") for k, m in enumerate(_GREEK_UPPER)
+       if m != "-"},
+    "ϑ": r"\vartheta", "ϕ": r"\phi", "ϖ": r"\varpi", "ϵ": r"\epsilon",
+}
+
+
+def _greek(text: str) -> str:
+    """Greek letters as their macros (θ -> \\theta); a macro followed by a letter gets {} to end it."""
+    if not any(ch in GREEK for ch in text):
+        return text
+    out = []
+    for ch in text:
+        if out and out[-1].startswith("\\") and not out[-1].endswith("}") and ch.isalpha() and ch not in GREEK:
+            out[-1] += "{}"
+        out.append(GREEK.get(ch, ch))
+    return "".join(out)
+
 _TEXT_SPECIAL = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
     "_": r"\_", "%": r"\%", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
@@ -66,6 +90,8 @@ def escape_text(text: str) -> str:
             out.append(r"$\cdot$")
         elif ch == "≈":
             out.append(r"$\approx$")
+        elif ch in GREEK:
+            out.append(f"${GREEK[ch]}$")
         elif ord(ch) < 128 and (ch.isprintable() or ch == "\t"):
             out.append(ch)
         else:
@@ -74,12 +100,15 @@ def escape_text(text: str) -> str:
 
 
 def _base(text: str) -> str:
-    return text if len(text) == 1 else rf"\mathit{{{text}}}"
+    """One letter as itself (a Greek one as its macro), a longer name in italic text: rate -> \\mathit{rate}."""
+    if len(text) == 1 or all(ch in GREEK for ch in text):
+        return _greek(text)
+    return rf"\mathit{{{_greek(text)}}}"
 
 
 def latex_name(label: str) -> str:
     """A label in math mode: E_o1 -> E_{o1}, x1 -> x_{1}, rate -> \\mathit{rate}; numbers as numbers."""
-    if label == "pi":
+    if label in ("pi", "π"):
         return r"\pi"
     base, mark, version = label.partition("#")  # c#2: the second version of c (a name assigned again)
     if mark and base and version.isdigit():
@@ -88,7 +117,7 @@ def latex_name(label: str) -> str:
         return latex_number_text(label).text
     base, sep, sub = label.partition("_")
     if sep and base and sub:
-        return f"{_base(base)}_{{{sub.replace('_', chr(92) + '_')}}}"
+        return f"{_base(base)}_{{{_greek(sub.replace('_', chr(92) + '_'))}}}"
     match = _DIGITS_TAIL.fullmatch(label)
     if match:
         return f"{_base(match.group(1))}_{{{match.group(2)}}}"

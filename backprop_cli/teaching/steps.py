@@ -122,6 +122,7 @@ class Worked:
     inexact: Inexact | None
     kinks: tuple[KinkNote, ...]
     unnamed: tuple[str, ...]  # ids of the unnamed intermediates the steps refer to
+    readings: tuple[str, ...] = ()  # how what could be misread was read (Tape.notes: `1/2x is read as ...`)
 
 
 def _literal(tape: Tape, i: int):
@@ -315,5 +316,5 @@ def worked_solution(result: Result, wrt: str | None = None) -> Worked:
         source=tape.source, output=output, output_id=tape.nodes[output].id, output_label=_label(tape, output),
         output_value=result.values[output], inputs=tuple(result.inputs.items()), forward=forward, backward=backward,
         answers=answers, wrt=wrt, exact=result.exact, inexact=_inexact(result), kinks=_kinks(result),
-        unnamed=unnamed,
+        unnamed=unnamed, readings=tape.notes,
     )

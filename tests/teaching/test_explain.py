@@ -473,6 +473,7 @@ LATEX_CASES = [
     ("y = x^-2 + 1e-20*x + cos(pi*x) + min(x, 1)", "-x", "0.5"),
     ("y = exp(x) + log(x) + sqrt(x) + sin(x) + cos(x) + tan(x) + tanh(x) + sigmoid(x) + relu(x) + abs(x) "
      "+ max(x, 1) + min(x, 1) + x^x + +x - -x + 2^-x/x; z = y", "-x", "0.5"),
+    ("L = (θ_1*x − y)² / 2 + λ·θ_1²; Σ = L + ϕ", "θ_1=0.5", "x=2", "y=3", "λ=0.1", "ϕ=1"),  # Greek names (issue 13)
 ]
 
 
