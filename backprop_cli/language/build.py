@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sys import intern as _intern
 
-from .syntax_tree import Apply, Assign, Name, Number, Span
+from .syntax_tree import Apply, Assign, Define, Name, Number, Span
 
 
 class LarkToken:
@@ -30,7 +30,7 @@ class LarkToken:
         return self.end_pos
 
 
-NODE_TYPES = (Number, Name, Apply, Assign)
+NODE_TYPES = (Number, Name, Apply, Assign, Define)
 
 
 def _number(children):
@@ -67,7 +67,7 @@ def _root(children):  # √x and √(x) are sqrt(x)
 def _atom(children):  # "(" expr ")": the parentheses widen the span and add nothing else
     inner, span = children[1], Span(children[0].start(), children[-1].end())
     if type(inner) is Apply:
-        return Apply(inner.op, inner.args, span, inner.is_call)
+        return Apply(inner.op, inner.args, span, inner.is_call, inner.keywords)
     return type(inner)(inner.text if type(inner) is Number else inner.name, span)
 
 
@@ -82,10 +82,68 @@ class Unreadable(Exception):
 
 # The modules of the code that courses write; a function after one of them is the tool's own function.
 MODULES = ("math", "np", "numpy", "torch", "F")
-# Wrappers that, around a plain number, are that number: micrograd's Value(-4.0), torch.tensor(2.0).
-NUMBER_WRAPPERS = ("Value", "tensor", "array")
+# Wrappers that, around a plain number, are that number: micrograd's Value(-4.0), torch.tensor(2.0), and the
+# keywords each accepts there (micrograd's lecture writes Value(2.0, label='a'); PyTorch
+# torch.tensor(2.0, requires_grad=True)). `data` (`object` for NumPy) is the number itself, by keyword.
+WRAPPER_KEYWORDS = {"Value": ("data", "label"), "tensor": ("data", "requires_grad"), "array": ("object",)}
+NUMBER_WRAPPERS = tuple(WRAPPER_KEYWORDS)
+# What a wrapper's keyword may be given: a string for a label, True or False for requires_grad.
+_KEYWORD_VALUES = {"label": ("a string", "label='a'"), "requires_grad": ("True or False", "requires_grad=True")}
 # Attributes of the modules that are constants of the language.
 _MODULE_CONSTANTS = {"pi": "pi", "tau": "tau"}
+
+
+class Keyword:
+    """`name=value` among a call's arguments, until the call is built: the value is a node, or a String."""
+
+    __slots__ = ("name", "value", "span")
+
+    def __init__(self, name: Name, value, span: Span) -> None:
+        self.name, self.value, self.span = name, value, span
+
+
+class String:
+    """A quoted string, which the language has only as a keyword's value (label='a')."""
+
+    __slots__ = ("text", "span")
+
+    def __init__(self, text: str, span: Span) -> None:
+        self.text, self.span = text, span
+
+
+def unknown_keyword(word: str, function: str, known) -> str:
+    """`unknown keyword lable for Value (did you mean label?): its keywords are data, label`."""
+    import difflib
+
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown keyword {word} for {function}{hint}: its keywords are {', '.join(known)}"
+
+
+def _keyword(children):
+    token, _, value = children
+    name = Name(_intern(token.group()), Span(token.start(), token.end()))
+    if not isinstance(value, NODE_TYPES):  # a STRING token
+        value = String(value.group()[1:-1], Span(value.start(), value.end()))
+    return Keyword(name, value, Span(name.span.start, value.span.end))
+
+
+def _arguments(children) -> tuple[tuple, list]:
+    """The arguments between a call's parentheses: (positional nodes, keywords), Python's rules kept: no
+    positional argument after a keyword one, no keyword twice."""
+    positional: list = []
+    keywords: list = []
+    for child in children:
+        if type(child) is Keyword:
+            if any(k.name.name == child.name.name for k in keywords):
+                raise Unreadable(child.name.span, f"keyword {child.name.name} is given twice")
+            keywords.append(child)
+        elif isinstance(child, NODE_TYPES):
+            if keywords:
+                raise Unreadable(child.span, "an argument without a keyword cannot follow one with a keyword "
+                                 f"({keywords[-1].name.name}=...), as in Python")
+            positional.append(child)
+    return tuple(positional), keywords
 
 
 def _plain_number(node) -> bool:
@@ -95,17 +153,63 @@ def _plain_number(node) -> bool:
     return type(node) is Number
 
 
-def _function(name: str, args: tuple, span: Span, wrapper_allowed: bool = True):
-    if wrapper_allowed and name in NUMBER_WRAPPERS and len(args) == 1 and _plain_number(args[0]):
-        return args[0]
-    return Apply(name, args, span, is_call=True)
+def _unwrap(name: str, args: tuple, keywords: list):
+    """Value(2.0, label='a') is 2.0; None when the wrapper does not wrap a plain number (then it is a call)."""
+    known = WRAPPER_KEYWORDS[name]
+    data = list(args)
+    for keyword in keywords:
+        word = keyword.name.name
+        if word not in known:
+            raise Unreadable(keyword.name.span, unknown_keyword(word, name, known))
+        if word == known[0]:
+            if data:
+                raise Unreadable(keyword.name.span, f"{word} is given twice, by position and by keyword")
+            data.append(keyword.value)
+            continue
+        kind, example = _KEYWORD_VALUES[word]
+        value = keyword.value
+        if word == "label" and type(value) is not String or word == "requires_grad" and not (
+                type(value) is Name and value.name in ("True", "False")):
+            raise Unreadable(value.span, f"{word} is {kind}: {example}")
+    if len(data) == 1 and not isinstance(data[0], String) and _plain_number(data[0]):
+        return data[0]
+    return None
+
+
+def _function(name: str, args: tuple, keywords: list, span: Span, wrapper_allowed: bool = True):
+    if wrapper_allowed and name in WRAPPER_KEYWORDS:
+        number = _unwrap(name, args, keywords)
+        if number is not None:
+            return number
+        keywords = [k for k in keywords if k.name.name not in WRAPPER_KEYWORDS[name][1:]]
+    for keyword in keywords:
+        if type(keyword.value) is String:
+            raise Unreadable(keyword.value.span, "a string is only ever a label, as in Value(2.0, label='a')")
+    return Apply(name, args + tuple(k.value for k in keywords), span, True, tuple(k.name for k in keywords))
 
 
 def _call(children):
     func = children[0]
-    args = tuple(c for c in children[2:-1] if isinstance(c, NODE_TYPES))
+    args, keywords = _arguments(children[2:-1])
     name = func.group()
-    return _function(name, args, Span(func.start(), children[-1].end()), name == "Value")
+    return _function(name, args, keywords, Span(func.start(), children[-1].end()), name == "Value")
+
+
+def _define(children):
+    """`f(x, y) = body`: the left side was read as a call; each parameter must be a distinct plain name."""
+    func, body = children[0], children[-1]
+    params, keywords = _arguments(children[2:-3])
+    if keywords:
+        raise Unreadable(keywords[0].span, "a parameter must be a name: f(x, y) = ... has no keywords")
+    seen: set = set()
+    for param in params:
+        if type(param) is not Name or param.span.end - param.span.start != len(param.name):
+            raise Unreadable(param.span, "a parameter must be a name, as in f(x, y) = x*y")
+        if param.name in seen:
+            raise Unreadable(param.span, f"parameter {param.name} appears twice")
+        seen.add(param.name)
+    start = func.start()
+    return Define(_intern(func.group()), Span(start, func.end()), params, body, Span(start, body.span.end))
 
 
 def _is_module(node) -> bool:
@@ -116,20 +220,20 @@ def _is_module(node) -> bool:
 def _method(children):
     """`x.relu()` is relu(x); `math.exp(x)` is exp(x); `torch.tensor(2.0)` is 2.0."""
     receiver, name = children[0], children[2]
-    args = tuple(c for c in children[4:-1] if isinstance(c, NODE_TYPES))
+    args, keywords = _arguments(children[4:-1])
     span = Span(receiver.span.start, children[-1].end())
     method = name.group()
     if _is_module(receiver):
         if method in MODULES or method == "Value":
             raise Unreadable(Span(name.start(), name.end()), f"{receiver.name}.{method} is not a function this "
                              f"tool knows")
-        return _function(method, args, span, method in NUMBER_WRAPPERS[1:])
-    if method == "pow" and len(args) == 1:  # x.pow(2), as PyTorch writes x**2
+        return _function(method, args, keywords, span, method in NUMBER_WRAPPERS[1:])
+    if method == "pow" and len(args) == 1 and not keywords:  # x.pow(2), as PyTorch writes x**2
         return Apply("pow", (receiver, args[0]), span)
     if type(receiver) is Name and args and receiver.span.end - receiver.span.start == len(receiver.name):
         raise Unreadable(receiver.span, f"unknown module {receiver.name} in {receiver.name}.{method}(...): the "
                          f"modules are {', '.join(MODULES)} (or call the function itself: {method}(...))")
-    return Apply(method, (receiver, *args), span, is_call=True)
+    return _function(method, (receiver, *args), keywords, span, False)
 
 
 def _attribute(children):
@@ -233,4 +337,5 @@ CALLBACKS = {
     "pow": _binary("pow"), "neg": _unary("neg"), "pos": _unary("pos"),
     "superscript_pow": _superscript_pow, "root": _root, "implicit_mul": _implicit_mul,
     "method": _method, "attribute": _attribute, "augmented_assign": _augmented_assign,
+    "keyword": _keyword, "define": _define,
 }

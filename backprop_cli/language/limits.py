@@ -6,6 +6,11 @@
   `--file /dev/zero` fails fast instead of filling the memory.
 - Nesting: parentheses (a function call's included) at most BACKPROP_MAX_DEPTH deep
   (default 100,000). Nothing in backprop recurses over a program, so this is generous.
+- Nodes: at most BACKPROP_MAX_NODES (default 2,000,000) once the calls of the program's
+  own functions are expanded (engine/tape.py checks it before expanding each call). A
+  function that calls another twice doubles with each level (f2(x) = f1(x)*f1(x), ...),
+  so a short program could otherwise ask for more nodes than the machine holds. A
+  program without functions is bounded by its length: about one node a character.
 - Points for `eval --batch`: at most BACKPROP_MAX_BATCH_BYTES bytes (default 1 GiB),
   read no further, so `--batch /dev/zero` fails fast too.
 - Content: comments may hold any text except control characters and the invisible
@@ -63,6 +68,24 @@ def max_program_chars() -> int:
 
 def max_depth() -> int:
     return _setting(MAX_DEPTH_VARIABLE, DEFAULT_MAX_DEPTH)
+
+
+DEFAULT_MAX_NODES = 2_000_000
+MAX_NODES_VARIABLE = "BACKPROP_MAX_NODES"
+
+
+def max_nodes() -> int:
+    return _setting(MAX_NODES_VARIABLE, DEFAULT_MAX_NODES)
+
+
+def too_many_nodes(source: str, span, call: str, limit: int) -> LimitError:
+    """The error for a call whose expansion would take the program past `limit` nodes, with a caret under it."""
+    error = program_error(source, span.start, span.end, f"with {call} expanded the program would have more "
+                          f"than {limit:,} nodes, the limit (its functions call functions, which multiplies "
+                          f"their nodes; set {MAX_NODES_VARIABLE} to allow more)")
+    limit_error = LimitError(error.message)
+    limit_error.line, limit_error.column = error.line, error.column
+    return limit_error
 
 
 def _too_long(what: str, limit: int) -> LimitError:

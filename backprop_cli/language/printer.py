@@ -14,7 +14,7 @@ appended once, so 100,000 nested parentheses print in linear time. Pure: no I/O.
 """
 from __future__ import annotations
 
-from .syntax_tree import Apply, Assign, Name, Number, Program
+from .syntax_tree import Apply, Assign, Define, Name, Number, Program
 
 ATOM = 6  # names and numbers: never need parentheses
 CALL = 5
@@ -42,9 +42,12 @@ def _pieces(node: Apply) -> list:
     """The text of one Apply as strings and child nodes, with the parentheses its children need."""
     if node.is_call:
         pieces: list = [node.op, "("]
+        by_keyword = len(node.args) - len(node.keywords)  # the last arguments are given by keyword
         for k, arg in enumerate(node.args):
             if k:
                 pieces.append(", ")
+            if k >= by_keyword:
+                pieces.append(f"{node.keywords[k - by_keyword].name}=")
             pieces.append(arg)
         pieces.append(")")
         return pieces
@@ -78,9 +81,17 @@ def print_expression(expr) -> str:
     return "".join(out)
 
 
+def print_definition(definition: Define) -> str:
+    """`f(x, y) = x * y`."""
+    params = ", ".join(param.name for param in definition.params)
+    return f"{definition.name}({params}) = {print_expression(definition.body)}"
+
+
 def print_statement(statement) -> str:
     if isinstance(statement, Assign):
         return f"{statement.name} = {print_expression(statement.expr)}"
+    if isinstance(statement, Define):
+        return print_definition(statement)
     return print_expression(statement)
 
 

@@ -46,17 +46,22 @@ class Name(_Record):
 
 
 class Apply(_Record):
-    __slots__ = __match_args__ = ("op", "args", "span", "is_call")
+    __slots__ = __match_args__ = ("op", "args", "span", "is_call", "keywords")
     op: str
     args: tuple["Expr", ...]
     span: Span
     is_call: bool  # written as name(args), so unknown names are reported as functions
+    # The names of the last len(keywords) arguments, given by keyword (`leaky_relu(x, negative_slope=0.2)`
+    # has args (x, 0.2) and keywords (Name negative_slope,)); which parameter each one is, is decided when
+    # lowering (engine/tape.py), where the functions' parameters are known.
+    keywords: tuple["Name", ...]
 
-    def __init__(self, op: str, args: tuple, span: Span, is_call: bool = False) -> None:
+    def __init__(self, op: str, args: tuple, span: Span, is_call: bool = False, keywords: tuple = ()) -> None:
         _set(self, "op", op)
         _set(self, "args", args)
         _set(self, "span", span)
         _set(self, "is_call", is_call)
+        _set(self, "keywords", keywords)
 
 
 Expr = Union[Number, Name, Apply]
@@ -76,7 +81,26 @@ class Assign(_Record):
         _set(self, "span", span)
 
 
-Statement = Union[Assign, Number, Name, Apply]
+class Define(_Record):
+    """A function of the program's own: `f(x) = x^2 + 1`. Not a value: a call of it is expanded into the
+    nodes of its body, its parameters bound to the call's arguments, when the program is lowered."""
+
+    __slots__ = __match_args__ = ("name", "name_span", "params", "body", "span")
+    name: str
+    name_span: Span
+    params: tuple[Name, ...]  # distinct plain names, each with its span
+    body: Expr
+    span: Span
+
+    def __init__(self, name: str, name_span: Span, params: tuple, body: Expr, span: Span) -> None:
+        _set(self, "name", name)
+        _set(self, "name_span", name_span)
+        _set(self, "params", params)
+        _set(self, "body", body)
+        _set(self, "span", span)
+
+
+Statement = Union[Assign, Define, Number, Name, Apply]
 
 
 class Program(_Record):
