@@ -25,7 +25,7 @@ def describe_node(tape: Tape, i: int, values: Sequence) -> str:
     operands = ", ".join(
         f"{tape.label(a)} = {number_text(values[a])}" for a in dict.fromkeys(node.args) if tape.nodes[a].op != CONST
     )
-    head = f"{tape.label(i)} = {tape.expression(i)}" if node.name else f"{node.id} = {tape.expression(i)}"
+    head = f"{tape.label(i)} = {tape.expression(i)}" if node.display_name else f"{node.id} = {tape.expression(i)}"
     return f"{head}" + (f" where {operands}" if operands else "")
 
 

@@ -61,6 +61,9 @@ class Op:
     spelling: str = ""
     # where the function is defined, and where its derivative is, for the function reference (docs/language.md)
     domain: str = "every real number"
+    # the names of its arguments, one each, for arguments given by keyword as PyTorch names them:
+    # F.leaky_relu(x, negative_slope=0.2); () when no argument may be given by keyword
+    keywords: tuple[str, ...] = ()
 
     @property
     def spelled(self) -> str:
@@ -98,11 +101,12 @@ class PerArgument:
 
 
 def _function(name, value, partials, derivative_text, branch=None, one_sided=(), symbolic_partials=(),
-              underflows=False, defaults=(), domain="every real number"):
+              underflows=False, defaults=(), domain="every real number", keywords=()):
     arity = len(partials)
     args = ", ".join(f"{{{i}}}" for i in range(arity))
     return Op(name, arity, value, partials, f"{name}({args})", derivative_text, branch, one_sided, True,
-              symbolic_partials=symbolic_partials, underflows=underflows, defaults=defaults, domain=domain)
+              symbolic_partials=symbolic_partials, underflows=underflows, defaults=defaults, domain=domain,
+              keywords=keywords)
 
 
 def _reduction(name, value, partial, derivative_text, symbolic, branch=None, one_sided=(), underflows=False):
@@ -234,17 +238,17 @@ OPS: dict[str, Op] = {
         _function("softplus", fn.softplus, (fn.d_softplus_x, fn.d_softplus_beta),
                   ("sigmoid({1}*{0})", "({0}*sigmoid({1}*{0}) - softplus({0}, {1}))/{1}"),
                   symbolic_partials=("sigmoid({1}*{0})", "({0}*sigmoid({1}*{0}) - {out})/{1}"), underflows=True,
-                  defaults=("1",), domain="every x; beta > 0"),
+                  defaults=("1",), domain="every x; beta > 0", keywords=("input", "beta")),
         _function("leaky_relu", fn.leaky_relu, (fn.d_leaky_relu_x, fn.d_leaky_relu_slope),
                   ("1 if {0} > 0, else {1}", "0 if {0} > 0, else {0}"), branch=lambda x, s: fn.sign(x),
                   one_sided=lambda x, s: ((s, 1), (0, 0)),
                   symbolic_partials=("step({0}) + {1}*(1 - step({0}))", "{0}*(1 - step({0}))"), underflows=True,
-                  defaults=("0.01",)),
+                  defaults=("0.01",), keywords=("input", "negative_slope")),
         _function("elu", fn.elu, (fn.d_elu_x, fn.d_elu_alpha),
                   ("1 if {0} > 0, else {1}*exp({0})", "0 if {0} > 0, else expm1({0})"), branch=lambda x, a: fn.sign(x),
                   one_sided=lambda x, a: ((a, 1), (0, 0)),
                   symbolic_partials=("step({0}) + {1}*exp({0})*(1 - step({0}))", "expm1({0})*(1 - step({0}))"),
-                  defaults=("1",)),
+                  defaults=("1",), keywords=("input", "alpha")),
         _function("silu", fn.silu, (fn.d_silu,), ("sigmoid({0})*(1 + {0}*(1 - sigmoid({0})))",),
                   symbolic_partials=("sigmoid({0}) + {0}*sigmoid({0})*sigmoid(-{0})",), underflows=True),
         _function("gelu", fn.gelu, (fn.d_gelu,), ("Phi({0}) + {0}*phi({0})",),

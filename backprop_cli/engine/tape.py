@@ -4,6 +4,15 @@ Every operation becomes one node; an input used several times is one node, so
 its gradient sums over its uses. A named intermediate is the node its
 assignment produced (or, for `y = x`, a `copy` node, so the name has a node of
 its own). Lowering walks the tree with an explicit stack, never recursion.
+
+A call of a function the program defines (`f(x) = x^2 + 1; y = f(a) * f(b)`) is
+expanded where it stands: the nodes of the body are appended with the parameters
+bound to the argument nodes, so every later stage sees plain operations and the
+gradient flows through the call. The body's other names mean what they meant
+where the function was defined. The node that is the call's result is labelled
+with the call (`f(a)`, Node.call). Each definition is checked, and the number of
+nodes a call of it makes bounded, when it is read, so a call is expanded only
+when it fits the node limit (language/limits.py).
 """
 from __future__ import annotations
 
@@ -12,7 +21,10 @@ from dataclasses import dataclass, field
 from ..base.errors import program_error
 from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord
-from ..language.syntax_tree import Apply, Assign, Name, Number, Program, Span
+from ..language.build import NUMBER_WRAPPERS, unknown_keyword
+from ..language.limits import max_nodes, too_many_nodes
+from ..language.printer import print_definition
+from ..language.syntax_tree import Apply, Assign, Define, Name, Number, Program, Span
 from .ops import ALIASES, BY_COUNT, CONSTANTS, FUNCTIONS, OPS
 
 INPUT = "input"
@@ -29,6 +41,14 @@ class Node(FrozenRecord):
     name: str | None  # the variable or intermediate name, if the program gave one
     text: str | None  # constants: the literal as written ("0.5", "pi")
     span: Span | None  # where in the source the node comes from
+    # the result of a call of a function the program defines, as written over its arguments' labels:
+    # `f(a)`, `neuron(w1, x1, b)`; a label only (the name, if an assignment gives one, comes first)
+    call: str | None = None
+
+    @property
+    def display_name(self) -> str | None:
+        """What the tables show in a node's name column: its name, or the call it is the result of."""
+        return self.name or self.call
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -43,11 +63,13 @@ class Tape(FrozenRecord):
     defaults: dict[str, str] = field(default_factory=dict)
     # How the parser read what could be misread (Program.notes: `1/2x is read as (1 / 2) * x ...`).
     notes: tuple[str, ...] = ()
+    # The functions the program defines and calls, each once, as `f(x) = x^2 + 1`, in the order defined.
+    functions: tuple[str, ...] = ()
 
     def label(self, i: int) -> str:
-        """How node i is referred to: its name, its literal, or its id."""
+        """How node i is referred to: its name, the call it is the result of, its literal, or its id."""
         node = self.nodes[i]
-        return node.name or node.text or node.id
+        return node.name or node.call or node.text or node.id
 
     def expression(self, i: int) -> str:
         """Node i written in source form over its arguments' labels: `e * c`, `exp(v3)`."""
@@ -78,6 +100,33 @@ class Tape(FrozenRecord):
         return at
 
 
+CALL_LABEL_WIDTH = 40  # a call label longer than this is written over its arguments' node ids: f(v3, v7)
+
+
+class _Function:
+    """A function the program defines, as lowering needs it: its parameters, the nodes its other names stand
+    for (as they were where it was defined), and at most how many nodes a call of it appends."""
+
+    __slots__ = ("definition", "params", "closure", "size", "used")
+
+    def __init__(self, definition: Define, closure: dict, size: int) -> None:
+        self.definition = definition
+        self.params = tuple(param.name for param in definition.params)
+        self.closure = closure
+        self.size = size
+        self.used = False
+
+
+class _Return:
+    """On the lowering stack under a call's body: popped when the body is done, to label its result and go
+    back to the caller's names."""
+
+    __slots__ = ("call", "scope", "arguments", "mark")
+
+    def __init__(self, call: Apply, scope: dict, arguments: list, mark: int) -> None:
+        self.call, self.scope, self.arguments, self.mark = call, scope, arguments, mark
+
+
 class _Builder:
     """Appends nodes in evaluation order, as parallel columns until the Nodes are made at the end."""
 
@@ -94,6 +143,10 @@ class _Builder:
         self.defaults: dict[str, str] = {}  # inputs assigned a plain number: name -> the number
         # every name the program assigns, so a use before its assignment is caught
         self.will_assign = {s.name for s in program.statements if isinstance(s, Assign)}
+        self.functions: dict[str, _Function] = {}  # the program's functions defined so far
+        self.will_define = {s.name for s in program.statements if isinstance(s, Define)}
+        self.calls: dict[int, str] = {}  # position -> the call it is the result of (`f(a)`)
+        self.max_nodes = max_nodes() if self.will_define else 0
 
     def error(self, span: Span, message: str, details: str = ""):
         return program_error(self.source, span.start, span.end, message, details)
@@ -114,7 +167,7 @@ class _Builder:
             raise self.error(node.span, f"{name} is used before it is assigned; a name is assigned before its uses")
         if name in CONSTANTS:
             return self.add(CONST, text=name, span=node.span)
-        if name in OPS and OPS[name].is_function:
+        if name in OPS and OPS[name].is_function or name in self.functions:
             raise self.error(node.span, f"{name} is a function; call it as {name}(...)")
         if name not in self.inputs:
             self.inputs[name] = self.add(INPUT, name=name, span=node.span)
@@ -126,7 +179,7 @@ class _Builder:
         name = (BY_COUNT.get((node.op, count)) or ALIASES.get(node.op, node.op)) if node.is_call else node.op
         op = OPS.get(name)
         if node.is_call and (op is None or not op.is_function):
-            raise self.error(node.span, *unknown_function(node.op))
+            raise self.error(node.span, *unknown_function(node.op, tuple(self.functions)))
         if op.variadic and count >= op.arity:
             return name
         if count != op.arity and not op.arity - len(op.defaults) <= count < op.arity:
@@ -149,11 +202,59 @@ class _Builder:
             results.append(self.add(CONST, text=text, span=span))
         return op.arity
 
+    def parameters(self, node: Apply) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
+        """What `node` calls takes: (its parameters' names, how many must be given, the literals of the
+        others), for arguments given by keyword."""
+        function = self.functions.get(node.op)
+        if function is not None:
+            return function.params, len(function.params), ()
+        op = OPS.get(ALIASES.get(node.op, node.op))
+        if op is None or not op.is_function:
+            raise self.error(node.span, *unknown_function(node.op, tuple(self.functions)))
+        return op.keywords, op.arity - len(op.defaults), op.defaults
+
+    def slots(self, node: Apply) -> list:
+        """Where each argument of a call with keywords goes: per parameter, the argument's index, or the
+        literal a parameter left out takes (leaky_relu(x, negative_slope=0.2) -> [0, 1])."""
+        names, fewest, defaults = self.parameters(node)
+        given = len(node.args) - len(node.keywords)
+        if not names:
+            keyword = node.keywords[0]
+            raise self.error(keyword.span, f"{node.op} takes no argument by keyword ({keyword.name}=...)")
+        if given > len(names):
+            raise self.error(node.span, f"{node.op} takes at most {len(names)} arguments, not {len(node.args)}")
+        slots: list = [None] * len(names)
+        slots[:given] = range(given)
+        for k, keyword in enumerate(node.keywords):
+            if keyword.name not in names:
+                raise self.error(keyword.span, unknown_keyword(keyword.name, node.op, names))
+            at = names.index(keyword.name)
+            if slots[at] is not None:
+                raise self.error(keyword.span, f"{keyword.name} is given twice, by position and by keyword")
+            slots[at] = given + k
+        for at, slot in enumerate(slots):
+            if slot is None:
+                if at < fewest:
+                    raise self.error(node.span, f"{node.op} is missing its argument {names[at]}")
+                slots[at] = defaults[at - fewest]
+        return slots
+
+    def by_keyword(self, node: Apply, results: list) -> int:
+        """Put the lowered arguments of a call with keywords in the order of its parameters (the literals of
+        those left out appended), at the end of `results`; the number of arguments."""
+        slots = self.slots(node)
+        count = len(node.args)
+        lowered = results[len(results) - count:]
+        del results[len(results) - count:]
+        for slot in slots:
+            results.append(lowered[slot] if type(slot) is int else self.add(CONST, text=slot, span=node.span))
+        return len(slots)
+
     def expression(self, root) -> int:
         """Lower one expression, post-order, with an explicit stack (a 1-tuple marks a node whose
-        arguments are done)."""
+        arguments are done; a _Return, a call of the program's function whose body is done)."""
         ops, args_of, names, texts, spans = self.ops, self.args, self.names, self.texts, self.spans
-        assigned, inputs = self.assigned, self.inputs
+        assigned, inputs, functions = self.assigned, self.inputs, self.functions  # the names in scope: assigned
         results: list[int] = []
         stack = [root]
         pop, visit, push = stack.pop, stack.append, results.append
@@ -164,7 +265,17 @@ class _Builder:
                 node = node[0]
                 count = len(node.args)
                 op_name = node.op
-                if _ARITY.get(op_name) != count or (node.is_call and op_name not in _FUNCTION_NAMES):
+                if _ARITY.get(op_name) != count or (node.is_call and (op_name not in _FUNCTION_NAMES
+                                                                      or node.keywords)):
+                    if node.keywords:
+                        count = self.by_keyword(node, results)
+                    if op_name in functions and node.is_call:  # the body, its parameters bound to the arguments
+                        visit(self.enter(node, count, results, assigned))
+                        function = functions[op_name]
+                        assigned = dict(function.closure)
+                        assigned.update(zip(function.params, stack[-1].arguments))
+                        visit(function.definition.body)
+                        continue
                     op_name = self.check_apply(node, count)
                     count = self.fill_defaults(op_name, count, results, node.span)
                 if count == 2:
@@ -197,20 +308,56 @@ class _Builder:
                     if at is None:
                         at = self.name(node)
                 push(at)
-            else:  # Number
+            elif kind is Number:
                 push(len(ops))
                 ops.append(CONST)
                 args_of.append(())
                 names.append(None)
                 texts.append(node.text)
                 spans.append(node.span)
+            else:  # _Return: a call's body is done
+                results[-1] = self.leave(node, results[-1])
+                assigned = node.scope
         return results[-1]
+
+    def enter(self, call: Apply, count: int, results: list, scope: dict) -> _Return:
+        """Check a call of the program's function, and take its arguments off `results`: the _Return that
+        stands under its body on the stack, remembering the caller's names (`scope`)."""
+        function = self.functions[call.op]
+        params = function.params
+        if count != len(params):
+            plural = "argument" if len(params) == 1 else "arguments"
+            raise self.error(call.span, f"{call.op} takes {len(params)} {plural} ({', '.join(params)}), not {count}")
+        if len(self.ops) + function.size > self.max_nodes:
+            raise too_many_nodes(self.source, call.span, self.source[call.span.start:call.span.end],
+                                 self.max_nodes)
+        function.used = True
+        arguments = results[len(results) - count:]
+        del results[len(results) - count:]
+        return _Return(call, scope, arguments, len(self.ops))
+
+    def leave(self, back: _Return, result: int) -> int:
+        """The node that is a call's result, labelled with the call: a copy when the body's result is not a node
+        of its own (f(x) = x, f(x) = a, f(x) = 2), so the label names a step of its own."""
+        if result < back.mark or self.ops[result] in (INPUT, CONST):
+            result = self.add("copy", (result,), span=back.call.span)
+        labels = [self.label_at(a) for a in back.arguments]
+        # no spaces, as in a name: a label stands in ∂y/∂f(a,b) and in table cells that wrap between words
+        label = f"{back.call.op}({','.join(labels)})"
+        if len(label) > CALL_LABEL_WIDTH:
+            label = f"{back.call.op}({','.join(f'v{a + 1}' for a in back.arguments)})"
+        self.calls[result] = label
+        return result
+
+    def label_at(self, i: int) -> str:
+        """Tape.label of a node while the tape is being built."""
+        return self.names[i] or self.calls.get(i) or self.texts[i] or f"v{i + 1}"
 
     def assign(self, statement: Assign) -> int:
         name = statement.name
         if name in CONSTANTS:
             raise self.error(statement.name_span, f"{name} is a constant and cannot be assigned")
-        if name in OPS and OPS[name].is_function:
+        if name in OPS and OPS[name].is_function or name in self.functions:
             raise self.error(statement.name_span, f"{name} is a function and cannot be assigned")
         default = _plain_number(statement.expr)
         if default is not None and name not in self.versions and name not in self.inputs:
@@ -229,18 +376,111 @@ class _Builder:
         self.assigned[name] = result  # later uses of the name mean this version
         return result
 
+    def reserved(self, name: str) -> str | None:
+        """Why `name` cannot name a function or a parameter: a constant, or one of the tool's functions."""
+        if name in CONSTANTS:
+            return f"{name} is a constant"
+        if name in ALIASES or name in NUMBER_WRAPPERS or name in OPS and OPS[name].is_function:
+            return f"{name} is one of the tool's functions"
+        return None
+
+    def define(self, definition: Define) -> None:
+        """Check a definition and remember it: its names, its calls, and at most how many nodes a call makes."""
+        name = definition.name
+        if name in self.functions:
+            raise self.error(definition.name_span, f"{name} is defined twice; a function is defined once")
+        reason = self.reserved(name)
+        if reason is None and (name in self.assigned or name in self.inputs):
+            reason = f"{name} is a variable of the program"
+        if reason is not None:
+            raise self.error(definition.name_span, f"{reason}; a function needs a name of its own")
+        params = set()
+        for param in definition.params:
+            reason = self.reserved(param.name)
+            if reason is None and (param.name in self.functions or param.name in self.will_define):
+                reason = f"{param.name} is a function of the program"
+            if reason is not None:
+                raise self.error(param.span, f"{reason} and cannot be a parameter")
+            params.add(param.name)
+        closure: dict[str, int] = {}
+        free: set = set()  # names of inputs the body may create
+        size = 1  # the copy a call may need
+        limit = self.max_nodes + 1
+        stack = [definition.body]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is Number:
+                size += 1
+            elif kind is Name:
+                size += self.free_name(definition, node, params, closure, free)
+            else:
+                stack.extend(node.args)
+                size += self.call_size(definition, node)
+            size = min(size, limit)  # a bound, never a huge number: f2(x) = f1(x)*f1(x) ... doubles per level
+        self.functions[name] = _Function(definition, closure, size)
+
+    def free_name(self, definition: Define, node: Name, params: set, closure: dict, free: set) -> int:
+        """Resolve a name of a body that is not a parameter: a name assigned before the definition means what
+        it meant there (in `closure`); how many nodes it may add to a call (a constant, a new input)."""
+        name = node.name
+        if name in params or name in closure:
+            return 0
+        if name in self.assigned:
+            closure[name] = self.assigned[name]
+            return 0
+        if name in self.will_assign:
+            raise self.error(node.span, f"{name} is used in {definition.name} before it is assigned; a function "
+                             f"uses the names assigned before its definition")
+        if name in self.functions or name in self.will_define or (name in OPS and OPS[name].is_function):
+            raise self.error(node.span, f"{name} is a function; call it as {name}(...)")
+        if name in CONSTANTS:
+            return 1
+        if name in free:
+            return 0
+        free.add(name)
+        return 1
+
+    def call_size(self, definition: Define, node: Apply) -> int:
+        """Check an operation or call of a body; how many nodes it may add to a call of the function."""
+        if node.is_call and node.op == definition.name:
+            raise self.error(node.span, f"{node.op} calls itself; a function cannot be recursive")
+        if node.is_call and node.op in self.will_define and node.op not in self.functions:
+            raise self.error(node.span, f"{node.op} is defined after {definition.name}; a function calls only "
+                             f"the functions defined before it")
+        count = len(self.slots(node)) if node.keywords else len(node.args)
+        callee = self.functions.get(node.op) if node.is_call else None
+        if callee is not None:
+            if count != len(callee.params):
+                plural = "argument" if len(callee.params) == 1 else "arguments"
+                raise self.error(node.span, f"{node.op} takes {len(callee.params)} {plural} "
+                                 f"({', '.join(callee.params)}), not {count}")
+            return callee.size
+        op = OPS[self.check_apply(node, count)]
+        return 1 + (0 if op.variadic else op.arity - count)  # the operation and the literals filled in
+
     def build(self, program: Program) -> Tape:
         output, output_name = -1, None
         for statement in program.statements:
             if isinstance(statement, Assign):
                 output = self.assign(statement)
                 output_name = self.names[output]
+            elif isinstance(statement, Define):
+                self.define(statement)
             else:
                 output, output_name = self.expression(statement), None
+        if output < 0:
+            last = program.statements[-1].span
+            raise self.error(last, "the program only defines functions: add an expression that uses them, as "
+                             "in f(x) = x^2; y = f(a)")
         ids = [f"v{i}" for i in range(1, len(self.ops) + 1)]
-        nodes = tuple(map(Node, ids, self.ops, self.args, self.names, self.texts, self.spans))
+        calls = [None] * len(self.ops)
+        for i, label in self.calls.items():
+            calls[i] = label
+        nodes = tuple(map(Node, ids, self.ops, self.args, self.names, self.texts, self.spans, calls))
+        functions = tuple(print_definition(f.definition) for f in self.functions.values() if f.used)
         return Tape(nodes, dict(self.inputs), output, output_name, self.source, dict(self.defaults),
-                    tuple(getattr(program, "notes", ())))
+                    tuple(getattr(program, "notes", ())), functions)
 
 
 def _plain_number(expr) -> str | None:
@@ -277,16 +517,20 @@ KNOWN_AS = {
 }
 
 
-def unknown_function(name: str) -> tuple[str, str]:
-    """(`unknown function arctan (did you mean atan?)`, the functions there are, grouped, a line a group)."""
+def unknown_function(name: str, defined: tuple = ()) -> tuple[str, str]:
+    """(`unknown function arctan (did you mean atan?)`, the functions there are, grouped, a line a group);
+    `defined` are the functions the program has defined so far."""
     import difflib
 
     guess = KNOWN_AS.get(name.lower()) or KNOWN_AS.get(name.lower().replace("_", ""))
     if guess is None:
-        close = difflib.get_close_matches(name.lower(), [*FUNCTIONS, *ALIASES], n=1, cutoff=0.8)
+        close = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
+        close = close or difflib.get_close_matches(name.lower(), [*FUNCTIONS, *ALIASES], n=1, cutoff=0.8)
         guess = close[0] if close else None
     hint = f" (did you mean {guess}?)" if guess else ""
     groups = "\n".join(f"  {kind}: {' '.join(names)}" for kind, names in FUNCTION_GROUPS.items())
+    if defined:
+        groups += f"\n  defined by the program (before this line): {' '.join(defined)}"
     return f"unknown function {name}{hint}", f"The functions are:\n{groups}"
 _FUNCTION_NAMES = frozenset(name for name, op in OPS.items() if op.is_function)
 

@@ -104,14 +104,14 @@ def _check_float_range(value, what: str) -> None:
 def _constant_expression(text: str, what: str):
     """The value of a constant expression, read by the project's own parser (never eval)."""
     from ..language.parser import parse
-    from ..language.syntax_tree import Assign
+    from ..language.syntax_tree import Assign, Define
     from .forward import evaluate
     from .tape import lower
 
     head = f"{what}, {_show(text)},"
     try:
         program = parse(text)
-        if len(program.statements) != 1 or isinstance(program.statements[0], Assign):
+        if len(program.statements) != 1 or isinstance(program.statements[0], (Assign, Define)):
             raise UsageError(f"{head} is not a number: write one number or constant expression, {EXAMPLES}")
         tape = lower(program)
     except BackpropError as err:

@@ -60,7 +60,7 @@ def heading(result: Result, digits: int | None) -> list[Text]:
     out.append(Text(f"Given:   {given or 'no inputs'}"))
     out += [Text(f"Note: {reading}.", style=DIM) for reading in tape.notes]  # how 1/2x was read
     unnamed = [node.id for i, node in enumerate(tape.nodes)
-               if node.name is None and node.op not in ("input", "const")
+               if node.display_name is None and node.op not in ("input", "const")
                and (i == tape.output or result.grads[i] is not None)]
     if unnamed:
         if len(unnamed) > IDS_LISTED + 1:  # a big program: the ids run from the first to the last, in order

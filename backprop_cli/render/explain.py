@@ -157,8 +157,13 @@ def _program_lines(source: str) -> list[str]:
 
 
 def intro_sentences(worked: Worked) -> list[str]:
-    """What a reader needs before the steps: how what could be misread was read, how unnamed nodes are called."""
+    """What a reader needs before the steps: how what could be misread was read, how calls of the program's
+    functions are worked out, how unnamed nodes are called."""
     out = [f"Note: {reading}." for reading in worked.readings]
+    if worked.functions:
+        example = f" (`{worked.calls[0]}`)" if worked.calls else ""
+        out.append("A call of a function is worked out as the nodes of its body, with the call's arguments for "
+                   f"its parameters; the node that is its result is called by the call{example}.")
     if worked.unnamed:
         ids = ", ".join(worked.unnamed)
         sentence = (f"Intermediate results the program does not name are called by their node ids "
@@ -206,6 +211,11 @@ def render_text(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
         lines.append("Program:")
         lines += [f"  {line}" for line in program]
     lines.append(f"Given:   {_given(worked, digits)}")
+    if len(worked.functions) == 1:
+        lines.append(f"Function: {worked.functions[0]}")
+    elif worked.functions:
+        lines.append("Functions:")
+        lines += [f"  {definition}" for definition in worked.functions]
     for sentence in intro_sentences(worked):
         lines += textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False)
     lines.append("")
@@ -258,6 +268,9 @@ def render_markdown(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     out = [f"## Worked solution: {md(worked.output_label)} and its gradient", ""]
     out += ["Program:", "", *_fence(worked.source), ""]
     out += [f"**Given:** {md(_given(worked, digits))}", ""]
+    if worked.functions:
+        heading = "Function" if len(worked.functions) == 1 else "Functions"
+        out += [f"**{heading}:** " + ", ".join(f"`{definition}`" for definition in worked.functions), ""]
     for sentence in intro_sentences(worked):
         out += [markdown_sentence(sentence), ""]
     out += ["### Forward pass", "", "The value of every node, in order:", ""]

@@ -132,6 +132,7 @@ def render_latex(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     lines += _program_block(worked.source)
     given = ", ".join(f"${latex_name(name)} = {d.number_tex(value).text}$" for name, value in worked.inputs)
     lines += [rf"\noindent Given: {given or 'no inputs'}.", ""]
+    lines += _functions(worked)
     lines += _intro(worked)
     lines += [r"\subsection*{Forward pass}", "", "The value of every node, in order:"]
     forward_rows = [_rows([(p,) for p in forward_parts(s, d)], split=False)[0]
@@ -152,6 +153,18 @@ def render_latex(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _functions(worked: Worked) -> list[str]:
+    """`Function: f(x) = x^2 + 1.` in math, each function the program defines and calls."""
+    if not worked.functions:
+        return []
+    shown = []
+    for definition in worked.functions:
+        call, _, body = definition.partition(" = ")
+        shown.append(_math(f"{latex_expression(call).text} = {latex_expression(body).text}"))
+    heading = "Function" if len(shown) == 1 else "Functions"
+    return [rf"\noindent {heading}: {', '.join(shown)}.", ""]
+
+
 def _backward_heading(worked: Worked) -> str:
     out = f"${latex_name(worked.output_label)}$"
     if worked.wrt is None:
@@ -166,6 +179,10 @@ def _math(text: str) -> str:
 def _intro(worked: Worked) -> list[str]:
     out = [rf"\noindent Note: {escape_text(reading)}." for reading in worked.readings]
     out += [""] if out else []
+    if worked.functions:
+        example = f" ({_math(latex_name(worked.calls[0]))})" if worked.calls else ""
+        out += ["A call of a function is worked out as the nodes of its body, with the call's arguments for its "
+                f"parameters; the node that is its result is called by the call{example}.", ""]
     if not worked.unnamed:
         return out
     ids = ", ".join(_math(latex_name(i)) for i in worked.unnamed)

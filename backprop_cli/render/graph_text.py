@@ -60,7 +60,7 @@ def node_kind(result: Result, i: int) -> str:
 def node_title(result: Result, i: int) -> str:
     """`v3`, `v3 e` (a named node), `v6 L (output)`."""
     node = result.tape.nodes[i]
-    title = f"{node.id} {node.name}" if node.name else node.id
+    title = f"{node.id} {node.display_name}" if node.display_name else node.id
     return title + " (output)" if i == result.tape.output else title
 
 

@@ -45,8 +45,8 @@ def _head(result: Result, i: int) -> Text:
     node = tape.nodes[i]
     text = Text()
     text.append(node.id, style="bold")
-    if node.name:
-        text.append(" " + node.name, style="bold")
+    if node.display_name:
+        text.append(" " + node.display_name, style="bold")
     if node.op == "input" or node.op == "const":
         text.append(" " + shorten(node_operation(result, i)), style="italic")
     else:
@@ -94,8 +94,8 @@ def _reference_label(result: Result, i: int, mark: str, edge: Text | None) -> Te
     node = result.tape.nodes[i]
     head = Text()
     head.append(node.id, style="bold")
-    if node.name:
-        head.append(" " + node.name, style="bold")
+    if node.display_name:
+        head.append(" " + node.display_name, style="bold")
     parts = [head]
     if edge is not None:
         parts.append(edge)

@@ -47,6 +47,7 @@ def eval_document(result: Result, report: CheckReport | None = None) -> dict:
             {
                 "id": node.id,
                 "name": node.name,
+                **({"call": node.call} if node.call else {}),  # the result of a call of the program's function
                 "op": node.op,
                 "args": [tape.nodes[a].id for a in node.args],
                 "expr": tape.expression(i),

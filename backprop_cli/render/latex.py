@@ -22,6 +22,8 @@ from ..language.syntax_tree import Name, Number
 
 _PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
 _DIGITS_TAIL = re.compile(r"([^\W\d_]+)(\d+)")
+# f(a), neuron(w1,x1,b): the label of the result of a call of the program's own function
+_CALL_LABEL = re.compile(r"[^\W\d]\w*\(.*\)")
 _NUMBER = re.compile(r"(≈)?(-)?(?:(\d+)/(\d+)|(\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+))?)")
 
 ATOM, POWER, UNARY, PRODUCT, SUM, LOOSE = 5, 4, 3, 2, 1, 0
@@ -110,6 +112,8 @@ def latex_name(label: str) -> str:
     """A label in math mode: E_o1 -> E_{o1}, x1 -> x_{1}, rate -> \\mathit{rate}; numbers as numbers."""
     if label in ("pi", "π"):
         return r"\pi"
+    if _CALL_LABEL.fullmatch(label):  # written as the call it labels, as in an expression
+        return latex_expression(label).text
     base, mark, version = label.partition("#")  # c#2: the second version of c (a name assigned again)
     if mark and base and version.isdigit():
         return f"{latex_name(base)}\\#{version}"
@@ -207,7 +211,9 @@ def _combine(op: str, args: list[Tex]) -> Tex:
         return Tex(rf"\sqrt{{{inner}}}", ATOM)
     if op == "abs":
         return Tex(rf"\left|{inner}\right|", ATOM)
-    name = _FUNCTIONS.get(op, rf"\operatorname{{{escape_text(op)}}}")
+    # a one-letter function (the program's own f, φ) is written as math writes f(x); longer names upright
+    name = _FUNCTIONS.get(op) or (rf"\operatorname{{{escape_text(op)}}}" if len(op) > 1 and op.isascii()
+                                  else latex_name(op))
     return Tex(rf"{name}\left({inner}\right)", ATOM)
 
 

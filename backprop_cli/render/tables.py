@@ -78,7 +78,7 @@ def forward_table(result: Result, digits: int | None) -> Table:
     table = _table("Forward pass", ("node", "left"), ("name", "left"), ("operation", "left"), ("value", "right"))
     for i, node in enumerate(tape.nodes):
         table.add_row(
-            Text(node.id), Text(node.name or ""), Text(tape.expression(i)),
+            Text(node.id), Text(node.display_name or ""), Text(tape.expression(i)),
             Text(format_number(result.values[i], digits), style=VALUE_STYLE),
         )
     return whole_words(table)
@@ -110,7 +110,7 @@ def backward_table(result: Result, digits: int | None) -> Table:
                     local.append(f"{tape.label(a)}: {format_number(d, digits)}")
                     sent.append(f"→ {tape.label(a)}: {format_number(c, digits)}")
         table.add_row(
-            Text(f"{node.id} {node.name}" if node.name else node.id),
+            Text(f"{node.id} {node.display_name}" if node.display_name else node.id),
             _lines(upstream),
             Text(format_number(result.grads[i], digits), style=GRAD_STYLE),
             _lines(local), _lines(sent),

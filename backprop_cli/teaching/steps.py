@@ -123,6 +123,10 @@ class Worked:
     kinks: tuple[KinkNote, ...]
     unnamed: tuple[str, ...]  # ids of the unnamed intermediates the steps refer to
     readings: tuple[str, ...] = ()  # how what could be misread was read (Tape.notes: `1/2x is read as ...`)
+    # the functions the program defines and calls, once each (`f(x) = x^2 + 1`): the steps show their calls
+    # expanded into the nodes of their bodies, each result labelled with its call
+    functions: tuple[str, ...] = ()
+    calls: tuple[str, ...] = ()  # the labels of those results among the steps (`f(a)`), in order
 
 
 def _literal(tape: Tape, i: int):
@@ -310,11 +314,12 @@ def worked_solution(result: Result, wrt: str | None = None) -> Worked:
     shown = {s.node for s in forward} | {s.node for s in backward}
     shown |= {a for s in forward for a in tape.nodes[s.node].args}
     unnamed = tuple(tape.nodes[i].id for i in sorted(shown)
-                    if tape.nodes[i].name is None and tape.nodes[i].op != CONST)
+                    if tape.nodes[i].display_name is None and tape.nodes[i].op != CONST)
     output = tape.output
     return Worked(
         source=tape.source, output=output, output_id=tape.nodes[output].id, output_label=_label(tape, output),
         output_value=result.values[output], inputs=tuple(result.inputs.items()), forward=forward, backward=backward,
         answers=answers, wrt=wrt, exact=result.exact, inexact=_inexact(result), kinks=_kinks(result),
-        unnamed=unnamed, readings=tape.notes,
+        unnamed=unnamed, readings=tape.notes, functions=tape.functions,
+        calls=tuple(tape.nodes[i].call for i in sorted(shown) if tape.nodes[i].call and not tape.nodes[i].name),
     )
