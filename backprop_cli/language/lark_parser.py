@@ -17,6 +17,7 @@ from .grammar import LARK_OPTIONS, grammar_text
 _TERMINAL_WORDS = {
     "NUMBER": ("a number",),
     "NAME": ("a name",),
+    "STRING": ("a string",),
     "_SEP": ("';'", "a new line"),
     "NEWLINE": ("a new line",),
     "_POW": ("'^'",),
@@ -97,6 +98,8 @@ def _token_text(token) -> str:
         return "the end of the program"
     if token.type in ("_SEP", "NEWLINE") and token.value.strip() == "":
         return "a new line"
+    if token.type == "STRING":  # only ever a keyword's value: label='a'
+        return f"the string {token.value}"
     return f"'{token.value}'"
 
 

@@ -474,6 +474,10 @@ LATEX_CASES = [
     ("y = exp(x) + log(x) + sqrt(x) + sin(x) + cos(x) + tan(x) + tanh(x) + sigmoid(x) + relu(x) + abs(x) "
      "+ max(x, 1) + min(x, 1) + x^x + +x - -x + 2^-x/x; z = y", "-x", "0.5"),
     ("L = (θ_1*x − y)² / 2 + λ·θ_1²; Σ = L + ϕ", "θ_1=0.5", "x=2", "y=3", "λ=0.1", "ϕ=1"),  # Greek names (issue 13)
+    # functions of the program: a Function line, results labelled with their calls (f(a), neuron(w_1,a,b))
+    ("f(x) = x^2 + 1; neuron(w, x, b) = sigmoid(w*x + b); y = f(a) * neuron(w_1, a, b) + f(f(b))",
+     "-a", "0.5", "w_1=2", "-b", "-1"),
+    ("φ(t) = t^2; θ(α) = φ(α) + 1; y = θ(β)", "β=2"),  # Greek functions: \varphi(...), in ASCII LaTeX
 ]
 
 
