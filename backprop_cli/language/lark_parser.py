@@ -7,6 +7,7 @@ a caret under the spot. Its parse tables are cached per user.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 
 from ..base.errors import program_error
@@ -115,6 +116,29 @@ def _character_name(char: str) -> str:
     return f" (U+{ord(char):04X} {name})" if name else f" (U+{ord(char):04X})"
 
 
+_STRING_CHARACTER = re.compile("[ -~\u0391-\u03A9\u03B1-\u03C9]")  # what the grammar's STRING may hold
+
+
+def _string_error(source: str, start: int):
+    """A quoted string the STRING terminal does not take, for holding a character a string may not (anything
+    but printable ASCII and Greek letters); None if the quote opens no string on its line (`f'(x)`)."""
+    quote = source[start]
+    end = source.find(quote, start + 1)
+    line_end = source.find("\n", start)
+    if end < 0 or 0 <= line_end < end:
+        return None
+    allowed = _STRING_CHARACTER.fullmatch
+    pos = next((k for k in range(start + 1, end) if not allowed(source[k])), None)
+    if pos is None:
+        return None
+    import unicodedata
+
+    name = unicodedata.name(source[pos], "")
+    shown = f"U+{ord(source[pos]):04X}" + (f" ({name})" if name else "")
+    return program_error(source, pos, pos + 1, f"character {shown} in a string: a string holds printable ASCII "
+                         "and Greek letters")
+
+
 def parse_lark(source: str):
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -129,6 +153,8 @@ def parse_lark(source: str):
         raise program_error(source, pos, end, f"expected {expected}, found {_token_text(token)}") from None
     except UnexpectedCharacters as err:
         char = source[err.pos_in_stream] if err.pos_in_stream < len(source) else ""
+        if char in "'\"" and _string_error(source, err.pos_in_stream) is not None:
+            raise _string_error(source, err.pos_in_stream) from None
         shown = repr(char) if char.isprintable() and char != "'" else f"U+{ord(char):04X}" if char else "end"
         raise program_error(source, err.pos_in_stream, err.pos_in_stream + 1,
                             f"unexpected character {shown}{_character_name(char)}") from None

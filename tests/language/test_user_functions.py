@@ -450,3 +450,23 @@ def test_a_program_error_in_a_body_points_into_the_body():
         lower(parse("f(x) = x * sin(x, x); y = f(a)"))
     assert "sin takes 1 argument, not 2" in caught.value.message
     assert "(line 1, column 12)" in caught.value.message
+
+
+@pytest.mark.parametrize("source,message,column", [
+    ("a = Value(2.0, label='ab\u202e')", "character U+202E (RIGHT-TO-LEFT OVERRIDE) in a string: a string holds "
+     "printable ASCII and Greek letters", 25),
+    ("a = Value(2.0, label='\x01')", "character U+0001 in a string: a string holds printable ASCII and Greek "
+     "letters", 23),
+    ("a = Value(2.0, label='ab)", "unexpected character U+0027", 22),  # no string: the quote is the mistake
+    ('a = Value(2.0, label="ab\n")', "unexpected character '\"'", 22),
+    ("f'(x)", "unexpected character U+0027", 2),
+])
+def test_a_string_holds_printable_text_only(source, message, column):
+    """A string is echoed with the program, so it may hold no control or invisible character (as comments)."""
+    with pytest.raises(ProgramError) as caught:
+        parse(source)
+    assert caught.value.message.startswith(f"{message} (line 1, column {column})")
+
+
+def test_a_label_may_be_any_printable_text():
+    assert read("a = Value(2.0, label='x1*w1 + b'); b = Value(1, label=\"θ's #1\"); a*b") == "a = 2.0; b = 1; a * b"

@@ -30,7 +30,7 @@ from backprop_cli.engine.arithmetic import EXACT, FLOAT
 from backprop_cli.engine.compute import differentiate
 from backprop_cli.base.errors import MathError, ProgramError
 from backprop_cli.engine.forward import evaluate
-from backprop_cli.language.syntax_tree import Apply, Assign, Name, Number
+from backprop_cli.language.syntax_tree import Apply, Assign, Define, Name, Number
 from backprop_cli.engine.ops import OPS
 from backprop_cli.language.grammar import grammar_path
 from backprop_cli.language.parser import parse
@@ -452,11 +452,18 @@ def _shape(statements):
             elif isinstance(n, Name):
                 out.append(("name", n.name))
             else:
-                out.append(("apply", n.op, len(n.args), n.is_call))
+                out.append(("apply", n.op, len(n.args), n.is_call, tuple(k.name for k in n.keywords)))
                 stack.extend(reversed(n.args))
         return tuple(out)
 
-    return [("assign", s.name, expr(s.expr)) if isinstance(s, Assign) else ("expr", expr(s)) for s in statements]
+    def statement(s):
+        if isinstance(s, Assign):
+            return ("assign", s.name, expr(s.expr))
+        if isinstance(s, Define):
+            return ("define", s.name, tuple(p.name for p in s.params), expr(s.body))
+        return ("expr", expr(s))
+
+    return [statement(s) for s in statements]
 
 
 def _graph(tape):
