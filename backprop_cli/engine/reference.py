@@ -14,8 +14,9 @@ import sys
 from .ops import ALIASES, BY_COUNT, CONSTANTS, OPS
 
 _PARAMETERS = {1: ("x",), 2: ("x", "y")}
-_NAMED = {"atan2": ("y", "x"), "log_base": ("x", "base"), "softplus": ("x", "beta"), "leaky_relu": ("x", "slope"),
-          "elu": ("x", "alpha"), "hypot": ("x", "y")}
+# the parameters' names: PyTorch's keywords where a call may give them so (ops.Op.keywords), with x for its input
+_NAMED = {"atan2": ("y", "x"), "log_base": ("x", "base"), "softplus": ("x", "beta"),
+          "leaky_relu": ("x", "negative_slope"), "elu": ("x", "alpha"), "hypot": ("x", "y")}
 
 
 def _call(op) -> str:
