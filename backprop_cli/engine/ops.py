@@ -272,6 +272,10 @@ OPS: dict[str, Op] = {
     )
 }
 
+# The two leaves of a tape, beside the operations: a value given (an input) and a literal (a constant).
+INPUT = "input"
+CONST = "const"
+
 # Named constants of the language. `e` is deliberately not here: it is an ordinary variable.
 CONSTANTS: dict[str, float] = {"pi": math.pi, "tau": math.tau}
 

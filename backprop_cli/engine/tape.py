@@ -10,9 +10,8 @@ expanded where it stands: the nodes of the body are appended with the parameters
 bound to the argument nodes, so every later stage sees plain operations and the
 gradient flows through the call. The body's other names mean what they meant
 where the function was defined. The node that is the call's result is labelled
-with the call (`f(a)`, Node.call). Each definition is checked, and the number of
-nodes a call of it makes bounded, when it is read, so a call is expanded only
-when it fits the node limit (language/limits.py).
+with the call (`f(a)`, Node.call). How definitions are checked and calls
+expanded, and arguments given by keyword ordered, is calls.py's part of the builder.
 """
 from __future__ import annotations
 
@@ -21,14 +20,12 @@ from dataclasses import dataclass, field
 from ..base.errors import program_error
 from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord
-from ..language.build import NUMBER_WRAPPERS, unknown_keyword
-from ..language.limits import max_nodes, too_many_nodes
+from ..language.limits import max_nodes
 from ..language.printer import print_definition
 from ..language.syntax_tree import Apply, Assign, Define, Name, Number, Program, Span
-from .ops import ALIASES, BY_COUNT, CONSTANTS, FUNCTIONS, OPS
+from .calls import CallLowering, Function, unknown_function
+from .ops import ALIASES, BY_COUNT, CONST, CONSTANTS, INPUT, OPS
 
-INPUT = "input"
-CONST = "const"
 VERSION_MARK = "#"  # the second assignment of c is the node named c#2, the third c#3
 
 
@@ -100,34 +97,7 @@ class Tape(FrozenRecord):
         return at
 
 
-CALL_LABEL_WIDTH = 40  # a call label longer than this is written over its arguments' node ids: f(v3, v7)
-
-
-class _Function:
-    """A function the program defines, as lowering needs it: its parameters, the nodes its other names stand
-    for (as they were where it was defined), and at most how many nodes a call of it appends."""
-
-    __slots__ = ("definition", "params", "closure", "size", "used")
-
-    def __init__(self, definition: Define, closure: dict, size: int) -> None:
-        self.definition = definition
-        self.params = tuple(param.name for param in definition.params)
-        self.closure = closure
-        self.size = size
-        self.used = False
-
-
-class _Return:
-    """On the lowering stack under a call's body: popped when the body is done, to label its result and go
-    back to the caller's names."""
-
-    __slots__ = ("call", "scope", "arguments", "mark")
-
-    def __init__(self, call: Apply, scope: dict, arguments: list, mark: int) -> None:
-        self.call, self.scope, self.arguments, self.mark = call, scope, arguments, mark
-
-
-class _Builder:
+class _Builder(CallLowering):
     """Appends nodes in evaluation order, as parallel columns until the Nodes are made at the end."""
 
     def __init__(self, program: Program) -> None:
@@ -143,7 +113,7 @@ class _Builder:
         self.defaults: dict[str, str] = {}  # inputs assigned a plain number: name -> the number
         # every name the program assigns, so a use before its assignment is caught
         self.will_assign = {s.name for s in program.statements if isinstance(s, Assign)}
-        self.functions: dict[str, _Function] = {}  # the program's functions defined so far
+        self.functions: dict[str, Function] = {}  # the program's functions defined so far
         self.will_define = {s.name for s in program.statements if isinstance(s, Define)}
         self.calls: dict[int, str] = {}  # position -> the call it is the result of (`f(a)`)
         self.max_nodes = max_nodes() if self.will_define else 0
@@ -202,57 +172,9 @@ class _Builder:
             results.append(self.add(CONST, text=text, span=span))
         return op.arity
 
-    def parameters(self, node: Apply) -> tuple[tuple[str, ...], int, tuple[str, ...]]:
-        """What `node` calls takes: (its parameters' names, how many must be given, the literals of the
-        others), for arguments given by keyword."""
-        function = self.functions.get(node.op)
-        if function is not None:
-            return function.params, len(function.params), ()
-        op = OPS.get(ALIASES.get(node.op, node.op))
-        if op is None or not op.is_function:
-            raise self.error(node.span, *unknown_function(node.op, tuple(self.functions)))
-        return op.keywords, op.arity - len(op.defaults), op.defaults
-
-    def slots(self, node: Apply) -> list:
-        """Where each argument of a call with keywords goes: per parameter, the argument's index, or the
-        literal a parameter left out takes (leaky_relu(x, negative_slope=0.2) -> [0, 1])."""
-        names, fewest, defaults = self.parameters(node)
-        given = len(node.args) - len(node.keywords)
-        if not names:
-            keyword = node.keywords[0]
-            raise self.error(keyword.span, f"{node.op} takes no argument by keyword ({keyword.name}=...)")
-        if given > len(names):
-            raise self.error(node.span, f"{node.op} takes at most {len(names)} arguments, not {len(node.args)}")
-        slots: list = [None] * len(names)
-        slots[:given] = range(given)
-        for k, keyword in enumerate(node.keywords):
-            if keyword.name not in names:
-                raise self.error(keyword.span, unknown_keyword(keyword.name, node.op, names))
-            at = names.index(keyword.name)
-            if slots[at] is not None:
-                raise self.error(keyword.span, f"{keyword.name} is given twice, by position and by keyword")
-            slots[at] = given + k
-        for at, slot in enumerate(slots):
-            if slot is None:
-                if at < fewest:
-                    raise self.error(node.span, f"{node.op} is missing its argument {names[at]}")
-                slots[at] = defaults[at - fewest]
-        return slots
-
-    def by_keyword(self, node: Apply, results: list) -> int:
-        """Put the lowered arguments of a call with keywords in the order of its parameters (the literals of
-        those left out appended), at the end of `results`; the number of arguments."""
-        slots = self.slots(node)
-        count = len(node.args)
-        lowered = results[len(results) - count:]
-        del results[len(results) - count:]
-        for slot in slots:
-            results.append(lowered[slot] if type(slot) is int else self.add(CONST, text=slot, span=node.span))
-        return len(slots)
-
     def expression(self, root) -> int:
         """Lower one expression, post-order, with an explicit stack (a 1-tuple marks a node whose
-        arguments are done; a _Return, a call of the program's function whose body is done)."""
+        arguments are done; a Return, a call of the program's function whose body is done)."""
         ops, args_of, names, texts, spans = self.ops, self.args, self.names, self.texts, self.spans
         assigned, inputs, functions = self.assigned, self.inputs, self.functions  # the names in scope: assigned
         results: list[int] = []
@@ -315,43 +237,10 @@ class _Builder:
                 names.append(None)
                 texts.append(node.text)
                 spans.append(node.span)
-            else:  # _Return: a call's body is done
+            else:  # Return: a call's body is done
                 results[-1] = self.leave(node, results[-1])
                 assigned = node.scope
         return results[-1]
-
-    def enter(self, call: Apply, count: int, results: list, scope: dict) -> _Return:
-        """Check a call of the program's function, and take its arguments off `results`: the _Return that
-        stands under its body on the stack, remembering the caller's names (`scope`)."""
-        function = self.functions[call.op]
-        params = function.params
-        if count != len(params):
-            plural = "argument" if len(params) == 1 else "arguments"
-            raise self.error(call.span, f"{call.op} takes {len(params)} {plural} ({', '.join(params)}), not {count}")
-        if len(self.ops) + function.size > self.max_nodes:
-            raise too_many_nodes(self.source, call.span, self.source[call.span.start:call.span.end],
-                                 self.max_nodes)
-        function.used = True
-        arguments = results[len(results) - count:]
-        del results[len(results) - count:]
-        return _Return(call, scope, arguments, len(self.ops))
-
-    def leave(self, back: _Return, result: int) -> int:
-        """The node that is a call's result, labelled with the call: a copy when the body's result is not a node
-        of its own (f(x) = x, f(x) = a, f(x) = 2), so the label names a step of its own."""
-        if result < back.mark or self.ops[result] in (INPUT, CONST):
-            result = self.add("copy", (result,), span=back.call.span)
-        labels = [self.label_at(a) for a in back.arguments]
-        # no spaces, as in a name: a label stands in ∂y/∂f(a,b) and in table cells that wrap between words
-        label = f"{back.call.op}({','.join(labels)})"
-        if len(label) > CALL_LABEL_WIDTH:
-            label = f"{back.call.op}({','.join(f'v{a + 1}' for a in back.arguments)})"
-        self.calls[result] = label
-        return result
-
-    def label_at(self, i: int) -> str:
-        """Tape.label of a node while the tape is being built."""
-        return self.names[i] or self.calls.get(i) or self.texts[i] or f"v{i + 1}"
 
     def assign(self, statement: Assign) -> int:
         name = statement.name
@@ -375,89 +264,6 @@ class _Builder:
         self.names[result] = name if version == 1 else f"{name}{VERSION_MARK}{version}"
         self.assigned[name] = result  # later uses of the name mean this version
         return result
-
-    def reserved(self, name: str) -> str | None:
-        """Why `name` cannot name a function or a parameter: a constant, or one of the tool's functions."""
-        if name in CONSTANTS:
-            return f"{name} is a constant"
-        if name in ALIASES or name in NUMBER_WRAPPERS or name in OPS and OPS[name].is_function:
-            return f"{name} is one of the tool's functions"
-        return None
-
-    def define(self, definition: Define) -> None:
-        """Check a definition and remember it: its names, its calls, and at most how many nodes a call makes."""
-        name = definition.name
-        if name in self.functions:
-            raise self.error(definition.name_span, f"{name} is defined twice; a function is defined once")
-        reason = self.reserved(name)
-        if reason is None and (name in self.assigned or name in self.inputs):
-            reason = f"{name} is a variable of the program"
-        if reason is not None:
-            raise self.error(definition.name_span, f"{reason}; a function needs a name of its own")
-        params = set()
-        for param in definition.params:
-            reason = self.reserved(param.name)
-            if reason is None and (param.name in self.functions or param.name in self.will_define):
-                reason = f"{param.name} is a function of the program"
-            if reason is not None:
-                raise self.error(param.span, f"{reason} and cannot be a parameter")
-            params.add(param.name)
-        closure: dict[str, int] = {}
-        free: set = set()  # names of inputs the body may create
-        size = 1  # the copy a call may need
-        limit = self.max_nodes + 1
-        stack = [definition.body]
-        while stack:
-            node = stack.pop()
-            kind = type(node)
-            if kind is Number:
-                size += 1
-            elif kind is Name:
-                size += self.free_name(definition, node, params, closure, free)
-            else:
-                stack.extend(node.args)
-                size += self.call_size(definition, node)
-            size = min(size, limit)  # a bound, never a huge number: f2(x) = f1(x)*f1(x) ... doubles per level
-        self.functions[name] = _Function(definition, closure, size)
-
-    def free_name(self, definition: Define, node: Name, params: set, closure: dict, free: set) -> int:
-        """Resolve a name of a body that is not a parameter: a name assigned before the definition means what
-        it meant there (in `closure`); how many nodes it may add to a call (a constant, a new input)."""
-        name = node.name
-        if name in params or name in closure:
-            return 0
-        if name in self.assigned:
-            closure[name] = self.assigned[name]
-            return 0
-        if name in self.will_assign:
-            raise self.error(node.span, f"{name} is used in {definition.name} before it is assigned; a function "
-                             f"uses the names assigned before its definition")
-        if name in self.functions or name in self.will_define or (name in OPS and OPS[name].is_function):
-            raise self.error(node.span, f"{name} is a function; call it as {name}(...)")
-        if name in CONSTANTS:
-            return 1
-        if name in free:
-            return 0
-        free.add(name)
-        return 1
-
-    def call_size(self, definition: Define, node: Apply) -> int:
-        """Check an operation or call of a body; how many nodes it may add to a call of the function."""
-        if node.is_call and node.op == definition.name:
-            raise self.error(node.span, f"{node.op} calls itself; a function cannot be recursive")
-        if node.is_call and node.op in self.will_define and node.op not in self.functions:
-            raise self.error(node.span, f"{node.op} is defined after {definition.name}; a function calls only "
-                             f"the functions defined before it")
-        count = len(self.slots(node)) if node.keywords else len(node.args)
-        callee = self.functions.get(node.op) if node.is_call else None
-        if callee is not None:
-            if count != len(callee.params):
-                plural = "argument" if len(callee.params) == 1 else "arguments"
-                raise self.error(node.span, f"{node.op} takes {len(callee.params)} {plural} "
-                                 f"({', '.join(callee.params)}), not {count}")
-            return callee.size
-        op = OPS[self.check_apply(node, count)]
-        return 1 + (0 if op.variadic else op.arity - count)  # the operation and the literals filled in
 
     def build(self, program: Program) -> Tape:
         output, output_name = -1, None
@@ -495,43 +301,6 @@ def _plain_number(expr) -> str | None:
 
 
 _ARITY = {name: op.arity for name, op in OPS.items()}
-
-# The functions by kind, for the message about an unknown one; every function of ops.py is in one group
-# (tests/engine/test_functions.py checks it).
-FUNCTION_GROUPS = {
-    "powers and logarithms": ("exp", "log", "ln", "log2", "log10", "log1p", "expm1", "sqrt", "cbrt", "hypot"),
-    "trigonometric": ("sin", "cos", "tan", "asin", "acos", "atan", "atan2"),
-    "hyperbolic": ("sinh", "cosh", "tanh", "asinh", "acosh", "atanh"),
-    "activations": ("sigmoid", "relu", "leaky_relu", "elu", "softplus", "silu", "swish", "gelu", "erf"),
-    "of any number of arguments": ("max", "min", "sum", "mean", "logsumexp"),
-    "pieces and rounding": ("abs", "sign", "step", "floor", "ceil", "round"),
-}
-# What other tools and courses call our functions: suggested when a name is unknown.
-KNOWN_AS = {
-    "arctan": "atan", "arcsin": "asin", "arccos": "acos", "arctan2": "atan2", "arcsinh": "asinh",
-    "arccosh": "acosh", "arctanh": "atanh", "sigma": "sigmoid", "logistic": "sigmoid", "lg": "log10",
-    "ld": "log2", "lb": "log2", "log_e": "log", "exponential": "exp", "sqr": "sqrt", "root": "sqrt",
-    "heaviside": "step", "sgn": "sign", "signum": "sign", "absolute": "abs", "fabs": "abs",
-    "leakyrelu": "leaky_relu", "leaky": "leaky_relu", "lrelu": "leaky_relu", "relu6": "relu",
-    "maximum": "max", "minimum": "min", "amax": "max", "amin": "min", "trunc": "floor", "rint": "round",
-}
-
-
-def unknown_function(name: str, defined: tuple = ()) -> tuple[str, str]:
-    """(`unknown function arctan (did you mean atan?)`, the functions there are, grouped, a line a group);
-    `defined` are the functions the program has defined so far."""
-    import difflib
-
-    guess = KNOWN_AS.get(name.lower()) or KNOWN_AS.get(name.lower().replace("_", ""))
-    if guess is None:
-        close = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
-        close = close or difflib.get_close_matches(name.lower(), [*FUNCTIONS, *ALIASES], n=1, cutoff=0.8)
-        guess = close[0] if close else None
-    hint = f" (did you mean {guess}?)" if guess else ""
-    groups = "\n".join(f"  {kind}: {' '.join(names)}" for kind, names in FUNCTION_GROUPS.items())
-    if defined:
-        groups += f"\n  defined by the program (before this line): {' '.join(defined)}"
-    return f"unknown function {name}{hint}", f"The functions are:\n{groups}"
 _FUNCTION_NAMES = frozenset(name for name, op in OPS.items() if op.is_function)
 
 
