@@ -18,6 +18,7 @@ float can carry (engine/rounding.py, times ROUNDING_SAFETY) is also right.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable, Sequence
@@ -107,7 +108,9 @@ def grade_one(expectation: Expectation, correct, tolerance: float | None = None,
     else:
         allowed, rule = EXACT_RELATIVE * size, _relative_words(EXACT_RELATIVE)
     ok = abs(given - true) <= allowed
-    if not ok and rounding and abs(given - true) <= allowed + _as_fraction(rounding):
+    # A bound that is not finite (the error of cbrt near 0, whose derivative is infinite) bounds nothing: the
+    # answer is graded against the value shown, without a rounding allowance.
+    if not ok and rounding and math.isfinite(rounding) and abs(given - true) <= allowed + _as_fraction(rounding):
         ok, allowed = True, allowed + _as_fraction(rounding)
         rule = f"±{format_number(float(allowed), 3)} (with the rounding error of floating point)"
     return Verdict(expectation, correct, ok, allowed, rule)

@@ -471,3 +471,14 @@ def test_an_answer_for_a_reassigned_name_means_its_last_version(cli):
     assert run.code == 0, run.out
     run = cli("check", "c = a*2; c += a; y = c*c", "-a", "1", "--expect", "c=4")  # 4 would be the first c's
     assert run.code == 1
+
+
+def test_an_infinite_rounding_bound_gives_no_allowance(cli):
+    """Found by the fuzz test: erf(12) is 1.0 in floats, so the rounding error of cbrt(log10(erf(12))) is bounded
+    by cbrt's infinite derivative at 0. Grading once crashed (exit 70) turning that bound into a fraction; an
+    infinite bound bounds nothing, so the answer is graded against the value shown."""
+    run = cli("check", "a = acosh(2)\ne = cbrt(log10(erf(12)))\nb = a", "--expect", "value=0", "--expect", "e.value=1")
+    assert run.code == 1, run.err
+    assert "value of e" in run.out and "internal error" not in run.err
+    run = cli("check", "a = acosh(2)\ne = cbrt(log10(erf(12)))\nb = a", "--expect", "e.value=0")
+    assert run.code == 0, run.out + run.err
