@@ -155,7 +155,11 @@ class NumpyBackend:
     @staticmethod
     def _arith(ufunc, *args):
         with np.errstate(all="ignore"):
-            return _out(ufunc(*args))
+            try:
+                return _out(ufunc(*args))
+            except ValueError:  # shapes that do not broadcast: the pure backend's message
+                sh.broadcast([np.shape(a) for a in args])
+                raise
 
     def add(self, a, b):
         return self._arith(np.add, a, b)
