@@ -19,7 +19,7 @@ CROSSOVER = 4096
 INTERFACE = (
     "array", "tolist", "shape", "size", "ndim", "flat", "full", "zeros", "reshape", "broadcast_to",
     "unbroadcast", "map", "scalar_rules", "add", "sub", "mul", "div", "neg", "exp", "log", "sqrt", "equal",
-    "finite", "sum", "max", "min", "matmul", "transpose", "swap_last", "take", "put", "stack", "one_hot",
+    "finite", "underflowed", "sum", "max", "min", "matmul", "transpose", "swap_last", "take", "put", "stack", "one_hot",
     "pick_rows",
 )
 

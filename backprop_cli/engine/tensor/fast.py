@@ -16,11 +16,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..arithmetic import FLOAT, OutOfRange
+from ..arithmetic import FLOAT, TINY, OutOfRange
 from ..ops import OPS, DomainError
 from ..vectorized import vector_rules
 from . import shapes as sh
-from .pure import read_nested
+from .pure import partial_labels, read_nested
 from .shapes import ShapeError
 
 _NUMBERS = (int, float, Fraction, Decimal)
@@ -102,7 +102,7 @@ class NumpyBackend:
         return _out(np.sum(g, axis=axes).reshape(shape))
 
     # -- elementwise --------------------------------------------------------------------------------
-    def map(self, f, *args, coerce: bool = False):
+    def map(self, f, *args, coerce: bool = False, labels: tuple = ()):
         """f (a scalar function) over the elements, in Python, NumPy-broadcast; errors as the pure backend's."""
         shapes = [np.shape(a) for a in args]
         target = sh.broadcast(shapes)
@@ -110,32 +110,32 @@ class NumpyBackend:
         try:
             data = [float(v) for v in map(f, *columns)]
         except DomainError:
-            raise self._located(f, columns, shapes, target) from None
+            raise self._located(f, columns, shapes, target, labels) from None
         except OverflowError:
             raise OutOfRange from None
         return _out(np.array(data, dtype=np.float64).reshape(target))
 
     @staticmethod
-    def _located(f, columns, shapes, target):
+    def _located(f, columns, shapes, target, labels=()):
         for j, operands in enumerate(zip(*columns)):
             try:
                 value = f(*operands)
             except DomainError as found:
-                return sh.located(found, sh.unravel(j, target), shapes, operands)
+                return sh.located(found, sh.unravel(j, target), shapes, operands, labels)
             except OverflowError:
                 return OutOfRange()
             if value - value != 0:
                 return OutOfRange()
         return OutOfRange()
 
-    def _vector(self, rule, scalar_rule, args):
+    def _vector(self, rule, scalar_rule, args, labels=()):
         shapes = [np.shape(a) for a in args]
         target = sh.broadcast(shapes)
         flat = [np.broadcast_to(np.asarray(a, dtype=np.float64), target).reshape(-1) for a in args]
         with np.errstate(all="ignore"):
             result = rule(*flat)
         if not np.all(np.isfinite(result)):
-            raise self._located(scalar_rule, [c.tolist() for c in flat], shapes, target)
+            raise self._located(scalar_rule, [c.tolist() for c in flat], shapes, target, labels)
         if np.ndim(result) == 0:  # a constant derivative (1, -1): left a number, broadcasting does the rest
             return float(result)
         return _out(result.reshape(target))
@@ -145,9 +145,10 @@ class NumpyBackend:
         if key not in self._rules:
             op = OPS[name]
             value, partials = vector_rules(name, count)
+            labels = partial_labels(count)
             self._rules[key] = (
                 lambda *a: self._vector(value, op.value, a),
-                tuple((lambda *a, rule=rule, k=k: self._vector(rule, op.partials[k], a))
+                tuple((lambda *a, rule=rule, k=k: self._vector(rule, op.partials[k], a, labels))
                       for k, rule in enumerate(partials)),
             )
         return self._rules[key]
@@ -191,6 +192,15 @@ class NumpyBackend:
     @staticmethod
     def finite(a) -> bool:
         return bool(np.all(np.isfinite(a)))
+
+    @staticmethod
+    def underflowed(value, args) -> bool:
+        tiny = np.abs(value) < TINY
+        if not np.any(tiny):
+            return False
+        for a in args:
+            tiny = tiny & (np.asarray(a) != 0)
+        return bool(np.any(tiny))
 
     # -- reductions ---------------------------------------------------------------------------------
     def sum(self, a, axis: int | None = None, keepdims: bool = False):

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from ...base.records import FrozenRecord, set_field
 from .. import functions as fn
-from ..arithmetic import FLOAT, OutOfRange
+from ..arithmetic import FLOAT, TINY, OutOfRange
 from ..ops import OPS, DomainError
 from . import shapes as sh
 from .shapes import ShapeError
@@ -88,6 +88,11 @@ def read_nested(value) -> tuple[tuple, list]:
             raise ShapeError(f"the value is ragged or not numeric: at {where} there is {what} where a number is "
                              "expected")
     return tuple(shape), level
+
+
+def partial_labels(count: int) -> tuple[str, ...]:
+    """How a derivative rule's operands are named in its errors: the arguments {0}, {1}..., then {out}."""
+    return tuple(f"{{{k}}}" for k in range(count)) + ("{out}",)
 
 
 class PureBackend:
@@ -182,8 +187,9 @@ class PureBackend:
         return g
 
     # -- elementwise --------------------------------------------------------------------------------
-    def map(self, f, *args, coerce: bool = False):
-        """f over the elements, NumPy-broadcast. A DomainError names the element ({0}, {1} are f's operands)."""
+    def map(self, f, *args, coerce: bool = False, labels: tuple = ()):
+        """f over the elements, NumPy-broadcast. A DomainError names the element and the operands there (as
+        `labels`, by default {0}, {1}...). `coerce`: the results into this number system (for ops.py's rules)."""
         shapes = [self.shape(a) for a in args]
         target = sh.broadcast(shapes)
         if not target:
@@ -194,22 +200,20 @@ class PureBackend:
         try:
             data = list(map(f, *columns))
         except DomainError as err:
-            raise self._located(f, args, shapes, target, err) from None
-        except OverflowError:
-            if self.arithmetic is FLOAT:
-                raise OutOfRange from None
-            raise
+            raise self._located(f, args, shapes, target, err, labels) from None
+        except OverflowError:  # a float step of a kernel (math.exp(800)): wide decimals may hold it
+            raise OutOfRange from None
         if coerce:
             data = list(map(self.coerce, data))
         return self._make(target, data)
 
-    def _located(self, f, args, shapes, target, err) -> DomainError:
+    def _located(self, f, args, shapes, target, err, labels) -> DomainError:
         columns = [self._expanded(a, target) for a in args]
         for j, operands in enumerate(zip(*columns)):
             try:
                 f(*operands)
             except DomainError as found:
-                return sh.located(found, sh.unravel(j, target), shapes, operands)
+                return sh.located(found, sh.unravel(j, target), shapes, operands, labels)
         return err
 
     def scalar_rules(self, name: str, count: int):
@@ -218,9 +222,11 @@ class PureBackend:
         key = (name, count)
         if key not in self._rules:
             op = OPS[name]
+            labels = partial_labels(count)
             self._rules[key] = (
                 lambda *a, rule=op.value: self.map(rule, *a, coerce=True),
-                tuple((lambda *a, rule=op.partials[k]: self.map(rule, *a, coerce=True)) for k in range(count)),
+                tuple((lambda *a, rule=op.partials[k]: self.map(rule, *a, coerce=True, labels=labels))
+                      for k in range(count)),
             )
         return self._rules[key]
 
@@ -259,6 +265,16 @@ class PureBackend:
         if self.arithmetic is FLOAT:
             return all(map(math.isfinite, flat))
         return all(x - x == 0 for x in flat if type(x) is float)
+
+    def underflowed(self, value, args) -> bool:
+        """True if a float element of `value` is 0 or subnormal where none of `args` (its operands, broadcast)
+        is 0: a product or quotient that lost its digits (the sweeps then redo the work in wide decimals)."""
+        data = self.flat(value)
+        if all(v >= TINY or v <= -TINY or type(v) is not float for v in data):
+            return False
+        target = self.shape(value)
+        columns = [self._expanded(a, target) for a in args]
+        return any(type(v) is float and -TINY < v < TINY and all(operands) for v, *operands in zip(data, *columns))
 
     # -- reductions ---------------------------------------------------------------------------------
     def _total(self, items) -> object:

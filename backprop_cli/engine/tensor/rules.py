@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Optional
 
+from ..arithmetic import OutOfRange
 from ..ops import OPS, PerArgument
 from . import shapes as sh
 from .shapes import ShapeError
@@ -129,7 +130,10 @@ def _elementwise(name: str) -> TensorOp:
         return sh.broadcast(shapes, template(len(shapes), params))
 
     def forward(B, args, params):
-        return B.scalar_rules(name, len(args))[0](*args)
+        value = B.scalar_rules(name, len(args))[0](*args)
+        if op.underflows and B.underflowed(value, args):
+            raise OutOfRange  # 1e-200 * 1e-200, exp(-800): 0 in floats, not in wide decimals
+        return value
 
     def vjp(k):
         def rule(B, g, args, out, params):

@@ -208,11 +208,14 @@ def element_text(index: tuple[int, ...]) -> str:
     return "[" + ", ".join(map(str, index)) + "]"
 
 
-def located(err: Exception, index: tuple[int, ...], shapes: Sequence[Shape], operands: Sequence) -> Exception:
+def located(err: Exception, index: tuple[int, ...], shapes: Sequence[Shape], operands: Sequence,
+            labels: Sequence[str] = ()) -> Exception:
     """An elementwise rule's error (a functions.DomainError) with the element it failed at and the operands
-    there: `log is defined for positive numbers only (at [1, 0], where {0}[1, 0] = -2.0)`."""
+    there: `log is defined for positive numbers only (at [1, 0], where {0}[1, 0] = -2.0)`. The operands are
+    {0}, {1}... unless `labels` names them (a derivative rule's last operand is {out})."""
     from ..forward import number_text
 
-    parts = [f"{{{k}}}{element_text(source_index(index, shape)) if shape else ''} = {number_text(value)}"
-             for k, (shape, value) in enumerate(zip(shapes, operands))]
+    labels = list(labels) or [f"{{{k}}}" for k in range(len(operands))]
+    parts = [f"{label}{element_text(source_index(index, shape)) if shape else ''} = {number_text(value)}"
+             for label, shape, value in zip(labels, shapes, operands)]
     return type(err)(f"{err} (at {element_text(index)}, where {', '.join(parts)})")

@@ -202,9 +202,13 @@ def differentiate(nodes: Sequence, leaves: Mapping[int, object], output: int, va
             raise MathError("an inexact (floating-point) step of this --exact computation leaves the range of "
                             "64-bit floats; without --exact, backprop redoes such steps in a wider range") from None
     wide = pure.backend(WIDE)
-    with WIDE.context():
-        values = evaluate(nodes, leaves, wide)
-        grads, contributions = gradients(nodes, values, output, wide, variables, seed)
+    try:
+        with WIDE.context():
+            values = evaluate(nodes, leaves, wide)
+            grads, contributions = gradients(nodes, values, output, wide, variables, seed)
+    except OutOfRange:  # a kernel that goes through floats (erf, atan2) at a wide value beyond float range
+        raise MathError("a step of this computation leaves the range of 64-bit floats, even redone in a wider "
+                        "range") from None
     floats = pure.backend(FLOAT)
     rounded = [_rounded(floats, i, v, "the value") for i, v in enumerate(values)]
     return Computed(rounded, [_rounded(floats, i, g, "the gradient") for i, g in enumerate(grads)],
