@@ -31,11 +31,17 @@ def _out(x):
     return float(x) if np.ndim(x) == 0 else x
 
 
+def _slice(r: range) -> slice:
+    """A range of valid indices as a slice: a negative stop (or start, when empty) means 'before index 0',
+    which a slice writes as None (or as an empty slice)."""
+    if not r:
+        return slice(0, 0)
+    return slice(r.start, r.stop if r.stop >= 0 else None, r.step)
+
+
 def _index(picks: tuple) -> tuple:
-    """shapes.resolve_index's picks as a NumPy basic index (ranges become slices; a negative stop means
-    'past the start')."""
-    return tuple(slice(p.start, p.stop if p.stop >= 0 else None, p.step) if isinstance(p, range) else p
-                 for p in picks)
+    """shapes.resolve_index's picks as a NumPy basic index."""
+    return tuple(_slice(p) if isinstance(p, range) else p for p in picks)
 
 
 class NumpyBackend:
