@@ -21,7 +21,7 @@ from ...base.errors import MathError
 from ..arithmetic import FLOAT, WIDE, OutOfRange
 from ..functions import DomainError
 from . import pure
-from .backend import choose, element_count
+from .backend import choose, shape_of
 from .rules import TENSOR_OPS
 from .shapes import ShapeError
 
@@ -61,6 +61,12 @@ def shapes(nodes: Sequence, leaf_shapes: Mapping[int, tuple]) -> list[tuple]:
         except ShapeError as err:
             raise Failed(i, err) from None
     return found
+
+
+def work(nodes: Sequence, found: Sequence[tuple]) -> int:
+    """About how many scalar operations a forward sweep does, from the shapes of the nodes (the rules' costs)."""
+    return sum(TENSOR_OPS[node.op].work([found[a] for a in node.args], found[i])
+               for i, node in enumerate(nodes) if node.args)
 
 
 def evaluate(nodes: Sequence, leaves: Mapping[int, object], backend) -> list:
@@ -193,7 +199,7 @@ def differentiate(nodes: Sequence, leaves: Mapping[int, object], output: int, va
     """Values and gradients in `arithmetic` (on `backend`, or the one backend.choose picks); in floats,
     redone in wide decimals when a step leaves float range, every number then rounded back to a float."""
     if backend is None:
-        backend = choose(arithmetic, sum(element_count(v) for v in leaves.values()))
+        backend = choose(arithmetic, work(nodes, shapes(nodes, {i: shape_of(v) for i, v in leaves.items()})))
     try:
         values = evaluate(nodes, leaves, backend)
         return Computed(values, *gradients(nodes, values, output, backend, variables, seed), backend, False)

@@ -239,6 +239,7 @@ def test_exact_fractions_stay_exact_through_the_rules():
     assert TENSOR_OPS["mean"].forward(B, [W], {"axis": 0}) == pure.Array((2,), (Fraction(5, 4), Fraction(-1, 15)))
     assert TENSOR_OPS["mse"].forward(B, [x, B.array([1, 0])], {}) == Fraction(4 + Fraction(9, 16), 2)
     assert TENSOR_OPS["mse"].vjps[0](B, B.one, [x, B.array([1, 0])], None, {}) == pure.Array((2,), (2, Fraction(-3, 4)))
+    assert TENSOR_OPS["mse"].jvp(B, [x, None], [x, B.array([1, 0])], None, {}) == Fraction(105, 16)  # <grad, x>
     tie = B.array([Fraction(1), Fraction(3), Fraction(3)])
     assert TENSOR_OPS["max"].vjps[0](B, B.one, [tie], Fraction(3), {}) == pure.Array((3,), (0, Fraction(1, 2),
                                                                                            Fraction(1, 2)))

@@ -209,13 +209,15 @@ def test_the_chooser_takes_numpy_only_for_big_float_work(monkeypatch):
     assert chooser.choose(FLOAT, 10 ** 9) is pure.backend(FLOAT)
 
 
-def test_differentiate_chooses_by_the_number_of_input_elements():
-    small = sweeps.differentiate([INPUT, Step("sum", (0,))], {0: [1.0] * 10}, 1, {0})
-    assert small.backend is pure.backend()
+def test_differentiate_chooses_by_the_work():
+    nodes = [INPUT, INPUT, Step("matmul", (0, 1)), Step("sum", (2,))]
+    small = {0: [[1.0] * 64] * 64, 1: [[0.5] * 64] * 64}
+    assert sweeps.work(nodes, sweeps.shapes(nodes, {0: (64, 64), 1: (64, 64)})) == 64 ** 3 + 64 * 64 + 1
+    assert sweeps.differentiate(nodes, small, 3, {0, 1}).backend is pure.backend()
     if HAS_NUMPY:
-        big = sweeps.differentiate([INPUT, Step("sum", (0,))], {0: [[1.0] * 100] * 100}, 1, {0})
-        assert big.backend.name == "numpy"
-        assert big.values[1] == 10_000.0
+        big = sweeps.differentiate(nodes, {0: [[1.0] * 128] * 128, 1: [[0.5] * 128] * 128}, 3, {0, 1})
+        assert big.backend.name == "numpy"  # 128^3 multiply-adds: past the crossover
+        assert big.values[3] == 128 ** 3 / 2
 
 
 def test_the_tensor_engine_loads_no_numpy_until_it_is_chosen():
