@@ -220,12 +220,11 @@ class PureBackend:
         """(value, partials) of ops.py's scalar operation `name` over `count` arguments, elementwise:
         value(*args) and partials[k](*args, out), with results in this number system."""
         key = (name, count)
-        if key not in self._rules:
-            op = OPS[name]
+        if key not in self._rules:  # the rules are looked up in OPS at each call: it is the one table
             labels = partial_labels(count)
             self._rules[key] = (
-                lambda *a, rule=op.value: self.map(rule, *a, coerce=True),
-                tuple((lambda *a, rule=op.partials[k]: self.map(rule, *a, coerce=True, labels=labels))
+                lambda *a: self.map(OPS[name].value, *a, coerce=True),
+                tuple((lambda *a, k=k: self.map(OPS[name].partials[k], *a, coerce=True, labels=labels))
                       for k in range(count)),
             )
         return self._rules[key]

@@ -8,7 +8,8 @@ are the leaf positions that are differentiated (the inputs): anything computed f
 only active arguments get gradients, so `x^2` at x = -3 never asks for log(-3).
 
 Every sweep is one plain loop over the nodes, forwards or backwards; a node used twice sums its
-gradients. A rule's error comes out as Failed(position, error), its message over {0}, {1} and {out} for
+gradients (the rules' VJPs give each argument's gradient in its own shape, summed back over the axes
+broadcasting added, so a fork adds tensors of one shape). A rule's error comes out as Failed(position, error), its message over {0}, {1} and {out} for
 the caller to fill with the program's names. In floats, a value that leaves float range raises
 arithmetic.OutOfRange; `differentiate` then does the whole computation again in wide decimals and rounds
 every number back to a float, as engine/compute.py does for scalars.
@@ -108,6 +109,8 @@ def gradients(nodes: Sequence, values: Sequence, output: int, backend, variables
     grads: list = [None] * len(nodes)
     contributions: list = [None] * len(nodes)
     grads[output] = B.full(B.shape(values[output]), 1) if seed is None else B.array(seed)
+    if B.shape(grads[output]) != B.shape(values[output]):
+        raise ValueError(f"the seed has shape {B.shape(grads[output])}, the output {B.shape(values[output])}")
     for i in range(output, -1, -1):
         g = grads[i]
         node = nodes[i]
