@@ -14,6 +14,21 @@ import pytest
 from backprop_cli.engine.tensor import pure
 
 HAS_NUMPY = importlib.util.find_spec("numpy") is not None
+
+# Per scalar operation of ops.py, where its arguments are drawn from (default -2..2): inside the domain of
+# the value and of every derivative.
+DOMAINS = {
+    "log": [(0.2, 3)], "sqrt": [(0.2, 3)], "log2": [(0.2, 3)], "log10": [(0.2, 3)], "log1p": [(-0.5, 3)],
+    "asin": [(-0.9, 0.9)], "acos": [(-0.9, 0.9)], "atanh": [(-0.9, 0.9)], "acosh": [(1.2, 3)], "tan": [(-1, 1)],
+    "cbrt": [(0.2, 2)], "pow": [(0.5, 2), (-1.5, 2.5)], "div": [(-2, 2), (0.5, 2)],
+    "log_base": [(0.2, 3), (1.5, 4)], "softplus": [(-2, 2), (0.5, 2)], "elu": [(-2, 2), (0.5, 2)],
+    "leaky_relu": [(-2, 2), (0.05, 0.5)], "atan2": [(-2, 2), (0.5, 2)], "hypot": [(0.5, 2), (-2, 2)],
+}
+
+
+def domain(name: str, k: int) -> tuple:
+    ranges = DOMAINS.get(name, [])
+    return ranges[k] if k < len(ranges) else (-2.0, 2.0)
 BACKENDS = [
     pytest.param("pure", id="pure"),
     pytest.param("numpy", id="numpy", marks=pytest.mark.skipif(not HAS_NUMPY, reason="NumPy is not installed")),

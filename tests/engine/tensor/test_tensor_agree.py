@@ -13,20 +13,15 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tensor_helpers import HAS_NUMPY, assert_close, backend
+from tensor_helpers import HAS_NUMPY, assert_close, backend, domain
 
+from backprop_cli.engine.ops import OPS
 from backprop_cli.engine.tensor.rules import TENSOR_OPS
 from backprop_cli.engine.tensor.shapes import Slice
 
 pytestmark = pytest.mark.skipif(not HAS_NUMPY, reason="NumPy is not installed")
 
-EXAMPLES = 60  # per operation
-UNARY = {"exp": (-3, 3), "tanh": (-3, 3), "sigmoid": (-3, 3), "sin": (-3, 3), "log": (0.1, 3), "relu": (-3, 3),
-         "abs": (-3, 3), "gelu": (-3, 3), "silu": (-3, 3), "sqrt": (0.1, 3), "atan": (-3, 3), "neg": (-3, 3)}
-BINARY = {"add": ((-3, 3), (-3, 3)), "sub": ((-3, 3), (-3, 3)), "mul": ((-3, 3), (-3, 3)),
-          "div": ((-3, 3), (0.5, 2)), "pow": ((0.5, 2), (-2, 2)), "atan2": ((-3, 3), (0.5, 3)),
-          "hypot": ((0.5, 3), (-3, 3)), "max_elementwise": ((-3, 3), (-3, 3)), "leaky_relu": ((-3, 3), (0.01, 0.5)),
-          "softplus": ((-3, 3), (0.5, 2))}
+EXAMPLES = 40  # per operation
 
 
 def sizes(data, ndim, low=1, high=4):
@@ -43,16 +38,17 @@ def broadcast_partner(data, shape):
 def examples(draw, name: str):
     """([(shape, (low, high)) or a fixed value per argument], params, differentiated arguments) for `name`."""
     data = draw(st.data())
-    if name in UNARY:
-        return [(sizes(data, draw(st.integers(0, 3))), UNARY[name])], {}, (0,)
-    if name in BINARY:
+    scalar = TENSOR_OPS[name].scalar
+    if scalar is not None:  # ops.py's operation over the elements
+        op = OPS[scalar]
+        count = draw(st.integers(1, 3)) if op.variadic else op.arity
         first = sizes(data, draw(st.integers(0, 3)))
-        if name in ("leaky_relu", "softplus"):  # a parameter: a scalar
-            shapes = [first, ()]
+        if op.defaults:  # a parameter (leaky_relu's slope): a scalar
+            shapes = [first] + [()] * (count - 1)
         else:
-            second = broadcast_partner(data, first)
-            shapes = [first, second] if draw(st.booleans()) else [second, first]
-        return [(s, r) for s, r in zip(shapes, BINARY[name])], {}, (0, 1)
+            shapes = [first] + [broadcast_partner(data, first) for _ in range(count - 1)]
+            shapes = draw(st.permutations(shapes))
+        return [(s, domain(scalar, k)) for k, s in enumerate(shapes)], {}, tuple(range(count))
     if name == "matmul":
         m, k, n = sizes(data, 3)
         left = draw(st.sampled_from([(k,), (m, k), (2, m, k), (1, m, k)]))
@@ -128,8 +124,7 @@ def run(B, op, args, params, variables, upstream, tangents):
     return B.flat(out), grads, B.flat(jvp)
 
 
-OPERATIONS = sorted(UNARY) + sorted(BINARY) + ["matmul", "transpose", "norm", "sum", "mean", "max", "min", "logsumexp",
-                                               "softmax", "log_softmax", "index", "stack", "cross_entropy", "mse"]
+OPERATIONS = sorted(TENSOR_OPS)
 
 
 @pytest.mark.parametrize("name", OPERATIONS)

@@ -18,7 +18,7 @@ import random
 from fractions import Fraction
 
 import pytest
-from tensor_helpers import BACKENDS, assert_close, backend, flat, inner, numeric_vjp, random_nested
+from tensor_helpers import BACKENDS, assert_close, backend, domain, flat, inner, numeric_vjp, random_nested
 
 from backprop_cli.engine.arithmetic import EXACT
 from backprop_cli.engine.functions import rule_message
@@ -30,16 +30,6 @@ from backprop_cli.engine.tensor.shapes import ShapeError, Slice, Variable
 np = pytest.importorskip("numpy")
 
 RNG = random.Random(14)
-
-# Per scalar operation, where its arguments are drawn from (default -2..2): inside the domain, off the kinks.
-DOMAINS = {
-    "log": [(0.2, 3)], "sqrt": [(0.2, 3)], "log2": [(0.2, 3)], "log10": [(0.2, 3)], "log1p": [(-0.5, 3)],
-    "asin": [(-0.9, 0.9)], "acos": [(-0.9, 0.9)], "atanh": [(-0.9, 0.9)], "acosh": [(1.2, 3)], "tan": [(-1, 1)],
-    "cbrt": [(0.2, 2)], "pow": [(0.5, 2), (-1.5, 2.5)], "div": [(-2, 2), (0.5, 2)],
-    "log_base": [(0.2, 3), (1.5, 4)], "softplus": [(-2, 2), (0.5, 2)], "elu": [(-2, 2), (0.5, 2)],
-    "leaky_relu": [(-2, 2), (0.05, 0.5)],
-}
-
 
 @dataclasses.dataclass
 class Case:
@@ -63,8 +53,7 @@ def elementwise_cases(name: str) -> list[Case]:
     shapes = [(2, 3), (3,), (2, 1)][:count]
     if op.defaults:  # a parameter (leaky_relu's slope): a scalar
         shapes = [(2, 3)] + [()] * (count - 1)
-    domains = DOMAINS.get(name, [])
-    args = [draw(s, domains[k] if k < len(domains) else (-2.0, 2.0)) for k, s in enumerate(shapes)]
+    args = [draw(s, domain(name, k)) for k, s in enumerate(shapes)]
     return [Case(elementwise_key(name), args, {}, tuple(range(count)))]
 
 
