@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from .undefined import Undefined
+
 DEFAULT_DIGITS = 6
 LONGEST_FRACTION = 32  # longer exact values are shown approximately in tables (in full in --json)
 
@@ -18,12 +20,14 @@ def _decimal_approximation(value: Fraction, digits: int) -> str:
 
 
 def format_number(value, digits: int | None = DEFAULT_DIGITS) -> str:
-    """`4`, `0.666667`, `-1.5e-07`; a Fraction as `2/3`; None as an em dash.
+    """`4`, `0.666667`, `-1.5e-07`; a Fraction as `2/3`; None as an em dash; an Undefined as its word.
 
     digits=None writes a float with every digit it has (repr).
     """
     if value is None:
         return "—"
+    if type(value) is Undefined:
+        return value.word
     if isinstance(value, Fraction):
         text = exact_text(value)
         if len(text) <= LONGEST_FRACTION:
@@ -47,8 +51,9 @@ def format_number(value, digits: int | None = DEFAULT_DIGITS) -> str:
 
 
 def json_number(value):
-    """Full precision for JSON: floats as floats, exact fractions as floats too (the exact text goes alongside)."""
-    if value is None:
+    """Full precision for JSON: floats as floats, exact fractions as floats too (the exact text goes alongside);
+    null for None and for an Undefined (its reason goes under the document's "undefined" key)."""
+    if value is None or type(value) is Undefined:
         return None
     if isinstance(value, Fraction):
         try:

@@ -3,6 +3,11 @@
 In floats, a step that leaves float range where the answer need not (arithmetic.OutOfRange) makes the
 whole computation run again in wide decimals; every number of the Result is then the float nearest
 its true value, and one that does not fit a float is a MathError naming its node.
+
+A value or derivative that does not exist at the point is a MathError too, unless the caller can show
+the rest (`keep_undefined=True`: eval, explain, check): then the computation is done again by the sweeps
+of undefined.py, and the Result holds an `Undefined` with its reason wherever a number is missing (one
+that does not fit a float included), every other number as usual, and the causes in `undefined`.
 """
 from __future__ import annotations
 
@@ -10,11 +15,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping
 
+from ..base.errors import MathError
 from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord
+from ..base.undefined import TOO_LARGE, Undefined
 from .arithmetic import FLOAT, WIDE, OutOfRange
 from .conventions import DEFAULT, check_convention, follow
-from .forward import exact_out_of_range, forward_gradient, sweep_values, to_float
+from .forward import exact_out_of_range, forward_gradient, node_reason, sweep_values, to_float, too_large
 from .local import Kink, local_partials
 from .reverse import Contributions, backward, reverse_pass
 from .tape import Tape
@@ -37,6 +44,9 @@ class Result(FrozenRecord):
     kinks: list[Kink]
     exact: bool = False
     convention: str = DEFAULT  # whose derivatives the kinks got (conventions.py); elsewhere they change nothing
+    # Where numbers are missing (keep_undefined): each Undefined that starts at a node (a value, a local
+    # derivative, a number too large for a float), in the order the sweeps meet them. Empty: nothing is.
+    undefined: tuple = ()
 
     @property
     def value(self):
@@ -57,10 +67,10 @@ class Result(FrozenRecord):
         if not self.exact:
             return None
         for i, value in enumerate(self.values):
-            if not isinstance(value, Fraction):
+            if not isinstance(value, (Fraction, Undefined)):  # an undefined value is not an inexact one
                 return i, "value"
         for i, local in enumerate(self.partials):
-            if local is not None and any(d is not None and not isinstance(d, Fraction) for d in local):
+            if local is not None and any(d is not None and not isinstance(d, (Fraction, Undefined)) for d in local):
                 return i, "derivative"
         return None
 
@@ -72,28 +82,56 @@ class Result(FrozenRecord):
             if node.name is not None and self.grads[i] is not None
         }
 
+    def causes(self) -> list:
+        """Where numbers go missing and what is missing because of it (undefined.Cause), for the notes."""
+        from .undefined import causes
+
+        return causes(self)
+
+    def error(self) -> MathError | None:
+        """The MathError the computation raises without keep_undefined (the first missing number), or None."""
+        if not self.undefined:
+            return None
+        from .undefined import first_error
+
+        return first_error(self.tape, self.undefined)
+
 
 def differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT, forward_mode: bool = True,
-                  convention: str = DEFAULT) -> Result:
-    """Every value and gradient; at a kink, the derivatives `convention` gives (conventions.py: PyTorch's by default)."""
+                  convention: str = DEFAULT, keep_undefined: bool = False) -> Result:
+    """Every value and gradient; at a kink, the derivatives `convention` gives (conventions.py: PyTorch's by default).
+    Where a value or a derivative does not exist: a MathError, or with `keep_undefined` an Undefined in its place."""
     check_convention(convention)
     defaults = getattr(tape, "defaults", None)
     if defaults and any(name not in inputs for name in defaults):  # `x = 3` in the program, no value given
         inputs = {**{name: arithmetic.literal(text) for name, text in defaults.items() if name not in inputs},
                   **inputs}
     with paused_gc():  # lists of numbers and tuples: nothing for the cycle collector to find
-        return _differentiate(tape, inputs, arithmetic, forward_mode, convention)
+        return _differentiate(tape, inputs, arithmetic, forward_mode, convention, keep_undefined)
 
 
-def _differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool, convention: str) -> Result:
+def _differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool, convention: str,
+                   keep: bool) -> Result:
     try:
-        return _sweeps(tape, inputs, arithmetic, forward_mode, convention)
+        try:
+            return _sweeps(tape, inputs, arithmetic, forward_mode, convention)
+        except MathError:
+            if not keep:
+                raise
+        # something is undefined: only now the slower sweeps that go on past it (the fast ones pay nothing)
+        return _sweeps_keeping_undefined(tape, inputs, arithmetic, forward_mode, convention)
     except OutOfRange:
         if arithmetic is not FLOAT:
             raise exact_out_of_range() from None
     with WIDE.context():
-        wide = _sweeps(tape, {name: WIDE.coerce(v) for name, v in inputs.items()}, WIDE, forward_mode, convention)
-        return as_floats(wide)
+        inputs = {name: WIDE.coerce(v) for name, v in inputs.items()}
+        try:
+            wide = _sweeps(tape, inputs, WIDE, forward_mode, convention)
+        except MathError:
+            if not keep:
+                raise
+            wide = _sweeps_keeping_undefined(tape, inputs, WIDE, forward_mode, convention)
+        return as_floats(wide, keep)
 
 
 def _sweeps(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool, convention: str) -> Result:
@@ -110,30 +148,71 @@ def _sweeps(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: 
         one, zero = arithmetic.coerce(1), arithmetic.coerce(0)
         back = backward(tape, partials, active, one, zero)
     fwd = None
-    if forward_mode and len(tape.inputs) * len(tape.nodes) <= FORWARD_MODE_BUDGET:
+    if forward_mode and _forward_affordable(tape):
         fwd = {name: arithmetic.coerce(g) for name, g in forward_gradient(tape, partials).items()}
     return Result(tape, dict(inputs), values, partials, back.grads, back.contributions, fwd, kinks, arithmetic.exact,
                   convention)
 
 
-def as_floats(wide: Result) -> Result:
+def _forward_affordable(tape: Tape) -> bool:
+    return len(tape.inputs) * len(tape.nodes) <= FORWARD_MODE_BUDGET
+
+
+def _sweeps_keeping_undefined(tape: Tape, inputs: Mapping[str, object], arithmetic, forward_mode: bool,
+                              convention: str) -> Result:
+    """_sweeps by the sweeps of undefined.py: an Undefined wherever a number is missing, the rest as usual."""
+    from .undefined import (backward_keeping_undefined, forward_gradient_keeping_undefined,
+                            partials_keeping_undefined, values_keeping_undefined)
+
+    values, missing_values = values_keeping_undefined(tape, inputs, arithmetic)
+    partials, active, kinks, missing_partials = partials_keeping_undefined(tape, values, arithmetic)
+    if kinks and convention != DEFAULT:
+        partials, kinks = follow(convention, partials, kinks, arithmetic.coerce)
+    one, zero = arithmetic.coerce(1), arithmetic.coerce(0)
+    back = backward_keeping_undefined(tape, values, partials, active, one, zero)
+    fwd = None
+    if forward_mode and _forward_affordable(tape):
+        fwd = forward_gradient_keeping_undefined(tape, values, partials, one, zero)
+    return Result(tape, dict(inputs), values, partials, back.grads, back.contributions, fwd, kinks, arithmetic.exact,
+                  convention, tuple(missing_values + missing_partials))
+
+
+def as_floats(wide: Result, keep_undefined: bool = False) -> Result:
     """A Result computed in wide decimals or exact fractions, every number rounded to the nearest float;
-    MathError for one that does not fit (the node's value, a local derivative, a gradient)."""
+    MathError for one that does not fit (the node's value, a local derivative, a gradient), or with
+    `keep_undefined` an Undefined (too large) in its place. Undefined entries stay as they are."""
     tape = wide.tape
-    values = [to_float(tape, i, wide.values, v, "the result") for i, v in enumerate(wide.values)]
+    found: list[Undefined] = []
+
+    def fit(i: int, value, what: str):
+        if value is None or type(value) is Undefined:
+            return value
+        if not keep_undefined:
+            return to_float(tape, i, wide.values, value, what)
+        try:
+            return to_float(tape, i, wide.values, value, what)
+        except MathError:
+            missing = Undefined(node_reason(tape, i, wide.values, too_large(what, value)), i, word=TOO_LARGE)
+            found.append(missing)
+            return missing
+
+    values = [fit(i, v, "the result") for i, v in enumerate(wide.values)]
     partials = [
         None if row is None else tuple(
-            None if d is None else to_float(tape, i, wide.values, d, f"the derivative d {tape.label(i)} / d {tape.label(a)}")
-            for a, d in zip(tape.nodes[i].args, row))
+            fit(i, d, f"the derivative d {tape.label(i)} / d {tape.label(a)}") for a, d in zip(tape.nodes[i].args, row))
         for i, row in enumerate(wide.partials)
     ]
     out = tape.label(tape.output)
-    grads = [None if g is None else to_float(tape, i, wide.values, g, f"the gradient d {out} / d {tape.label(i)}")
-             for i, g in enumerate(wide.grads)]
+    grads = [fit(i, g, f"the gradient d {out} / d {tape.label(i)}") for i, g in enumerate(wide.grads)]
     fwd = None
     if wide.forward_gradient is not None:
-        fwd = {name: to_float(tape, tape.inputs[name], wide.values, g, f"d {out} / d {name} by forward mode")
-               for name, g in wide.forward_gradient.items()}
+        fwd = {}
+        for name, g in wide.forward_gradient.items():
+            i = tape.inputs[name]
+            if type(grads[i]) is Undefined and type(g) is not Undefined:
+                fwd[name] = grads[i]  # the same number as the gradient, so too large for the same reason
+            else:
+                fwd[name] = fit(i, g, f"d {out} / d {name} by forward mode")
     kinks = [Kink(k.node, k.op, partials[k.node], k.one_sided, k.convention) for k in wide.kinks]
     return Result(tape, {name: float(v) for name, v in wide.inputs.items()}, values, partials, grads,
-                  Contributions(grads, partials), fwd, kinks, False, wide.convention)
+                  Contributions(grads, partials), fwd, kinks, False, wide.convention, wide.undefined + tuple(found))

@@ -44,10 +44,20 @@ def number_text(value) -> str:
     return format_number(value, 17)
 
 
+def node_reason(tape: Tape, i: int, values: Sequence, what: str) -> str:
+    """`what` went wrong at node i, in one line: `log is defined for positive numbers only in a = log(x) where x = -1.0`."""
+    return f"{what} in {describe_node(tape, i, values)}"
+
+
 def node_error(tape: Tape, i: int, values: Sequence, what: str) -> MathError:
+    return located_error(tape, i, node_reason(tape, i, values, what))
+
+
+def located_error(tape: Tape, i: int, reason: str) -> MathError:
+    """A MathError with `reason` and a caret under node i's part of the program."""
     span = tape.nodes[i].span
     where = f"\n{caret_excerpt(tape.source, span.start, span.end)}" if span is not None else ""
-    error = MathError(f"{what} in {describe_node(tape, i, values)}{where}")
+    error = MathError(f"{reason}{where}")
     if span is not None:  # for the JSON error document (cli.py)
         error.line, error.column = line_and_column(tape.source, span.start)
     return error
@@ -85,8 +95,12 @@ def to_float(tape: Tape, i: int, values: Sequence, value, what: str) -> float:
     except OverflowError:  # a fraction beyond float range
         result = math.inf
     if result - result:
-        raise node_error(tape, i, values, f"{what} is {number_text(value)}, too large for a 64-bit float (overflow)")
+        raise node_error(tape, i, values, too_large(what, value))
     return result
+
+
+def too_large(what: str, value) -> str:
+    return f"{what} is {number_text(value)}, too large for a 64-bit float (overflow)"
 
 
 def _underflowed(op: str, operands, value) -> bool:

@@ -122,14 +122,18 @@ class _Failed(Exception):
 
 
 def _node_failure(tape: Tape, i: int, values: Sequence, err):
-    op = tape.nodes[i].op
-    if isinstance(err, DomainError):
-        labels = [tape.label(a) for a in tape.nodes[i].args]
-        reason = rule_message(err, labels, tape.expression(i))
-        return node_error(tape, i, values, f"the derivative does not exist: {reason}")
     if isinstance(err, MathError):
         return node_error(tape, i, values, err.message)
-    return node_error(tape, i, values, f"the derivative of {op} is not finite here")
+    return node_error(tape, i, values, failure_text(tape, i, err))
+
+
+def failure_text(tape: Tape, i: int, err: Exception, lead: str = "the derivative does not exist: ") -> str:
+    """What a derivative rule of node i raising `err` means: `the derivative does not exist: sqrt has an
+    infinite derivative at 0` (DomainError, in the program's labels, after `lead`), else that it is not finite."""
+    if isinstance(err, DomainError):
+        labels = [tape.label(a) for a in tape.nodes[i].args]
+        return f"{lead}{rule_message(err, labels, tape.expression(i))}"
+    return f"the derivative of {tape.nodes[i].op} is not finite here"
 
 
 _FAILURES = (DomainError, MathError, ZeroDivisionError, OverflowError, ValueError)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..base.records import FrozenRecord, set_field
+from ..base.undefined import Undefined
 from .arithmetic import TINY, OutOfRange
 from .local import structure
 from .tape import Tape
@@ -48,7 +49,9 @@ class Contributions:
         if local is None:
             return None
         upstream = self._grads[i]
-        return tuple(None if d is None else upstream * d for d in local)
+        if type(upstream) is Undefined:  # an undefined factor makes the product undefined, whatever the other
+            return tuple(None if d is None else upstream for d in local)
+        return tuple(None if d is None else d if type(d) is Undefined else upstream * d for d in local)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
