@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from ..base.errors import CHECK_FAILED, OK, UsageError
+from ..base.errors import CHECK_FAILED, MATH, OK, UsageError
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import differentiate
 from .graph_output import GRAPH_FORMATS, check_graph_options, emit_graph
@@ -98,7 +98,8 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
         check_tolerances(rtol, atol)
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
-    result = differentiate(loaded.tape, loaded.inputs, arithmetic, convention=convention)
+    # what is undefined at the point is shown as such, with its reason, and the rest computed (exit 4)
+    result = differentiate(loaded.tape, loaded.inputs, arithmetic, convention=convention, keep_undefined=True)
     extras = None
     if symbolic or direction is not None:
         from ..engine.extras import compute_extras
@@ -114,7 +115,10 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
 
         doc = eval_document(result, report)
         if extras is not None:
-            doc.update(extras_document(extras))
+            more = extras_document(extras)
+            if "undefined" in more:  # the reasons of both, in one object
+                more["undefined"] = {**doc.get("undefined", {}), **more["undefined"]}
+            doc.update(more)
         if graph is not None:
             emit_graph(result, graph, out, digits, color, doc)
         sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
@@ -129,4 +133,6 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
         console.print(eval_view(result, digits, report, max_rows, loaded.from_program), crop=False)  # numbers kept whole
         if extras is not None:
             console.print(extras_view(extras, loaded.tape.output_name or "out", digits), crop=False)
+    if result.undefined:
+        return MATH  # as without the rest shown: scripts notice
     return CHECK_FAILED if report is not None and not report.ok else OK

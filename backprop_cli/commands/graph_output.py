@@ -3,9 +3,9 @@
 - `tree`, `dot`, `mermaid` print to standard output, or write FILE with --out;
   `svg` and `png` need --out (they are drawn by Graphviz's `dot`).
 - With --graph the picture replaces the tables. Notes that are not part of the
-  picture (a --check verdict, Graphviz warnings, Mermaid size limits) go to
-  standard error, so standard output holds only the picture; a failed --check
-  still exits 1.
+  picture (a --check verdict, Graphviz warnings, Mermaid size limits, where and
+  why numbers are undefined) go to standard error, so standard output holds only
+  the picture; a failed --check still exits 1 (and an undefined number 4).
 - With --json, standard output stays one JSON document: it gains a "graph" key,
   {"format": "dot", "text": "digraph ..."} (or {"format": ..., "file": FILE}
   when --out wrote it). `--graph tree` has no JSON form and is a usage error there.
@@ -59,7 +59,9 @@ def _check_summary(report) -> None:
     from ..base.numbers import format_number
 
     for name, c in report.inputs.items():
-        if not c.ok:
+        if c.ok is None:  # its gradient is undefined
+            _note(f"check {name}: {c.reason}")
+        elif not c.ok:
             reason = f" ({c.reason})" if c.reason else ""
             _note(f"check {name}: FAILED, finite difference {format_number(c.numeric)}{reason}")
     _note("finite-difference check " + ("passed" if report.ok else "FAILED"))
@@ -105,5 +107,10 @@ def emit_graph(result, graph: str, out: str | None, digits: int | None, color: s
             from ..render.console import write_text
 
             write_text(text)  # in ASCII where standard output cannot encode ∂
+    if json_doc is None:  # (the JSON document has the reasons under "undefined")
+        from ..render.missing import missing_lines
+
+        for line in missing_lines(result):
+            _note(line)
     if report is not None and json_doc is None:
         _check_summary(report)

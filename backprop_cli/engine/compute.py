@@ -19,7 +19,7 @@ from ..base.errors import MathError
 from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord
 from ..base.undefined import TOO_LARGE, Undefined
-from .arithmetic import FLOAT, WIDE, OutOfRange
+from .arithmetic import EXACT, FLOAT, WIDE, OutOfRange
 from .conventions import DEFAULT, check_convention, follow
 from .forward import exact_out_of_range, forward_gradient, node_reason, sweep_values, to_float, too_large
 from .local import Kink, local_partials
@@ -216,3 +216,32 @@ def as_floats(wide: Result, keep_undefined: bool = False) -> Result:
     kinks = [Kink(k.node, k.op, partials[k.node], k.one_sided, k.convention) for k in wide.kinks]
     return Result(tape, {name: float(v) for name, v in wide.inputs.items()}, values, partials, grads,
                   Contributions(grads, partials), fwd, kinks, False, wide.convention, wide.undefined + tuple(found))
+
+
+def directional_keeping_undefined(result: Result, direction: Mapping[str, object]):
+    """The derivative along `direction` (inputs left out are 0) at a point where some numbers are missing:
+    an Undefined when an undefined local derivative lies on the way from an input the direction moves to the
+    output, else the number (in floats, redone in wide decimals where a float step leaves its range)."""
+    from .undefined import tangents_keeping_undefined
+
+    tape = result.tape
+    moved = {name: v for name, v in direction.items() if v}  # an input the direction does not move adds no term
+    arithmetic = EXACT if result.exact else FLOAT
+    try:
+        seeds = {tape.inputs[name]: arithmetic.coerce(v) for name, v in moved.items()}
+        return tangents_keeping_undefined(tape, result.values, result.partials, seeds,
+                                          arithmetic.coerce(0))[tape.output]
+    except OutOfRange:
+        if result.exact:
+            raise exact_out_of_range() from None
+    with WIDE.context():
+        wide = _sweeps_keeping_undefined(tape, {name: WIDE.coerce(v) for name, v in result.inputs.items()}, WIDE,
+                                         False, result.convention)
+        seeds = {tape.inputs[name]: WIDE.coerce(v) for name, v in moved.items()}
+        value = tangents_keeping_undefined(tape, wide.values, wide.partials, seeds, WIDE.coerce(0))[tape.output]
+        if type(value) is Undefined:
+            return value
+        try:
+            return to_float(tape, tape.output, wide.values, value, "the directional derivative")
+        except MathError as err:
+            return Undefined(err.message.splitlines()[0], tape.output, word=TOO_LARGE)

@@ -35,7 +35,11 @@ def compute_extras(result: Result, symbolic: bool, direction: str | None, arithm
         from .second import directional_at, directional_derivative
 
         vector = parse_direction(tape, direction, arithmetic)
-        if arithmetic.exact:
+        if result.undefined:  # an Undefined where an undefined derivative lies on the way
+            from .compute import directional_keeping_undefined
+
+            value = directional_keeping_undefined(result, vector)
+        elif arithmetic.exact:
             try:
                 value = arithmetic.coerce(directional_derivative(tape, result.partials, vector, arithmetic.coerce(0)))
             except OutOfRange:

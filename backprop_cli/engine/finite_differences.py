@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass, replace
 
 from ..base.errors import MathError, UsageError
+from ..base.undefined import Undefined
 from .forward import evaluate
 from .local import reaches_output
 from .ops import OPS
@@ -32,13 +33,13 @@ DEFAULT_ATOL = 1e-9
 @dataclass(frozen=True)
 class InputCheck:
     name: str
-    analytic: float
+    analytic: float | None  # None when the gradient is undefined (then nothing is checked)
     numeric: float | None  # None when no finite difference could be taken
     abs_error: float | None
     rel_error: float | None
     step: float
-    ok: bool
-    reason: str | None  # why it failed, or how it was taken when not central
+    ok: bool | None  # None: not checked, the gradient is undefined
+    reason: str | None  # why it failed, or how it was taken when not central, or why it was not checked
 
 
 @dataclass(frozen=True)
@@ -110,18 +111,35 @@ def check_tolerances(rtol: float, atol: float) -> None:
 
 def finite_difference_check(tape: Tape, inputs: dict, gradient: dict, values: list,
                             rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> CheckReport:
+    """Each input's gradient against finite differences; an undefined gradient is skipped, saying why
+    (its `ok` is None, and the report's `ok` is about the inputs checked)."""
     check_tolerances(rtol, atol)
+    skipped = {name: InputCheck(name, None, None, None, None, 0.0, None,
+                                f"not checked: the gradient of {name} is {g.word}")
+               for name, g in gradient.items() if name in tape.inputs and type(g) is Undefined}
+    if skipped:
+        checked = [name for name in tape.inputs if name not in skipped]
+        if not checked:  # (the output has no value, or every gradient crosses an undefined derivative)
+            return CheckReport(True, skipped, rtol, atol)
+        report = _check(tape, inputs, gradient, values, rtol, atol, checked)
+        results = {name: skipped.get(name) or report.inputs[name] for name in tape.inputs}
+        return CheckReport(report.ok, results, rtol, atol)
+    return _check(tape, inputs, gradient, values, rtol, atol, list(tape.inputs))
+
+
+def _check(tape: Tape, inputs: dict, gradient: dict, values: list, rtol: float, atol: float,
+           names: list) -> CheckReport:
     part, kept = output_part(tape)
     try:
         float_inputs = {name: float(inputs[name]) for name in part.inputs}
         base = [float(values[i]) for i in kept]
-        analytics = {name: float(gradient[name]) for name in tape.inputs}
+        analytics = {name: float(gradient[name]) for name in names}
     except OverflowError:  # --exact values beyond any float: differences in floats cannot be taken
         reason = "finite differences are taken in 64-bit floats, and the exact values here are too large for them"
-        results = {name: InputCheck(name, None, None, None, None, 0.0, False, reason) for name in tape.inputs}
+        results = {name: InputCheck(name, None, None, None, None, 0.0, False, reason) for name in names}
         return CheckReport(False, results, rtol, atol)
     results: dict[str, InputCheck] = {}
-    for name in tape.inputs:
+    for name in names:
         if name in part.inputs:
             results[name] = _check_input(part, float_inputs, name, analytics[name], base, rtol, atol)
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..base.records import FrozenRecord, set_field
-from ..base.undefined import Undefined
+from ..base.undefined import TOO_LARGE, Undefined
 from .arithmetic import TINY, OutOfRange
 from .local import structure
 from .tape import Tape
@@ -51,7 +51,15 @@ class Contributions:
         upstream = self._grads[i]
         if type(upstream) is Undefined:  # an undefined factor makes the product undefined, whatever the other
             return tuple(None if d is None else upstream for d in local)
-        return tuple(None if d is None else d if type(d) is Undefined else upstream * d for d in local)
+        return tuple(None if d is None else d if type(d) is Undefined else self._product(i, upstream, d)
+                     for d in local)
+
+    def _product(self, i: int, upstream, d):
+        c = upstream * d
+        if type(c) is float and c - c:  # two floats of a wide computation whose product is not one (5e349)
+            return Undefined(f"the contribution {upstream!r} × {d!r} is too large for a 64-bit float (overflow)", i,
+                             word=TOO_LARGE)
+        return c
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..base.numbers import format_number
+from ..base.undefined import Undefined
 from .tables import whole_words
 
 VALUE_STYLE = "cyan"
@@ -45,6 +46,8 @@ def directional_text(direction: dict, value, digits: int | None) -> Text:
     text.append("Directional derivative", style="bold")
     text.append(f" along ({shown}): ")
     text.append(format_number(value, digits), style="bold " + GRAD_STYLE)
+    if type(value) is Undefined:
+        text.append(f": {value.reason}", style="yellow")
     return text
 
 

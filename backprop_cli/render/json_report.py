@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..base.numbers import exact_text, json_number
+from ..base.undefined import Undefined
 
 if TYPE_CHECKING:  # annotations only: --check's module is loaded when --check is given
     from ..engine.compute import Result
@@ -68,10 +69,40 @@ def eval_document(result: Result, report: CheckReport | None = None) -> dict:
             for k in result.kinks
         ],
     }
+    if result.undefined:
+        doc["undefined"] = undefined_document(result)
     if result.exact:
         doc["exact"] = _exact_document(result)
     if report is not None:
         doc["check"] = _check_document(report)
+    return doc
+
+
+def undefined_document(result: Result) -> dict:
+    """The reason for every null of eval's document that stands for a missing number, at the same place:
+    "value", "gradient": {name: reason}, "forward_gradient": {name: reason}, and "nodes": {id: {"value",
+    "grad", "local": [reason or null per argument]}} (only what is missing is listed)."""
+    tape = result.tape
+    doc: dict = {}
+    if type(result.value) is Undefined:
+        doc["value"] = result.value.reason
+    for key, entries in (("gradient", result.gradient()), ("forward_gradient", result.forward_gradient or {})):
+        missing = {name: g.reason for name, g in entries.items() if type(g) is Undefined}
+        if missing:
+            doc[key] = missing
+    nodes = {}
+    for i, node in enumerate(tape.nodes):
+        entry = {}
+        for key, number in (("value", result.values[i]), ("grad", result.grads[i])):
+            if type(number) is Undefined:
+                entry[key] = number.reason
+        local = result.partials[i]
+        if local is not None and any(type(d) is Undefined for d in local):
+            entry["local"] = [d.reason if type(d) is Undefined else None for d in local]
+        if entry:
+            nodes[node.id] = entry
+    if nodes:
+        doc["nodes"] = nodes
     return doc
 
 
@@ -121,8 +152,11 @@ def _one_line_encoder():
 
 
 def extras_document(extras) -> dict:
-    """The `symbolic` and `directional` keys of `eval --json` (engine/extras.py's Extras)."""
+    """The `symbolic` and `directional` keys of `eval --json` (engine/extras.py's Extras); an undefined
+    directional derivative is null, and its reason is under "undefined": {"directional": {"value": ...}}."""
     doc: dict = {}
+    if type(extras.directional) is Undefined:
+        doc["undefined"] = {"directional": {"value": extras.directional.reason}}
     if extras.formulas is not None:
         doc["symbolic"] = {name: f.text for name, f in extras.formulas.items()}
     if extras.direction is not None:

@@ -11,14 +11,22 @@ from rich.table import Table
 from rich.text import Text
 
 from ..base.numbers import format_number
+from ..base.undefined import Undefined
 from ..engine.compute import Result
 from ..engine.conventions import LABELS
 from ..engine.finite_differences import CheckReport
+from .missing import missing_lines
 
 VALUE_STYLE = "cyan"
 GRAD_STYLE = "magenta"
 BAD_STYLE = "bold red"
 GOOD_STYLE = "green"
+UNDEFINED_STYLE = "yellow"
+
+
+def _number(value, digits: int | None, style: str) -> Text:
+    """A number's cell; an undefined entry's word ("undefined", "too large") stands out."""
+    return Text(format_number(value, digits), style=UNDEFINED_STYLE if type(value) is Undefined else style)
 
 
 def _table(title: str, *columns: tuple[str, str]) -> Table:
@@ -60,7 +68,8 @@ def headline(result: Result, digits: int | None, from_program: tuple = ()) -> Te
     name = tape.output_name or program_title(tape.source) or tape.nodes[tape.output].id
     text = Text()
     text.append(f"{name} = ", style="bold")
-    text.append(format_number(result.value, digits), style="bold " + VALUE_STYLE)
+    text.append(format_number(result.value, digits),
+                style="bold " + (UNDEFINED_STYLE if type(result.value) is Undefined else VALUE_STYLE))
     nodes, inputs = len(tape.nodes), len(tape.inputs)
     given = ""
     if from_program:
@@ -79,7 +88,7 @@ def forward_table(result: Result, digits: int | None) -> Table:
     for i, node in enumerate(tape.nodes):
         table.add_row(
             Text(node.id), Text(node.display_name or ""), Text(tape.expression(i)),
-            Text(format_number(result.values[i], digits), style=VALUE_STYLE),
+            _number(result.values[i], digits, VALUE_STYLE),
         )
     return whole_words(table)
 
@@ -98,7 +107,7 @@ def backward_table(result: Result, digits: int | None) -> Table:
         if result.grads[i] is None:
             continue
         if i == tape.output:
-            upstream = ["1 (seed)"]
+            upstream = ["1 (seed)" if type(result.grads[i]) is not Undefined else "none (no output value)"]
         elif received[i]:
             upstream = [f"{tape.label(c)}: {format_number(v, digits)}" for c, v in received[i]]
         else:
@@ -112,7 +121,7 @@ def backward_table(result: Result, digits: int | None) -> Table:
         table.add_row(
             Text(f"{node.id} {node.display_name}" if node.display_name else node.id),
             _lines(upstream),
-            Text(format_number(result.grads[i], digits), style=GRAD_STYLE),
+            _number(result.grads[i], digits, GRAD_STYLE),
             _lines(local), _lines(sent),
         )
     return whole_words(table)
@@ -129,18 +138,25 @@ def inputs_table(result: Result, digits: int | None, report: CheckReport | None 
         row = [
             Text(name),
             Text(format_number(result.inputs[name], digits), style=VALUE_STYLE),
-            Text(format_number(gradient[name], digits), style=GRAD_STYLE),
-            Text(format_number(forward.get(name), digits), style=GRAD_STYLE),
+            _number(gradient[name], digits, GRAD_STYLE),
+            _number(forward.get(name), digits, GRAD_STYLE),
         ]
         if report is not None:
             c = report.inputs[name]
             row += [
                 Text(format_number(c.numeric, digits)),
                 Text(format_number(c.rel_error, 2)),
-                Text("ok" if c.ok else "FAILED", style=GOOD_STYLE if c.ok else BAD_STYLE),
+                _verdict(c.ok),
             ]
         table.add_row(*row)
     return whole_words(table)
+
+
+def _verdict(ok: bool | None) -> Text:
+    """--check's verdict on one input: ok, FAILED, or skipped (its gradient is undefined)."""
+    if ok is None:
+        return Text("skipped", style=UNDEFINED_STYLE)
+    return Text("ok" if ok else "FAILED", style=GOOD_STYLE if ok else BAD_STYLE)
 
 
 def kink_notes(result: Result, digits: int | None) -> list[Text]:
@@ -163,6 +179,11 @@ def kink_notes(result: Result, digits: int | None) -> list[Text]:
     return out
 
 
+def undefined_notes(result: Result) -> list[Text]:
+    """Where numbers are missing, and why: one line per place (render/missing.py)."""
+    return [Text(line, style=UNDEFINED_STYLE) for line in missing_lines(result)]
+
+
 def notes(result: Result, digits: int | None, report: CheckReport | None = None) -> list[Text]:
     tape = result.tape
     out = []
@@ -181,10 +202,11 @@ def notes(result: Result, digits: int | None, report: CheckReport | None = None)
                 style="yellow",
             ))
     out += kink_notes(result, digits)
+    out += undefined_notes(result)
     if report is not None:
         for name, c in report.inputs.items():
             if c.reason:
-                out.append(Text(f"check {name}: {c.reason}", style=GOOD_STYLE if c.ok else BAD_STYLE))
+                out.append(Text(f"check {name}: {c.reason}", style=_verdict(c.ok).style))
         verdict = "passed" if report.ok else "FAILED"
         out.append(Text(
             f"finite-difference check {verdict} (central differences, tolerance: abs error <= "
