@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from ..base.errors import CHECK_FAILED, OK, MathError, UsageError
+from ..base.errors import CHECK_FAILED, MATH, OK, MathError, UsageError
+from ..base.undefined import Undefined
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import as_floats, differentiate
 from ..language.limits import read_limited
@@ -37,7 +38,9 @@ constant expression (sqrt(2)/2). NAME is `value` (the output's value), an input
 or intermediate name (d output / d NAME), or NAME.value (that node's value).
 A decimal is right within one unit of its last written digit (0.67 passes for
 2/3); integers, fractions and expressions must match to 1e-9 relative.
-Exit status: 0 all answers right, 1 some answer wrong, 2 usage error.
+ANSWER may also be `undefined` (or `nan`): right where the number does not exist.
+Exit status: 0 all answers right, 1 some answer wrong, 2 usage error, 4 something
+asked about is undefined at the point (each answer is still graded).
 
 \b
 Reference (in the source tree):
@@ -70,16 +73,19 @@ def _read_answers(path: str, program: str | None) -> list[tuple[str, str]]:
 
 def _results(loaded, exact: bool, convention: str):
     """(the Result shown, the Result graded against): exact arithmetic wherever the program is rational, shown
-    as fractions with --exact and as floats without; floats alone when exact numbers grow too large."""
+    as fractions with --exact and as floats without; floats alone when exact numbers grow too large. What is
+    undefined at the point is an Undefined in both (an answer can say so), the rest computed."""
     try:
-        truth = differentiate(loaded.tape, loaded.inputs, EXACT, forward_mode=False, convention=convention)
+        truth = differentiate(loaded.tape, loaded.inputs, EXACT, forward_mode=False, convention=convention,
+                              keep_undefined=True)
     except MathError:
         if exact:
             raise
         inputs = {name: float(value) for name, value in loaded.inputs.items()}
-        result = differentiate(loaded.tape, inputs, FLOAT, forward_mode=False, convention=convention)
+        result = differentiate(loaded.tape, inputs, FLOAT, forward_mode=False, convention=convention,
+                               keep_undefined=True)
         return result, result
-    return (truth if exact else as_floats(truth)), truth
+    return (truth if exact else as_floats(truth, keep_undefined=True)), truth
 
 
 @click.command("check", cls=ProgramCommand, epilog=EXAMPLES)
@@ -126,4 +132,6 @@ def check_command(ctx, program, file, color, debug, expect, answers, tolerance, 
         from ..render.console import make_console
 
         make_console(color).print(check_view(result, graded, digits), crop=False)  # numbers kept whole
+    if any(type(v.correct) is Undefined for v in graded.verdicts):
+        return MATH  # something asked about has no number here: scripts notice, as with eval
     return OK if graded.ok else CHECK_FAILED

@@ -11,6 +11,7 @@ and a student who answers 0 for sin(pi) = 1.2e-16 is right. The bound is built a
 
 First order only, and deliberately generous (the caller multiplies by a safety factor): it decides
 whether a number is zero *up to rounding*, not how many digits are right. One sweep each way.
+An undefined entry has no error to bound; what is computed from it is undefined too, so it is skipped.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import math
 from fractions import Fraction
 from typing import Sequence
 
+from ..base.undefined import Undefined
 from .compute import Result
 from .ops import OPS
 from .tape import CONST, INPUT
@@ -43,6 +45,9 @@ def value_errors(result: Result) -> list[float]:
     errors = [0.0] * len(tape.nodes)
     for i, node in enumerate(tape.nodes):
         v = values[i]
+        if type(v) is Undefined:
+            errors[i] = math.inf
+            continue
         own = 0.0 if not _inexact(v) else UNIT * abs(float(v)) * (1 if node.op in (INPUT, CONST, "add", "sub",
                                                                                      "mul", "div") else 2)
         if node.args:
@@ -61,14 +66,14 @@ def gradient_errors(result: Result, value_error: Sequence[float]) -> list[float]
     errors = [0.0] * len(tape.nodes)
     for i in range(tape.output, -1, -1):
         local = partials[i]
-        if local is None or grads[i] is None:
+        if local is None or grads[i] is None or type(grads[i]) is Undefined:  # (its arguments' are undefined too)
             continue
         node = tape.nodes[i]
         upstream = abs(float(grads[i]))
         args = [float(values[a]) for a in node.args]
         moved = [(k, a) for k, a in enumerate(node.args) if value_error[a]]
         for k, (a, d) in enumerate(zip(node.args, local)):
-            if d is None:
+            if d is None or type(d) is Undefined:
                 continue
             d = abs(float(d))
             d_error = UNIT * d if _inexact(local[k]) else 0.0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..base.numbers import exact_text, json_number
+from ..base.undefined import Undefined
 from ..engine.compute import Result
 from ..teaching.grading import Grade, rule_statement
 
@@ -36,6 +37,13 @@ def check_document(result: Result, grade: Grade) -> dict:
         "inputs": {name: json_number(v) for name, v in result.inputs.items()},
         "convention": result.convention,
     }
+    missing = {v.target: v.correct.reason for v in grade.verdicts if type(v.correct) is Undefined}
+    if type(result.value) is Undefined:
+        missing_value = {"value": result.value.reason}
+    else:
+        missing_value = {}
+    if missing or missing_value:  # the reason for each null "correct" (and "value"), as in eval's document
+        doc["undefined"] = {**missing_value, **({"answers": missing} if missing else {})}
     if result.exact:
         lost = result.first_inexact()
         doc["exact"] = {

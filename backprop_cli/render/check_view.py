@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..base.numbers import format_number
+from ..base.undefined import Undefined
 from ..engine.compute import Result
 from ..teaching.answers import GRADIENT, VALUE
 from ..teaching.grading import Grade, Verdict, rule_statement
@@ -137,7 +138,12 @@ def steps_section(result: Result, verdict: Verdict, digits: int | None) -> Group
     else:
         what, lines = result.tape.label(e.node), value_steps(result, e.node, digits)
     title = Text()
-    title.append(f"How {what} = {format_number(verdict.correct, digits)} is found", style="bold")
+    missing = verdict.correct if type(verdict.correct) is Undefined else None
+    if missing is not None:  # the steps up to where the number goes missing, then why
+        title.append(f"Why {what} is {missing.word}", style="bold")
+        lines = [*lines, f"{what} is {missing.word} because {missing.cause}"]
+    else:
+        title.append(f"How {what} = {format_number(verdict.correct, digits)} is found", style="bold")
     title.append(f" (you wrote {e.answer.text}):")
     return Group(title, Text("\n".join("  " + line for line in lines)))
 

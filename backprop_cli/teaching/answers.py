@@ -4,7 +4,8 @@ Pure logic, no printing. An answer is written as a student writes it: an
 integer (`108`), a decimal (`0.67`, `1e-3`), a fraction (`-4/3`), or a constant
 expression in the tool's own language (`sqrt(2)/2`, `1/(1+exp(-1))`), read with
 the project's parser, never with Python's eval, by engine/values.py: the same
-reader as the values given to inputs on the command line.
+reader as the values given to inputs on the command line. `undefined` (or `nan`,
+what a framework prints there) says that the number does not exist at the point.
 
 Targets: `value` is the output's value, `NAME` is d output / d NAME (inputs and
 named intermediates), `NAME.value` is the forward value of a named node.
@@ -73,9 +74,15 @@ def parse_answers_text(text: str, filename: str) -> list[tuple[str, str]]:
     return items
 
 
+UNDEFINED_ANSWER = "undefined"  # the form of an answer that says the number does not exist
+UNDEFINED_WORDS = ("undefined", "nan")  # in any case: `nan` is what PyTorch and NumPy print there
+
+
 def parse_answer(text: str, where: str, target: str) -> Answer:
     """Read an answer: integer, decimal, fraction or constant expression (engine/values.py, the reader of
-    the values on the command line too); anything else is a usage error."""
+    the values on the command line too), or `undefined`/`nan` (value None); anything else is a usage error."""
+    if text.strip().lower() in UNDEFINED_WORDS:
+        return Answer(text.strip(), UNDEFINED_ANSWER, None)
     return read_constant(text, f"{where}: the answer for {target}")
 
 

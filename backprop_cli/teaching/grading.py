@@ -9,7 +9,10 @@ The grading rule:
 - integers, fractions and expressions must match to 1e-9 relative (1e-12
   absolute when the true value is 0);
 - `--tolerance T` replaces both: |given - true| <= T * |true| (<= T when the
-  true value is 0).
+  true value is 0);
+- where the true value is undefined (log(-1), d x^y / d y at x < 0), the answer
+  `undefined` (or `nan`) is right and every number is wrong; where it is a number,
+  `undefined` is wrong.
 
 The true value is exact wherever the program is rational at the point (inputs
 are the decimals the user wrote: 0.1 + 0.2 - 0.3 is 0, not 5.6e-17); where it
@@ -24,10 +27,11 @@ from fractions import Fraction
 from typing import Iterable, Sequence
 
 from ..base.numbers import format_number
+from ..base.undefined import Undefined
 from ..engine.compute import Result
 from ..engine.local import ancestors
 from ..engine.tape import Tape
-from .answers import GRADIENT, Expectation
+from .answers import GRADIENT, UNDEFINED_ANSWER, Expectation
 
 EXACT_RELATIVE = Fraction(1, 10**9)  # integers, fractions and expressions
 DECIMAL_FLOOR_RELATIVE = Fraction(1, 10**12)  # a decimal is never held to more than this
@@ -88,7 +92,10 @@ def grade_one(expectation: Expectation, correct, tolerance: float | None = None,
     """The verdict on one answer. `correct` is the value shown; `truth` (default: `correct`) the one compared
     with, exact where it can be; `rounding` bounds how far a float truth can be from the true value."""
     answer = expectation.answer
-    true = _as_fraction(correct if truth is None else truth)
+    true = correct if truth is None else truth
+    if type(true) is Undefined or answer.form == UNDEFINED_ANSWER:
+        return _grade_undefined(expectation, correct, true)
+    true = _as_fraction(true)
     given = _as_fraction(answer.value)
     size = abs(true)
     if tolerance is not None:
@@ -114,6 +121,15 @@ def grade_one(expectation: Expectation, correct, tolerance: float | None = None,
         ok, allowed = True, allowed + _as_fraction(rounding)
         rule = f"±{format_number(float(allowed), 3)} (with the rounding error of floating point)"
     return Verdict(expectation, correct, ok, allowed, rule)
+
+
+def _grade_undefined(expectation: Expectation, correct, true) -> Verdict:
+    """An answer where the true value is undefined, or the answer `undefined`: right when both are."""
+    missing = type(true) is Undefined
+    if expectation.answer.form == UNDEFINED_ANSWER:
+        rule = "undefined at this point" if missing else "it is a number at this point"
+        return Verdict(expectation, correct, missing, Fraction(0), rule)
+    return Verdict(expectation, correct, False, Fraction(0), f"no number is right: it is {true.word} here")
 
 
 def correct_value(result: Result, expectation: Expectation):
@@ -161,7 +177,7 @@ def grade(result: Result, items: Iterable[Expectation], tolerance: float | None 
 
 def _rounding_errors(truth: Result, items: list[Expectation], truths: list) -> list[float] | None:
     """Per expectation, how far a float truth can be from the true value; None when every truth is exact."""
-    if all(isinstance(t, (Fraction, int)) for t in truths):
+    if all(isinstance(t, (Fraction, int, Undefined)) for t in truths):  # (an undefined truth has no error)
         return None
     from ..engine.rounding import gradient_errors, value_errors
 
