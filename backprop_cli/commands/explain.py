@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from ..base.errors import OK
+from ..base.errors import MATH, OK
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import differentiate
@@ -54,7 +54,9 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
     loaded = load(ctx, program, file, arithmetic)
     if wrt is not None:
         resolve_wrt(loaded.tape, wrt)  # an unknown name is a usage error before any arithmetic
-    result = differentiate(loaded.tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention)
+    # the steps that can be done are shown; an undefined one says so, and why (exit 4)
+    result = differentiate(loaded.tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention,
+                           keep_undefined=True)
     worked = worked_solution(result, wrt)
     text = render(worked, fmt, digits)
     if symbolic:
@@ -66,7 +68,7 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
             formulas = {wrt: formulas[wrt]}
         text = append_formulas(text, fmt, formulas, worked.output_label)
     _write(text)
-    return OK
+    return MATH if result.undefined else OK
 
 
 _ASCII = str.maketrans({"∂": "d", "·": "*", "≈": "~", "—": "-"})

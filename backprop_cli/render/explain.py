@@ -18,7 +18,8 @@ import textwrap
 from ..base.numbers import DEFAULT_DIGITS, format_number
 from ..engine.conventions import LABELS
 from ..teaching.steps import INPUT_STEP, BackwardStep, ForwardStep, Term, Worked
-from .explain_parts import Piece, backward_parts, forward_parts, unreached_note
+from .explain_parts import Piece, backward_parts, forward_parts, nothing_backward, unreached_note
+from .missing import cause_lines
 
 PROSE_WIDTH = 80  # sentences wrap here; equations never do
 _PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
@@ -181,8 +182,8 @@ def backward_heading(worked: Worked) -> str:
 
 
 def note_sentences(worked: Worked, digits) -> list[str]:
-    """The exactness note (with --exact) and the kink notes, as sentences."""
-    out = []
+    """Where numbers are missing and why, the exactness note (with --exact) and the kink notes, as sentences."""
+    out = cause_lines(worked.missing, worked.output_label, len(worked.inputs))
     if worked.exact:
         if worked.inexact is None:
             out.append("exact: every value and gradient above is an exact fraction.")
@@ -224,7 +225,7 @@ def render_text(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     lines += [f"  {forward_line(s, digits)}" for s in computed] or ["  (nothing to compute: the output is an input)"]
     lines.append("")
     lines.append(f"Backward pass: {backward_heading(worked)}")
-    lines += [f"  {backward_line(s, digits)}" for s in worked.backward] or ["  (nothing to differentiate)"]
+    lines += [f"  {backward_line(s, digits)}" for s in worked.backward] or [f"  ({nothing_backward(worked)})"]
     lines.append("")
     lines.append(f"Answer: {worked.output_label} = {format_number(worked.output_value, digits)}")
     width = max((len(f"∂{worked.output_label}/∂{label}") for label, _ in worked.answers), default=0)
@@ -284,7 +285,8 @@ def render_markdown(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     if worked.backward:
         out += [f"{k}. {md(backward_line(s, digits))}" for k, s in enumerate(worked.backward, 1)]
     else:
-        out.append("Nothing to differentiate.")
+        text = nothing_backward(worked)
+        out.append(md(text[0].upper() + text[1:] + "."))
     out += ["", "### Answer", "", "| quantity | value |", "| --- | ---: |",
             f"| {md(worked.output_label)} | {md(format_number(worked.output_value, digits))} |"]
     for label, gradient in worked.answers:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from ..base.numbers import DEFAULT_DIGITS, format_number
 from ..engine.conventions import LABELS
 from ..teaching.steps import INPUT_STEP, Term, Worked
-from .explain_parts import Piece, backward_part_terms, forward_parts, unreached_note
+from .explain_parts import Piece, backward_part_terms, forward_parts, nothing_backward, unreached_note
+from .missing import cause_lines
 from .latex import (
     ATOM, LOOSE, POWER, SUM, UNARY, Tex, escape_text, latex_expression, latex_name, latex_number_text, latex_template,
 )
@@ -142,7 +143,8 @@ def render_latex(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     backward_rows = []
     for step in worked.backward:
         backward_rows += _rows(backward_part_terms(step, d), unreached_note(step))
-    lines += _align(backward_rows) or ["", "Nothing to differentiate."]
+    text = nothing_backward(worked)
+    lines += _align(backward_rows) or ["", escape_text(text[0].upper() + text[1:]) + "."]
     lines += ["", r"\subsection*{Answer}", ""]
     answer_rows = [f"{latex_name(out_label)} &= {d.number_tex(worked.output_value).text}"]
     answer_rows += [f"{d.partial(out_label, label)} &= {d.number_tex(g).text}" for label, g in worked.answers]
@@ -198,7 +200,7 @@ def _node_definition(node_id: str, label: str, expression: str) -> str:
 
 
 def _notes(worked: Worked, d: LatexDialect) -> list[str]:
-    out = []
+    out = [escape_text(line) for line in cause_lines(worked.missing, worked.output_label, len(worked.inputs))]
     if worked.exact:
         if worked.inexact is None:
             out.append("Exact: every value and gradient above is an exact fraction.")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..teaching.steps import CONSTANT_STEP, INPUT_STEP, BackwardStep, ForwardStep
+from ..base.undefined import Undefined
+from ..teaching.steps import CONSTANT_STEP, INPUT_STEP, BackwardStep, ForwardStep, Worked
 
 # ---------------------------------------------------------------------------------------------
 # The parts of a line, shared by every format: a dialect says how each piece is written.
@@ -100,6 +101,13 @@ def backward_part_terms(step: BackwardStep, d) -> list[tuple[str, ...]]:
 def backward_parts(step: BackwardStep, d) -> list[str]:
     """The parts of a backward line as strings: `[∂g/∂e, ∂g/∂f · ∂f/∂e, (1/d) · c, (-1/3) · (-2), 2/3]`."""
     return dedupe([" + ".join(terms) for terms in backward_part_terms(step, d)])
+
+
+def nothing_backward(worked: Worked) -> str:
+    """What the backward pass says when it has no step."""
+    if type(worked.output_value) is Undefined:
+        return f"none: the output {worked.output_label} is {worked.output_value.word}, so it has no derivatives"
+    return "nothing to differentiate"
 
 
 def unreached_note(step: BackwardStep) -> str | None:

@@ -14,14 +14,17 @@ def missing_lines(result) -> list[str]:
     if not result.undefined:
         return []
     tape = result.tape
-    output = tape.label(tape.output)
-    causes = result.causes()
+    return cause_lines(result.causes(), tape.label(tape.output), len(tape.inputs))
+
+
+def cause_lines(causes, output: str, inputs: int) -> list[str]:
+    """The lines of engine/undefined.py's Causes; `output` is the output's label, `inputs` how many there are."""
     lines = []
     for cause in causes[:MAX_LINES]:
         effects = []
         if cause.output and f"the value of {output}" not in cause.subjects:
             effects.append(f"the output {output}")
-        if len(cause.gradients) == len(tape.inputs) > 2:
+        if len(cause.gradients) == inputs > 2:
             effects.append("every gradient")
         elif cause.gradients:
             effects.append(f"the gradient{'s' * (len(cause.gradients) > 1)} of {_and(cause.gradients)}")

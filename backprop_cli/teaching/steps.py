@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..base.errors import UsageError
+from ..base.undefined import Undefined
 from ..engine.compute import Result
 from ..engine.conventions import DEFAULT, LABELS
 from ..engine.local import reaches_output
@@ -127,6 +128,9 @@ class Worked:
     # expanded into the nodes of their bodies, each result labelled with its call
     functions: tuple[str, ...] = ()
     calls: tuple[str, ...] = ()  # the labels of those results among the steps (`f(a)`), in order
+    # where numbers are missing at this point and why (engine/undefined.py's Causes); a step's number there
+    # is an Undefined with its reason; with the output undefined there are no backward steps
+    missing: tuple = ()
 
 
 def _literal(tape: Tape, i: int):
@@ -219,6 +223,8 @@ def backward_steps(result: Result, wrt: str | None = None) -> list[BackwardStep]
     output = tape.output
     output_label = _label(tape, output)
     keep = _on_paths(tape, resolve_wrt(tape, wrt, result.grads)) if wrt is not None else None
+    if type(result.values[output]) is Undefined:
+        return []  # no value, no derivatives: there is no chain rule to apply
     reach = reaches_output(tape)
     received = result.received()
     # nodes on a kink whose derivative is not the rule's value there (ops.py's rules are PyTorch's) but another
@@ -322,4 +328,5 @@ def worked_solution(result: Result, wrt: str | None = None) -> Worked:
         answers=answers, wrt=wrt, exact=result.exact, inexact=_inexact(result), kinks=_kinks(result),
         unnamed=unnamed, readings=tape.notes, functions=tape.functions,
         calls=tuple(tape.nodes[i].call for i in sorted(shown) if tape.nodes[i].call and not tape.nodes[i].name),
+        missing=tuple(result.causes()) if result.undefined else (),
     )

@@ -315,7 +315,10 @@ def test_errors_keep_their_exit_codes(cli, helpers):
     run = cli("explain", "(a+", "-a", "1")
     assert run.code == 3
     helpers.assert_one_paragraph_error(run.err, "syntax error")
-    run = cli("explain", "log(x)", "-x", "-1")
+    run = cli("explain", "log(x)", "-x", "-1")  # the steps, the value undefined and why (issue 13)
+    assert run.code == 4 and run.err == ""
+    assert "v2 = log(x) = log(-1) = undefined" in run.out
+    run = cli("explain", "2^2^2^2^2^2*x", "-x", "1", "--exact")  # no point has an exact answer: an error
     assert run.code == 4
     helpers.assert_one_paragraph_error(run.err, "math error")
     run = cli("explain", "a + b", "-a", "1")
