@@ -65,7 +65,7 @@ MUTANTS = [
      '    return False and OPS[op].underflows and all(operands)', "underflow never noticed"),
     ("backprop_cli/engine/wide.py", "    return 4 * e / ((ONE + e) * (ONE + e))", "    return 2 * e / ((ONE + e) * (ONE + e))",
      "wide tanh' off by 2"),
-    ("backprop_cli/engine/compute.py", "        return as_floats(wide)", "        return wide",
+    ("backprop_cli/engine/compute.py", "        return as_floats(wide, keep)", "        return wide",
      "wide result not rounded back to floats"),
     ("backprop_cli/teaching/grading.py", "    ok = abs(given - true) <= allowed\n", "    ok = abs(given - true) < allowed\n",
      "grading: the boundary excluded"),

@@ -127,7 +127,7 @@ def _differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic, forward
         inputs = {name: WIDE.coerce(v) for name, v in inputs.items()}
         try:
             wide = _sweeps(tape, inputs, WIDE, forward_mode, convention)
-        except MathError:
+        except (MathError, ArithmeticError):  # (ArithmeticError: beyond even wide decimals, 10^10^10)
             if not keep:
                 raise
             wide = _sweeps_keeping_undefined(tape, inputs, WIDE, forward_mode, convention)
@@ -214,8 +214,10 @@ def as_floats(wide: Result, keep_undefined: bool = False) -> Result:
             else:
                 fwd[name] = fit(i, g, f"d {out} / d {name} by forward mode")
     kinks = [Kink(k.node, k.op, partials[k.node], k.one_sided, k.convention) for k in wide.kinks]
-    return Result(tape, {name: float(v) for name, v in wide.inputs.items()}, values, partials, grads,
-                  Contributions(grads, partials), fwd, kinks, False, wide.convention, wide.undefined + tuple(found))
+    inputs = {name: values[tape.inputs[name]] if type(values[tape.inputs[name]]) is Undefined else float(v)
+              for name, v in wide.inputs.items()}  # (an exact input beyond float range is too large, as its node)
+    return Result(tape, inputs, values, partials, grads, Contributions(grads, partials), fwd, kinks, False,
+                  wide.convention, wide.undefined + tuple(found))
 
 
 def directional_keeping_undefined(result: Result, direction: Mapping[str, object]):

@@ -117,7 +117,7 @@ def finite_difference_check(tape: Tape, inputs: dict, gradient: dict, values: li
     skipped = {name: InputCheck(name, None, None, None, None, 0.0, None,
                                 f"not checked: the gradient of {name} is {g.word}")
                for name, g in gradient.items() if name in tape.inputs and type(g) is Undefined}
-    if skipped:
+    if skipped or type(values[tape.output]) is Undefined:
         checked = [name for name in tape.inputs if name not in skipped]
         if not checked:  # (the output has no value, or every gradient crosses an undefined derivative)
             return CheckReport(True, skipped, rtol, atol)

@@ -17,6 +17,7 @@ included), and compute.py redoes the computation in wide decimals.
 """
 from __future__ import annotations
 
+import decimal
 import math
 from typing import Mapping, Sequence
 
@@ -31,6 +32,9 @@ from .reverse import Backward, Contributions
 from .tape import Tape
 
 OVERFLOW = "the result is too large for a 64-bit float (overflow)"
+# beyond even wide decimals (an exponent past a billion: 10^10^10), or an int too large for a float
+_TOO_LARGE = (OverflowError, decimal.Overflow)
+_NOT_DEFINED = (ZeroDivisionError, ValueError, decimal.InvalidOperation)  # (DomainError is a ValueError)
 
 
 def values_keeping_undefined(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT) -> tuple[list, list]:
@@ -68,11 +72,11 @@ def values_keeping_undefined(tape: Tape, inputs: Mapping[str, object], arithmeti
             what = str(err)
         except MathError as err:  # an exact value too large to hold: no point has an answer, stop
             raise node_error(tape, i, values, err.message) from None
-        except OverflowError:
+        except _TOO_LARGE:
             if as_float:
                 raise OutOfRange from None
             what, word = OVERFLOW, TOO_LARGE
-        except (ZeroDivisionError, ValueError):
+        except _NOT_DEFINED:
             what = f"{op} is not defined here"
         if what is None:
             values[i] = value
@@ -111,12 +115,13 @@ def partials_keeping_undefined(tape: Tape, values: Sequence, arithmetic=FLOAT) -
                         raise OutOfRange
                 except MathError as err:  # an exact value too large to hold
                     raise node_error(tape, i, values, err.message) from None
-                except OverflowError as err:
+                except _TOO_LARGE:
                     if arithmetic is FLOAT:
                         raise OutOfRange from None
-                    d = _missing_derivative(tape, i, values, err)
+                    d = Undefined(node_reason(tape, i, values, "the derivative is too large for a 64-bit float "
+                                                               "(overflow)"), i, word=TOO_LARGE)
                     roots.append(d)
-                except (DomainError, ZeroDivisionError, ValueError) as err:
+                except _NOT_DEFINED as err:
                     d = _missing_derivative(tape, i, values, err)
                     roots.append(d)
             row.append(d)
@@ -171,10 +176,13 @@ def backward_keeping_undefined(tape: Tape, values: Sequence, partials: Sequence,
             elif type(d) is Undefined:
                 grads[a] = _through(tape, i, a, d)
             else:
-                c = upstream * d
-                if type(c) is float and (-TINY < c < TINY and upstream and d):
-                    raise OutOfRange
-                grads[a] = grads[a] + c
+                try:
+                    c = upstream * d
+                    if type(c) is float and (-TINY < c < TINY and upstream and d):
+                        raise OutOfRange
+                    grads[a] = grads[a] + c
+                except decimal.Overflow:  # beyond even wide decimals
+                    grads[a] = Undefined(f"the gradient of {tape.label(a)} is too large (overflow)", a, word=TOO_LARGE)
     for i, is_active in enumerate(active):
         if not is_active:
             grads[i] = None
@@ -213,10 +221,13 @@ def tangents_keeping_undefined(tape: Tape, values: Sequence, partials: Sequence,
             elif type(d) is Undefined:
                 total = _through(tape, i, a, d)
             elif t:
-                product = d * t
-                if type(product) is float and ((-TINY < product < TINY and d) or product - product):
-                    raise OutOfRange  # underflowed or overflowed
-                total = total + product
+                try:
+                    product = d * t
+                    if type(product) is float and ((-TINY < product < TINY and d) or product - product):
+                        raise OutOfRange  # underflowed or overflowed
+                    total = total + product
+                except decimal.Overflow:  # beyond even wide decimals
+                    total = Undefined(f"the tangent of {tape.label(i)} is too large (overflow)", i, word=TOO_LARGE)
         if type(total) is float and total - total:
             raise OutOfRange
         tangent[i] = total

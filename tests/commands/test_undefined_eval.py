@@ -172,3 +172,17 @@ def test_an_error_that_is_not_about_the_point_is_still_an_error(cli):
     run = cli("eval", "1e400 * x", "-x", "1")
     assert run.code == 4 and run.out == ""
     assert_one_paragraph_error(run.err, "math error")
+
+
+def test_beyond_even_wide_decimals_is_too_large_not_a_crash(cli):
+    """10^10^10 has an exponent past the wide decimals' billion: found by the fuzz suite as an internal error."""
+    run = cli("eval", "10^10^x", "-x", "10")
+    assert run.code == 4 and run.err == ""
+    assert ["x", "10", "too", "large", "too", "large"] in rows_of(run.out)
+    assert "the result is too large for a 64-bit float (overflow) in v5 = 10^v4" in notes_of(run.out)
+
+
+def test_check_of_an_input_beyond_float_range(cli):
+    """check reads 1e400 exactly; shown as floats it is too large, and the gradient 1 is still graded."""
+    run = cli("check", "x", "x=1e400", "--expect", "x=1")
+    assert run.code == 0 and "Given:   x = too large" in run.out

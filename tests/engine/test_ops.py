@@ -358,12 +358,15 @@ def test_math_errors(helpers, cli, source, inputs, fragments, operands):
         assert float(shown[name]) == value
     assert "^" in message.splitlines()[-1]  # a caret under the part of the program it comes from
 
+    # eval shows the rest, and this reason under the tables (issue 13: undefined is local)
     run = cli("eval", source, *[f"{k}={v!r}" for k, v in inputs.items()])
-    assert run.code == 4
-    assert run.out == ""
-    helpers.assert_one_paragraph_error(run.err, "math error")
-    for fragment in fragments:
-        assert fragment in run.err
+    assert run.code == 4 and run.err == ""
+    shown = " ".join(run.out.split())
+    for fragment in fragments:  # (a missing derivative is named there as ∂v3/∂x)
+        fragment = "∂" if fragment == "derivative" else fragment.removeprefix("the derivative does not exist: ")
+        assert fragment in shown, (fragment, shown)
+    if "overflow" not in message:  # (an overflow is shown with the number it is, from wide decimals)
+        assert message.splitlines()[0].removeprefix("the derivative does not exist: ") in shown
 
 
 def test_a_math_error_says_which_node(helpers):

@@ -151,8 +151,11 @@ def test_generated_programs_through_the_command_line():
         run = run_main(["eval", "--json", "--", generated.text, *bindings(generated.values)])
         assert_well_behaved(run.code, run.out, run.err, generated.text)
         assert run.code in (0, 4)
-        if run.code == 0:
-            doc = json.loads(run.out)
+        doc = json.loads(run.out)
+        if "error" not in doc:  # (exit 4 with a document: something is undefined, the rest computed: issue 13)
+            assert (run.code == 4) == ("undefined" in doc)
+            missing = doc.get("undefined", {}).get("gradient", {})
+            assert {name for name, g in doc["gradient"].items() if g is None} == set(missing)
             tape = lower(parse(generated.text))
             from_input = []  # a named node computed from constants alone is a constant: no gradient
             for node in tape.nodes:
