@@ -26,8 +26,6 @@ def format_number(value, digits: int | None = DEFAULT_DIGITS) -> str:
     """
     if value is None:
         return "—"
-    if type(value) is Undefined:
-        return value.word
     if isinstance(value, Fraction):
         text = exact_text(value)
         if len(text) <= LONGEST_FRACTION:
@@ -35,7 +33,12 @@ def format_number(value, digits: int | None = DEFAULT_DIGITS) -> str:
         return "≈" + _decimal_approximation(value, digits or 17)
     if isinstance(value, int):
         return str(value)
-    value = float(value)
+    try:
+        value = float(value)
+    except TypeError:  # (checked here, not first: the common case pays nothing)
+        if type(value) is Undefined:
+            return value.word
+        raise
     if value == 0:
         return "0"  # never -0
     if value.is_integer() and abs(value) < 1e15:
@@ -53,7 +56,7 @@ def format_number(value, digits: int | None = DEFAULT_DIGITS) -> str:
 def json_number(value):
     """Full precision for JSON: floats as floats, exact fractions as floats too (the exact text goes alongside);
     null for None and for an Undefined (its reason goes under the document's "undefined" key)."""
-    if value is None or type(value) is Undefined:
+    if value is None:
         return None
     if isinstance(value, Fraction):
         try:
@@ -63,7 +66,12 @@ def json_number(value):
         if value.denominator == 1:
             return int(value)
         value = as_float
-    value = float(value)
+    try:
+        value = float(value)
+    except TypeError:  # (checked here, not first: the common case pays nothing)
+        if type(value) is Undefined:
+            return None
+        raise
     return 0.0 if value == 0 else value
 
 
