@@ -12,7 +12,10 @@ tests, which shrink a failure to a small program).
 
 With safe=True the operands of log, sqrt, / and ^ are steered into their domains
 (log(exp(u)), sqrt(u*u + 1), ...), so most programs evaluate; with safe=False
-anything goes and math errors (exit 4) are expected too.
+anything goes and math errors (exit 4) are expected too. With arithmetic=p, an
+operation is an operator (+ - * / ^, signs) with probability p, and some products
+and quotients get a number as coefficient or divisor (2*x, x/2): formulas as a
+course writes them, which tests/as_typed.py then writes as people type them.
 """
 from __future__ import annotations
 
@@ -37,6 +40,9 @@ assert set(EVERY_OP) == {name for name in OPS if name != "copy"}, "an operator t
 # functions whose value at a rational point is rational, so --exact stays exact through them
 RATIONAL_OPS = OPERATORS + tuple(f for f in ("relu", "abs", "max", "min", "step", "sign") if f in FUNCTIONS)
 NUMBERS = ("0", "1", "2", "3", "7", "10", "0.5", ".25", "1.5", "2.", "1e-3", "2.5e1", "3E-1", "0.125", "12")
+# what formulas from a course are mostly made of (generate's arithmetic=p): products twice as often, and roots
+ARITHMETIC = OPERATORS + ("mul", "sqrt")
+NONZERO = tuple(n for n in NUMBERS if float(n) != 0)
 RESERVED = frozenset(OPS) | {"pi"}
 COMMENTED = "commented"
 COMMENTS = ("# the output", "#", "# ∂f/∂x = ?", "# [bold]x[/bold] (((", "# a = b; c", "#日本語 ✓", "# tab\there")
@@ -119,10 +125,12 @@ def _number(text: str) -> Number:
 
 
 class _Builder:
-    def __init__(self, source: Source, safe: bool, rational: bool, max_depth: int) -> None:
+    def __init__(self, source: Source, safe: bool, rational: bool, max_depth: int, arithmetic: float) -> None:
         self.source, self.safe, self.rational, self.max_depth = source, safe, rational, max_depth
+        self.arithmetic = arithmetic
         self.ops: set = set()
         self.operations = RATIONAL_OPS if rational else EVERY_OP
+        self.arithmetic_ops = OPERATORS if rational else ARITHMETIC
 
     def leaf(self, scope: list[str]):
         s = self.source
@@ -151,7 +159,12 @@ class _Builder:
         s = self.source
         if depth >= self.max_depth or s.chance(0.25 + 0.15 * depth):
             return self.leaf(scope)
-        op = s.choice(self.operations)
+        # arithmetic=p draws an operator (+ - * / ^ and signs) with probability p, as formulas from a course
+        # are written; 0 (the default) draws no extra choice, so the seeded streams stay as they were
+        if self.arithmetic and s.chance(self.arithmetic):
+            op = s.choice(self.arithmetic_ops)
+        else:
+            op = s.choice(self.operations)
         self.ops.add(op)
         sub = lambda: self.expression(scope, depth + 1)  # noqa: E731
         if op in FUNCTIONS and OPS[op].variadic:
@@ -167,6 +180,14 @@ class _Builder:
                 u = self.track(_apply("tanh", u)) if s.chance(0.5) else u
             return _apply(op, u)
         left, right = sub(), sub()
+        if self.arithmetic and op in ("mul", "div") and s.chance(0.3):
+            # a coefficient (2*x, 1/2*x) or a divisor (x/2) that is a number, as formulas have them
+            number = _number(s.choice(NONZERO))
+            if op == "div":
+                return _apply(op, left, number)
+            if s.chance(0.3):
+                number = self.track(_apply("div", number, _number(s.choice(NONZERO))))
+            return _apply(op, number, right)
         if self.safe and op == "div":
             right = self.track(self.positive(right))
             if s.chance(0.5):
@@ -184,10 +205,10 @@ class _Builder:
 
 
 def generate(source: Source, *, safe: bool = True, rational: bool = False, max_statements: int = 5,
-             max_inputs: int = 4, max_depth: int = 4) -> Generated:
+             max_inputs: int = 4, max_depth: int = 4, arithmetic: float = 0.0) -> Generated:
     """A random program, the names of its inputs, and a point (input values) to evaluate it at."""
     taken: set = set()
-    builder = _Builder(source, safe, rational, max_depth)
+    builder = _Builder(source, safe, rational, max_depth, arithmetic)
     inputs_pool = [identifier(source, taken) for _ in range(source.integer(1, max_inputs))]
     defined: list[str] = []
     statements = []

@@ -18,12 +18,16 @@ PyTorch's convention, SymPy's is undefined or another one), and a jump or kink
 within rounding distance of its argument.
 
 Fixed seed, so CI runs the same programs every time: PROGRAMS generated, of
-which at least COMPARED are compared (about 1,100 of 1,200 are).
+which at least COMPARED are compared (about 1,100 of 1,200 are). TYPED_PROGRAMS
+more, formula-like, are written as people type them (tests/as_typed.py: implicit
+products, Unicode, superscripts, √, π, Greek names, method calls, reassignment)
+and compared the same way, so the oracle checks the notation of issue 13 too.
 """
 from __future__ import annotations
 
 import math
 import os
+import random
 import time
 from fractions import Fraction
 
@@ -36,7 +40,8 @@ from backprop_cli.language.parser import parse
 from backprop_cli.engine.tape import CONST, INPUT, lower
 
 from numerics import agree, rounding_bounds
-from program_gen import EVERY_OP, seeded_programs
+from as_typed import as_typed
+from program_gen import EVERY_OP, RandomSource, seeded_programs
 from sympy_ops import sympy_ops
 
 sp = pytest.importorskip("sympy")
@@ -140,13 +145,17 @@ SYMPY_MISREADS = frozenset({
 })
 
 
-def _compare(generated):
-    """("compared" | a reason it was not, list of disagreements, strict checks, loose checks)."""
-    tape = lower(parse(generated.text))
+def _compare(generated, typed=None):
+    """("compared" | a reason it was not, list of disagreements, strict checks, loose checks); with `typed`
+    (tests/as_typed.py), of the program as typed: its own text, names and point."""
+    text, values = generated.text, generated.values
+    if typed is not None:
+        text, values = typed.text, {typed.names.get(k, k): v for k, v in values.items()}
+    tape = lower(parse(text))
     if generated.text in SYMPY_MISREADS:
         return "sympy misreads it", [], 0, 0
     try:
-        result = differentiate(tape, generated.values)
+        result = differentiate(tape, values)
     except MathError:
         return "math error", [], 0, 0
     if result.kinks:
@@ -154,7 +163,7 @@ def _compare(generated):
     bounds = rounding_bounds(tape, result.values)
     if bounds.ambiguous:
         return "near a jump", [], 0, 0
-    expected = oracle(tape, generated.values)
+    expected = oracle(tape, values)
     if expected is None:
         return "no real answer", [], 0, 0
     named = tape.named
@@ -196,14 +205,56 @@ def test_value_and_every_gradient_agree_with_sympy():
     assert ops_compared >= set(EVERY_OP), f"never compared: {set(EVERY_OP) - ops_compared}"
 
 
+# ------------------------------------------------------------------ programs as typed (issue 13)
+
+TYPED_PROGRAMS = int(os.environ.get("BACKPROP_ORACLE_TYPED_PROGRAMS", "300"))
+TYPED_FORMS = ("implicit number name", "implicit number (", "implicit )(", "implicit after /", "superscript", "√",
+               "π", "greek", "reassign", "augmented +=", "augmented ×=", "method", "module np", "times ×", "times ·",
+               "times ∙", "divide ÷", "minus −", "minus –")
+
+
+def typed_programs(seed: int, count: int, **options):
+    """(generated, typed): formula-like programs (arithmetic=0.6) and each written as typed, from its own seed."""
+    for k, generated in enumerate(seeded_programs(seed, count, arithmetic=0.6, **options)):
+        yield generated, as_typed(generated.program, RandomSource(random.Random(seed * 1000 + k)))
+
+
+def test_programs_typed_as_math_agree_with_sympy():
+    """The same oracle on programs written as people type them: implicit products, Unicode operators,
+    superscript powers, √, π, Greek names, method calls, module prefixes and reassignment (tests/as_typed.py)."""
+    outcomes: dict[str, int] = {}
+    failures, forms = [], set()
+    for generated, typed in typed_programs(SEED + 2, TYPED_PROGRAMS):
+        outcome, wrong, _, _ = _compare(generated, typed)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if outcome == "compared":
+            forms |= typed.forms
+        if wrong:
+            failures.append(f"{typed.text!r} at {generated.values}:\n    " + "\n    ".join(wrong))
+    assert not failures, f"{len(failures)} disagree with SymPy ({outcomes}):\n" + "\n".join(failures[:10])
+    assert outcomes.get("compared", 0) >= TYPED_PROGRAMS * 3 // 5, outcomes
+    assert forms >= set(TYPED_FORMS), f"never compared: {set(TYPED_FORMS) - forms}"
+
+
 # ------------------------------------------------------------------ exact mode against the oracle
 
-def test_exact_mode_is_exact():
+def _rational_programs(typed: bool):
+    """(text, point) of rational programs: as generated, or formula-like ones written as typed."""
+    if not typed:
+        for generated in seeded_programs(SEED + 1, 150, rational=True):
+            yield generated.text, generated.values
+        return
+    for generated, written in typed_programs(SEED + 3, 150, rational=True):
+        yield written.text, {written.names.get(k, k): v for k, v in generated.values.items()}
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["ascii", "typed"])
+def test_exact_mode_is_exact(typed):
     """--exact on programs of rational operations gives exactly SymPy's rational answers (no tolerance)."""
     compared = 0
-    for generated in seeded_programs(SEED + 1, 150, rational=True):
-        tape = lower(parse(generated.text))
-        inputs = {name: EXACT.literal(repr(v)) for name, v in generated.values.items()}
+    for text, values in _rational_programs(typed):
+        tape = lower(parse(text))
+        inputs = {name: EXACT.literal(repr(v)) for name, v in values.items()}
         try:
             result = differentiate(tape, inputs, EXACT)
         except MathError:
@@ -215,11 +266,11 @@ def test_exact_mode_is_exact():
         exprs = _expressions(tape, symbols)
         expected = exprs[tape.output].xreplace(point)
         expected = expected if expected.is_Rational else sp.nsimplify(expected)  # (nsimplify can mangle a rational)
-        assert sp.Rational(result.value) == expected, generated.text
+        assert sp.Rational(result.value) == expected, text
         for name in tape.inputs:
             derivative = sp.diff(exprs[tape.output], symbols[name]).xreplace(point)
             derivative = derivative.replace(sp.DiracDelta, lambda *args: sp.Integer(0))
-            assert sp.Rational(result.gradient()[name]) == derivative, (generated.text, name)
+            assert sp.Rational(result.gradient()[name]) == derivative, (text, name)
         compared += 1
     assert compared >= 100
 

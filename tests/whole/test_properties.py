@@ -37,6 +37,7 @@ from backprop_cli.language.parser import parse
 from backprop_cli.language.printer import print_expression, print_program
 from backprop_cli.engine.tape import lower
 
+from as_typed import as_typed
 from clirun import assert_well_behaved, run_main
 from numerics import EPS, rounding_bounds
 from program_gen import (EVERY_OP, FUNCTIONS, NOWHERE, RandomSource, bindings, generate, hypothesis_programs,
@@ -54,6 +55,8 @@ EXAMPLES = {  # examples (generated programs) per run, by test; docs/testing.md 
     "reordering": 150,
     "print_parse_generated": 300,
     "exact_float": 200,
+    "typed": 300,
+    "typed_cli": 100,
 }
 TOTAL_EXAMPLES = sum(EXAMPLES.values())
 
@@ -546,6 +549,93 @@ def test_exact_mode_agrees_with_float_mode():
     strategy = st.one_of(hypothesis_programs(rational=True), hypothesis_programs())
     run_counted("exact_float", strategy, body)
     assert len(compared) >= EXAMPLES["exact_float"] * SCALE // 2
+
+
+# ---- the same programs as people type them (issue 13)
+
+@st.composite
+def typed_programs(draw, defaults: bool = False):
+    """A formula-like program (tests/program_gen.py) and the same program written as typed (tests/as_typed.py):
+    implicit products, Unicode operators, superscripts, √, π, Greek names, method calls, module prefixes,
+    reassignment; with `defaults`, its point written in it (x = 2.5, a = Value(-1.5)) instead of bound."""
+    source = __import__("program_gen").HypothesisSource(draw)
+    generated = generate(source, safe=source.chance(0.8), arithmetic=0.6)
+    return generated, as_typed(generated.program, source, defaults=generated.values if defaults else None)
+
+
+def _check_typed(generated, typed) -> None:
+    """The typed program lowers to the ASCII program's tape (the same operations on the same operands, in
+    the same order), so every value and gradient is the same, bit for bit, under the typed names; and the
+    parser says how it read each implicit product right after a '/' (1/2x), and nothing else."""
+    program = parse(typed.text)
+    assert len(program.notes) == typed.slash_products, (typed.text, program.notes)
+    ascii_tape, tape = lower(parse(generated.text)), lower(program)
+    assert [(n.op, n.args, n.text) for n in tape.nodes] == [(n.op, n.args, n.text) for n in ascii_tape.nodes], \
+        (generated.text, typed.text)
+    rename = lambda name: typed.names.get(name, name)  # noqa: E731
+    for ascii_node, node in zip(ascii_tape.nodes, tape.nodes):
+        if ascii_node.name is not None:
+            assert node.name == rename(ascii_node.name), (typed.text, ascii_node.name, node.name)
+    assert tape.output_name == (ascii_tape.output_name and rename(ascii_tape.output_name))
+    try:
+        expected = differentiate(ascii_tape, generated.values)
+    except MathError:
+        expected = None
+    try:
+        result = differentiate(tape, {rename(k): v for k, v in generated.values.items()})
+    except MathError:
+        assert expected is None, typed.text
+        return
+    assert expected is not None, typed.text
+    assert result.values == expected.values
+    assert {rename(k): v for k, v in expected.gradient().items()}.items() <= result.gradient().items()
+    assert {rename(k): v for k, v in expected.forward_gradient.items()} == result.forward_gradient
+
+
+def test_a_program_typed_as_math_is_read_as_its_ascii_text():
+    run_counted("typed", typed_programs(), lambda example: _check_typed(*example))
+
+
+def test_the_typed_programs_use_every_form():
+    """Hypothesis leans to small drafts, so whether it writes every form is left to a plain seeded stream:
+    every operator symbol, dash and augmented assignment, each kind of implicit product, and the rest."""
+    from as_typed import AUGMENTED, DIVIDE, MINUS, MODULES, TIMES, WRAPPERS
+
+    forms: set = set()
+    source = RandomSource(random.Random(13))
+    for k in range(800):
+        generated = generate(source, safe=k % 4 != 0, arithmetic=0.6)
+        typed = as_typed(generated.program, source, defaults=generated.values if k % 2 else None)
+        if not k % 2:  # (with its point written in, the program's inputs come first: another tape)
+            _check_typed(generated, typed)
+        forms |= typed.forms
+    every = {"implicit number name", "implicit number e", "implicit number (", "implicit number √", "implicit )(",
+             "implicit after /", "superscript", "√", "π", "pi", "math.pi", "greek", "reassign", "method", "x.pow()",
+             "**", "^", *(f"times {t}" for t in TIMES), *(f"divide {d}" for d in DIVIDE),
+             *(f"minus {m}" for m in MINUS), *(f"augmented {a}" for ops in AUGMENTED.values() for a in ops),
+             *(f"module {m}" for m in MODULES), *(f"default {w}" for w in WRAPPERS)}
+    assert forms >= every, f"never written: {every - forms}"
+
+
+def test_a_program_typed_with_its_point_through_the_command_line():
+    """The typed program carrying its point (x = 2.5, Value(...), torch.tensor(...)) and run with no bindings
+    prints what the ASCII program with bindings prints, under the typed names."""
+    def body(example):
+        generated, typed = example
+        ascii_run = run_main(["eval", "--json", "--", generated.text, *bindings(generated.values)])
+        run = run_main(["eval", "--json", "--", typed.text])
+        assert_well_behaved(run.code, run.out, run.err, typed.text)
+        assert run.code == ascii_run.code, (generated.text, typed.text, run.err, ascii_run.err)
+        if run.code != 0:
+            return
+        rename = lambda name: typed.names.get(name, name)  # noqa: E731
+        doc, ascii_doc = json.loads(run.out), json.loads(ascii_run.out)
+        assert doc["value"] == ascii_doc["value"]
+        assert doc["inputs"] == {rename(k): v for k, v in ascii_doc["inputs"].items()}
+        assert {rename(k): v for k, v in ascii_doc["gradient"].items()}.items() <= doc["gradient"].items()
+        assert len(doc.get("notes", ())) == typed.slash_products
+
+    run_counted("typed_cli", typed_programs(defaults=True), body)
 
 
 def test_generators_use_every_operation():
