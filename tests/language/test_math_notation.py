@@ -227,7 +227,8 @@ E_READINGS = [
     ("2e-3", "2e-3", dict(), 0.002, dict()),
     ("2E3x", "2E3 * x", dict(x=1), 2000, dict(x=2000)),
     ("2e - 3", "2 * e - 3", dict(e=5), 7, dict(e=2)),
-    ("2e −3", "2 * e - 3", dict(e=5), 7, dict(e=2)),  # the Unicode minus is never part of a number
+    # the Unicode minus is never part of a number: 2e−3 pasted from a page is 2*e − 3, not 0.002
+    ("2e−3", "2 * e - 3", dict(e=5), 7, dict(e=2)),
     ("2e^x", "2 * e^x", dict(e=3, x=2), 18, dict(e=12, x=18 * math.log(3))),
     ("1/2e", "1 / 2 * e", dict(e=4), 2, dict(e=0.5)),
     ("ex", "ex", dict(ex=3), 3, dict(ex=1)),  # one name
