@@ -12,14 +12,21 @@ what the grammar accepts beyond ASCII, each choice drawn from `source`:
 - code as the courses write it: `x**2`, `x.pow(2)`, `u.exp()`, `math.exp(u)`, `np.log(u, 2)`, `math.pi`;
 - reassignment: `t = L op R` becomes `t = L` then `t = t op R` or `t op= R` (again inside L), so t's
   last version is the node the ASCII program calls t;
+- with functions=True, functions of the program's own: a sub-expression whose shape occurs more than
+  once (or any one) becomes `f(u, v) = body` at the top, each occurrence a call of it (`f(x, a + b)`),
+  with arguments sometimes by keyword in any order (`f(v=a + b, u=x)`); the parameters may be spelled
+  as the program's own names, which they hide. PyTorch's keywords for the tool's functions are written
+  too (`leaky_relu(x, negative_slope=0.2)`);
 - with defaults=..., a statement `x = 2.5` (or `x = Value(2.5)`, `x = torch.tensor(2.5)`) at the top for
   each input, so the program carries its own point and needs no bindings.
 
 Each of these reads as the very tree the ASCII text reads as (a product without `*` binds exactly as `*`,
 `t += e` is `t = t + (e)`): the tape has the same operations on the same operands in the same order, so
-every value and gradient is bit for bit the ASCII program's, under new names (Typed.names). The property
-suite (tests/whole/test_properties.py) checks exactly that, and the SymPy oracle
-(tests/engine/test_sympy_oracle.py) checks the typed programs as well.
+every value and gradient is bit for bit the ASCII program's, under new names (Typed.names). A call of a
+program's function is expanded into the same nodes, but its arguments come before its body, so the tape
+holds the same nodes in another order: the same values, and gradients that sum the same contributions,
+perhaps in another order. The property suite (tests/whole/test_properties.py) checks exactly that, and
+the SymPy oracle (tests/engine/test_sympy_oracle.py) checks the typed programs as well.
 """
 from __future__ import annotations
 
@@ -62,8 +69,9 @@ class Typed:
 
 
 class _Writer:
-    def __init__(self, source: Source, names: dict, forms: set) -> None:
+    def __init__(self, source: Source, names: dict, forms: set, functions=frozenset()) -> None:
         self.s, self.names, self.forms = source, names, forms
+        self.functions = functions  # the program's own: plain calls, never a method nor after a module
         self.slash_products = 0
 
     def pick(self, options, kind: str) -> str:
@@ -144,6 +152,8 @@ class _Writer:
 
     def call(self, node: Apply) -> Piece:
         args = [self.write(a) for a in node.args]
+        if node.op in self.functions:
+            return Piece(f"{node.op}({self.arguments(node, args)})", CALL, ")", "name")
         roll = self.s.integer(0, 9)
         if node.op == "sqrt" and len(args) == 1 and roll < 5:
             operand = self.grouped(args[0], 4)  # √ takes a power: √x², √(a + b)
@@ -157,8 +167,23 @@ class _Writer:
             return Piece(f"{receiver.text}.{node.op}()", CALL, ")", "method")
         if roll < 4:
             module = self.pick(MODULES, "module")
-            return Piece(f"{module}.{node.op}({', '.join(a.text for a in args)})", CALL, ")", "module")
-        return Piece(f"{node.op}({', '.join(a.text for a in args)})", CALL, ")", "name")
+            return Piece(f"{module}.{node.op}({self.arguments(node, args)})", CALL, ")", "module")
+        return Piece(f"{node.op}({self.arguments(node, args)})", CALL, ")", "name")
+
+    def arguments(self, node: Apply, args: list) -> str:
+        """The arguments of a call, the last ones sometimes by keyword (a program's function: in any order)."""
+        keywords = self.functions.get(node.op) if node.op in self.functions else \
+            getattr(OPS.get(node.op), "keywords", None)
+        if not keywords or len(keywords) < len(args) or not self.s.chance(0.4):
+            return ", ".join(a.text for a in args)
+        first = self.s.integer(0, len(args))
+        named = [f"{keywords[k]}={args[k].text}" for k in range(first, len(args))]
+        if node.op in self.functions and len(named) > 1 and self.s.chance(0.5):
+            named.reverse()
+            self.forms.add("keywords in another order")
+        if named:
+            self.forms.add("keyword " + ("function" if node.op in self.functions else node.op))
+        return ", ".join([a.text for a in args[:first]] + named)
 
 
 def _integer_exponent(node) -> str | None:
@@ -187,7 +212,107 @@ def _splittable(expr) -> bool:
     return isinstance(left, Apply) and not _plain_number(left)
 
 
-def as_typed(program, source: Source, *, greek: bool = True, reassign: bool = True,
+FUNCTION_NAMES = ("f", "g", "h", "q", "neuron", "layer", "f_1", "φ", "Ψ2")
+PARAMETER_NAMES = ("u", "v", "w", "s", "t", "z", "p_1", "ξ")
+
+
+def _template(node, depth: int):
+    """The shape of `node` to `depth` levels: below it, and at every name, a hole (a parameter)."""
+    if isinstance(node, Number) or isinstance(node, Name) and node.name == "pi":
+        return ("number", node.name if isinstance(node, Name) else node.text)
+    if isinstance(node, Name) or depth == 0:
+        return "hole"
+    return (node.op, node.is_call, tuple(_template(a, depth - 1) for a in node.args))
+
+
+def _holes(node, depth: int) -> list:
+    """The sub-trees a call of the template of `node` passes as arguments, left to right."""
+    if isinstance(node, Number) or isinstance(node, Name) and node.name == "pi":
+        return []
+    if isinstance(node, Name) or depth == 0:
+        return [node]
+    return [hole for a in node.args for hole in _holes(a, depth - 1)]
+
+
+def _body(node, depth: int, params: list):
+    """The template of `node` with its holes, left to right, replaced by the names `params` (consumed)."""
+    if isinstance(node, Number) or isinstance(node, Name) and node.name == "pi":
+        return node
+    if isinstance(node, Name) or depth == 0:
+        return Name(params.pop(0), node.span)
+    return Apply(node.op, tuple(_body(a, depth - 1, params) for a in node.args), node.span, node.is_call)
+
+
+def _lift(statements: list, source: Source, taken: set):
+    """A function of the program's own, lifted out of `statements`: (statements with calls, its name, its
+    parameters, its body, how many calls), or None when nothing fits. A shape that occurs twice or more is
+    preferred."""
+    depth = source.integer(1, 2)
+    found: dict = {}
+    for k, statement in enumerate(statements):
+        stack = [(statement.expr if isinstance(statement, Assign) else statement, ())]
+        while stack:
+            node, path = stack.pop()
+            if not isinstance(node, Apply):
+                continue
+            if not _plain_number(node) and _holes(node, depth):
+                found.setdefault(_template(node, depth), []).append((k, path))
+            stack.extend((a, (*path, i)) for i, a in enumerate(node.args))
+    if not found:
+        return None
+    repeated = sorted((key for key, places in found.items() if len(places) > 1), key=repr)
+    wider = [key for key in repeated if len(_holes(_at(statements[found[key][0][0]], found[key][0][1]), depth)) > 1]
+    if wider and source.chance(0.5):
+        key = source.choice(wider)  # (-u is the shape met most often; f(u, v) = u*v + 1 says more)
+    elif repeated and source.chance(0.8):
+        key = source.choice(repeated)
+    else:
+        key = source.choice(sorted(found, key=repr))
+    places = found[key]
+    name = source.choice([n for n in FUNCTION_NAMES if n not in taken])
+    k, path = places[0]
+    example = _at(statements[k], path)
+    count = len(_holes(example, depth))
+    pool = [p for p in PARAMETER_NAMES if p not in taken] + sorted(taken - set(FUNCTION_NAMES))
+    params = []
+    while len(params) < count:  # the program's own names now and then: a parameter hides them
+        candidate = source.choice(pool)
+        if candidate not in params and candidate != name:
+            params.append(candidate)
+    body = _body(example, depth, list(params))
+    chosen: list = []  # occurrences apart from each other: an outer one's call holds the inner one as written
+    for k, path in sorted(places, key=lambda place: (place[0], len(place[1]))):
+        if not any(k == other and path[:len(at)] == at for other, at in chosen):
+            chosen.append((k, path))
+    statements = list(statements)
+    for k, path in chosen:
+        node = _at(statements[k], path)
+        statements[k] = _replace(statements[k], path, Apply(name, tuple(_holes(node, depth)), node.span, True))
+    return statements, name, params, body, len(chosen)
+
+
+def _at(statement, path):
+    node = statement.expr if isinstance(statement, Assign) else statement
+    for i in path:
+        node = node.args[i]
+    return node
+
+
+def _replace(statement, path, new):
+    """`statement` with the node at `path` replaced by `new`."""
+    def down(node, path):
+        if not path:
+            return new
+        args = list(node.args)
+        args[path[0]] = down(args[path[0]], path[1:])
+        return Apply(node.op, tuple(args), node.span, node.is_call)
+
+    if isinstance(statement, Assign):
+        return Assign(statement.name, statement.name_span, down(statement.expr, path), statement.span)
+    return down(statement, path)
+
+
+def as_typed(program, source: Source, *, greek: bool = True, reassign: bool = True, functions: bool = False,
              defaults: dict | None = None) -> Typed:
     """`program` (a Program of program_gen) written in the notation of issue 13, reading as the same tree."""
     statements = list(program.statements)
@@ -195,8 +320,11 @@ def as_typed(program, source: Source, *, greek: bool = True, reassign: bool = Tr
     inputs = _inputs(statements)
     names: dict = {}
     forms: set = set()
+    lifted = _lift(statements, source, set(assigned) | set(inputs)) if functions else None
+    if lifted is not None:
+        statements = lifted[0]
     if greek:
-        free = [g for g in GREEK if g not in assigned and g not in inputs]
+        free = [g for g in GREEK if g not in {*assigned, *inputs, *FUNCTION_NAMES, *PARAMETER_NAMES}]
         for name in [*inputs, *assigned]:
             if free and source.chance(0.25):
                 letter = free.pop(source.integer(0, len(free) - 1))
@@ -204,12 +332,20 @@ def as_typed(program, source: Source, *, greek: bool = True, reassign: bool = Tr
                 forms.add("greek")
             elif "e" not in inputs and "e" not in assigned and "e" not in names.values() and source.chance(0.1):
                 names[name] = "e"  # a name like any other, never Euler's number: 2e is 2*e
-    writer = _Writer(source, names, forms)
+    own = {}
+    if lifted is not None:
+        function, params = lifted[1], lifted[2]
+        own[function] = tuple(names.get(p, p) for p in params)
+    writer = _Writer(source, names, forms, own)
     lines = []
     if defaults is not None:
         for name in inputs:
             wrapper = writer.pick(WRAPPERS, "default")
             lines.append(f"{names.get(name, name)} = {wrapper.format(value_text(defaults[name]))}")
+    if lifted is not None:
+        function, body = lifted[1], lifted[3]
+        lines.append(f"{function}({', '.join(own[function])}) = {writer.write(body).text}")
+        forms.add("function" if lifted[4] == 1 else "function called twice or more")
     versions: dict = {}
     for statement in statements:
         if not isinstance(statement, Assign):

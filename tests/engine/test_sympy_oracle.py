@@ -20,8 +20,9 @@ within rounding distance of its argument.
 Fixed seed, so CI runs the same programs every time: PROGRAMS generated, of
 which at least COMPARED are compared (about 1,100 of 1,200 are). TYPED_PROGRAMS
 more, formula-like, are written as people type them (tests/as_typed.py: implicit
-products, Unicode, superscripts, √, π, Greek names, method calls, reassignment)
-and compared the same way, so the oracle checks the notation of issue 13 too.
+products, Unicode, superscripts, √, π, Greek names, method calls, reassignment,
+functions of the program's own) and compared the same way, so the oracle checks
+the notation of issue 13 too.
 """
 from __future__ import annotations
 
@@ -210,18 +211,22 @@ def test_value_and_every_gradient_agree_with_sympy():
 TYPED_PROGRAMS = int(os.environ.get("BACKPROP_ORACLE_TYPED_PROGRAMS", "300"))
 TYPED_FORMS = ("implicit number name", "implicit number (", "implicit )(", "implicit after /", "superscript", "√",
                "π", "greek", "reassign", "augmented +=", "augmented ×=", "method", "module np", "times ×", "times ·",
-               "times ∙", "divide ÷", "minus −", "minus –")
+               "times ∙", "divide ÷", "minus −", "minus –", "function", "function called twice or more",
+               "keyword function")
 
 
 def typed_programs(seed: int, count: int, **options):
-    """(generated, typed): formula-like programs (arithmetic=0.6) and each written as typed, from its own seed."""
+    """(generated, typed): formula-like programs (arithmetic=0.6) and each written as typed, from its own seed;
+    every other one with a function of its own lifted out of it."""
     for k, generated in enumerate(seeded_programs(seed, count, arithmetic=0.6, **options)):
-        yield generated, as_typed(generated.program, RandomSource(random.Random(seed * 1000 + k)))
+        source = RandomSource(random.Random(seed * 1000 + k))
+        yield generated, as_typed(generated.program, source, functions=k % 2 == 0)
 
 
 def test_programs_typed_as_math_agree_with_sympy():
     """The same oracle on programs written as people type them: implicit products, Unicode operators,
-    superscript powers, √, π, Greek names, method calls, module prefixes and reassignment (tests/as_typed.py)."""
+    superscript powers, √, π, Greek names, method calls, module prefixes, reassignment, functions of the
+    program's own and keyword arguments (tests/as_typed.py)."""
     outcomes: dict[str, int] = {}
     failures, forms = [], set()
     for generated, typed in typed_programs(SEED + 2, TYPED_PROGRAMS):

@@ -22,6 +22,7 @@ import math
 import os
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
@@ -557,25 +558,34 @@ def test_exact_mode_agrees_with_float_mode():
 def typed_programs(draw, defaults: bool = False):
     """A formula-like program (tests/program_gen.py) and the same program written as typed (tests/as_typed.py):
     implicit products, Unicode operators, superscripts, √, π, Greek names, method calls, module prefixes,
-    reassignment; with `defaults`, its point written in it (x = 2.5, a = Value(-1.5)) instead of bound."""
+    reassignment, functions of its own and keywords; with `defaults`, its point written in it (x = 2.5,
+    a = Value(-1.5)) instead of bound."""
     source = __import__("program_gen").HypothesisSource(draw)
     generated = generate(source, safe=source.chance(0.8), arithmetic=0.6)
-    return generated, as_typed(generated.program, source, defaults=generated.values if defaults else None)
+    return generated, as_typed(generated.program, source, functions=source.chance(0.5),
+                               defaults=generated.values if defaults else None)
 
 
 def _check_typed(generated, typed) -> None:
     """The typed program lowers to the ASCII program's tape (the same operations on the same operands, in
     the same order), so every value and gradient is the same, bit for bit, under the typed names; and the
-    parser says how it read each implicit product right after a '/' (1/2x), and nothing else."""
+    parser says how it read each implicit product right after a '/' (1/2x), and nothing else. A call of a
+    function of the program's own puts its arguments' nodes before its body's: the same nodes in another
+    order, so the same values, and gradients that sum the same contributions, perhaps in another order."""
     program = parse(typed.text)
     assert len(program.notes) == typed.slash_products, (typed.text, program.notes)
     ascii_tape, tape = lower(parse(generated.text)), lower(program)
-    assert [(n.op, n.args, n.text) for n in tape.nodes] == [(n.op, n.args, n.text) for n in ascii_tape.nodes], \
-        (generated.text, typed.text)
     rename = lambda name: typed.names.get(name, name)  # noqa: E731
-    for ascii_node, node in zip(ascii_tape.nodes, tape.nodes):
-        if ascii_node.name is not None:
-            assert node.name == rename(ascii_node.name), (typed.text, ascii_node.name, node.name)
+    in_order = not any(form.startswith("function") for form in typed.forms)
+    nodes = [(n.op, n.args, n.text) for n in tape.nodes]
+    ascii_nodes = [(n.op, n.args, n.text) for n in ascii_tape.nodes]
+    if in_order:
+        assert nodes == ascii_nodes, (generated.text, typed.text)
+        for ascii_node, node in zip(ascii_tape.nodes, tape.nodes):
+            if ascii_node.name is not None:
+                assert node.name == rename(ascii_node.name), (typed.text, ascii_node.name, node.name)
+    else:
+        assert sorted((op, text) for op, _, text in nodes) == sorted((op, text) for op, _, text in ascii_nodes)
     assert tape.output_name == (ascii_tape.output_name and rename(ascii_tape.output_name))
     try:
         expected = differentiate(ascii_tape, generated.values)
@@ -587,9 +597,21 @@ def _check_typed(generated, typed) -> None:
         assert expected is None, typed.text
         return
     assert expected is not None, typed.text
-    assert result.values == expected.values
-    assert {rename(k): v for k, v in expected.gradient().items()}.items() <= result.gradient().items()
-    assert {rename(k): v for k, v in expected.forward_gradient.items()} == result.forward_gradient
+    gradient = result.gradient()
+    if in_order:
+        assert result.values == expected.values
+        assert {rename(k): v for k, v in expected.gradient().items()}.items() <= gradient.items()
+        assert {rename(k): v for k, v in expected.forward_gradient.items()} == result.forward_gradient
+        return
+    assert result.value == expected.value, typed.text
+    named = tape.named
+    bounds = rounding_bounds(ascii_tape, expected.values)
+    for name, i in ascii_tape.named.items():
+        assert result.values[named[rename(name)]] == expected.values[i], (typed.text, name)
+        want = expected.gradient()[name] if name in expected.gradient() else None
+        if want is not None:  # the same contributions, perhaps summed in another order
+            tolerance = 1e-12 * abs(want) + 64 * EPS * bounds.adjoint[i]
+            assert _close(gradient[rename(name)], want, tolerance), (typed.text, name)
 
 
 def test_a_program_typed_as_math_is_read_as_its_ascii_text():
@@ -605,7 +627,8 @@ def test_the_typed_programs_use_every_form():
     source = RandomSource(random.Random(13))
     for k in range(800):
         generated = generate(source, safe=k % 4 != 0, arithmetic=0.6)
-        typed = as_typed(generated.program, source, defaults=generated.values if k % 2 else None)
+        typed = as_typed(generated.program, source, functions=k % 3 == 0,
+                         defaults=generated.values if k % 2 else None)
         if not k % 2:  # (with its point written in, the program's inputs come first: another tape)
             _check_typed(generated, typed)
         forms |= typed.forms
@@ -613,7 +636,9 @@ def test_the_typed_programs_use_every_form():
              "implicit after /", "superscript", "√", "π", "pi", "math.pi", "greek", "reassign", "method", "x.pow()",
              "**", "^", *(f"times {t}" for t in TIMES), *(f"divide {d}" for d in DIVIDE),
              *(f"minus {m}" for m in MINUS), *(f"augmented {a}" for ops in AUGMENTED.values() for a in ops),
-             *(f"module {m}" for m in MODULES), *(f"default {w}" for w in WRAPPERS)}
+             *(f"module {m}" for m in MODULES), *(f"default {w}" for w in WRAPPERS),
+             "function", "function called twice or more", "keyword function", "keywords in another order",
+             "keyword leaky_relu", "keyword softplus", "keyword elu"}
     assert forms >= every, f"never written: {every - forms}"
 
 
@@ -632,7 +657,11 @@ def test_a_program_typed_with_its_point_through_the_command_line():
         doc, ascii_doc = json.loads(run.out), json.loads(ascii_run.out)
         assert doc["value"] == ascii_doc["value"]
         assert doc["inputs"] == {rename(k): v for k, v in ascii_doc["inputs"].items()}
-        assert {rename(k): v for k, v in ascii_doc["gradient"].items()}.items() <= doc["gradient"].items()
+        gradient = {rename(k): v for k, v in ascii_doc["gradient"].items()}
+        if any(form.startswith("function") for form in typed.forms):  # the same sums, perhaps reordered
+            assert {k: doc["gradient"][k] for k in gradient} == pytest.approx(gradient, rel=1e-9, abs=1e-12)
+        else:
+            assert gradient.items() <= doc["gradient"].items()
         assert len(doc.get("notes", ())) == typed.slash_products
 
     run_counted("typed_cli", typed_programs(defaults=True), body)
