@@ -5,8 +5,11 @@ Every row is checked three ways (`check_row`): against the numbers written in th
 with SymPy), against the canonical program run on its own (the same graph, so the same numbers bit for bit),
 and against central differences of the typed program's values. Every character the grammar accepts beyond
 ASCII appears in some row: × · ∙ ÷, the dashes, every superscript digit and sign, √, π, and the Greek letters
-with ϑ ϕ ϖ ϵ. The command line's side of the issue (piped programs, -h, values such as 1/3 and pi) is in
-tests/commands/test_shell_habits.py; tests/commands/test_issue13_failures.py indexes the issue's failures.
+with ϑ ϕ ϖ ϵ. Functions of the program's own and keyword arguments have their table in
+tests/language/test_user_functions.py; the command line's side of the issue (piped programs, -h, values such
+as 1/3 and pi) is in tests/commands/test_shell_habits.py; tests/commands/test_issue13_failures.py indexes the
+issue's failures; tests/as_typed.py writes generated programs in all of these forms for the property and
+SymPy suites.
 """
 from __future__ import annotations
 
