@@ -23,8 +23,9 @@ true), and the tests the other modules did not have: the failures exactly as the
    ::test_an_unknown_option_is_named.
 7. `backprop eval x=3 "y=x^2"` took `y=x^2` for a binding: tests/commands/test_shell_habits.py::
    test_a_word_whose_value_names_a_variable_is_the_program.
-8. `backprop eval "x^y" -x -2 -y 2` exited 4 and printed nothing: belongs to the work on "undefined is
-   local" (branch `undef`), which has not landed on main yet; its test will be indexed here when it does.
+8. `backprop eval "x^y" -x -2 -y 2` exited 4 and printed nothing: tests/commands/test_undefined_eval.py::
+   test_the_issues_example_shows_the_value_and_the_gradient_that_exist (value 4, d/dx -4, d/dy undefined
+   with its reason, exit 4), ::test_json_has_null_and_the_reason_at_the_same_place.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from conftest import central_difference, strict_json
 
 TESTS = Path(__file__).resolve().parents[1]
 
-# bullet -> the tests that cover it, as file::function (bullet 8 is the undef work's, not yet on main)
+# bullet -> the tests that cover it, as file::function
 INDEX = {
     1: ["language/test_math_notation.py::test_the_micrograd_readme_example",
         "language/test_math_notation.py::test_the_micrograd_readme_example_on_the_command_line",
@@ -58,7 +59,8 @@ INDEX = {
     6: ["commands/test_shell_habits.py::test_dash_h_and_help_show_help",
         "commands/test_shell_habits.py::test_an_unknown_option_is_named"],
     7: ["commands/test_shell_habits.py::test_a_word_whose_value_names_a_variable_is_the_program"],
-    8: [],  # "undefined is local": the undef branch's test, once it is on main
+    8: ["commands/test_undefined_eval.py::test_the_issues_example_shows_the_value_and_the_gradient_that_exist",
+        "commands/test_undefined_eval.py::test_json_has_null_and_the_reason_at_the_same_place"],
 }
 
 
