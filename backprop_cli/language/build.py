@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sys import intern as _intern
 
-from .syntax_tree import Apply, Assign, Define, Name, Number, Span
+from .syntax_tree import Apply, Assign, Define, Index, Name, Number, Slice, Span
 
 
 class LarkToken:
@@ -30,7 +30,7 @@ class LarkToken:
         return self.end_pos
 
 
-NODE_TYPES = (Number, Name, Apply, Assign, Define)
+NODE_TYPES = (Number, Name, Apply, Index, Assign, Define)
 
 
 def _number(children):
@@ -68,7 +68,67 @@ def _atom(children):  # "(" expr ")": the parentheses widen the span and add not
     inner, span = children[1], Span(children[0].start(), children[-1].end())
     if type(inner) is Apply:
         return Apply(inner.op, inner.args, span, inner.is_call, inner.keywords)
+    if type(inner) is Index:
+        return Index(inner.target, inner.items, span)
     return type(inner)(inner.text if type(inner) is Number else inner.name, span)
+
+
+def _bounds(child) -> tuple[int, int]:
+    """Where a child, a node or a token, starts and ends."""
+    if isinstance(child, NODE_TYPES):
+        return child.span.start, child.span.end
+    return child.start(), child.end()
+
+
+def _elements(children):
+    """A list's elements so far, as a Python list: the first one, or one more (the comma is dropped now: a
+    million-number list would otherwise hold a million commas' matches, 500 bytes each, until its ']')."""
+    if len(children) == 1:
+        return [children[0]]
+    elements = children[0]
+    elements.append(children[2])
+    return elements
+
+
+def _list(children):
+    """`[a, b, c]` is stack(a, b, c), and `[[1, 2], [3, 4]]` a stack of stacks: a vector, a matrix."""
+    span = Span(children[0].start(), children[-1].end())
+    if len(children) == 2:
+        raise Unreadable(span, "an empty list has no shape: a list holds at least one element, as in [1, 2, 3]")
+    return Apply("stack", tuple(children[1]), span)
+
+
+def _index(children):
+    """`x[0]`, `W[1, 0]`, `W[:, 0]`: the target, then its items (expressions or slices)."""
+    target, opening, closing = children[0], children[1], children[-1]
+    items = tuple(children[2:-1:2])
+    if not items:
+        raise Unreadable(Span(opening.start(), closing.end()), "an index needs at least one item, as in x[0], "
+                         "W[1, 0], x[1:3] or W[:, 0]")
+    return Index(target, items, Span(target.span.start, closing.end()))
+
+
+def _slice(children):
+    """`start:stop:step`, any part left out: the nodes between the colons."""
+    parts: list = [None]
+    colons = []
+    for child in children:
+        if isinstance(child, NODE_TYPES):
+            parts[-1] = child
+        else:
+            colons.append(child)
+            parts.append(None)
+    end = _bounds(children[-1])[1]
+    if len(colons) > 2:
+        raise Unreadable(Span(colons[2].start(), end), f"a slice has at most three parts, start:stop:step (as in "
+                         f"x[1:3] or x[::-1]), not {len(colons) + 1}")
+    start, stop, step = parts + [None] * (3 - len(parts))
+    return Slice(start, stop, step, Span(_bounds(children[0])[0], end))
+
+
+def _transpose(children):  # Wᵀ is W.T
+    target, mark = children
+    return Apply("transpose", (target,), Span(target.span.start, mark.end()))
 
 
 class Unreadable(Exception):
@@ -89,6 +149,9 @@ WRAPPER_KEYWORDS = {"Value": ("data", "label"), "tensor": ("data", "requires_gra
 NUMBER_WRAPPERS = tuple(WRAPPER_KEYWORDS)
 # What a wrapper's keyword may be given: a string for a label, True or False for requires_grad.
 _KEYWORD_VALUES = {"label": ("a string", "label='a'"), "requires_grad": ("True or False", "requires_grad=True")}
+# Methods that take an argument, so that `W.dot(x)` (cs231n's D = W.dot(X)) is the call dot(W, x) and not a
+# function of a module W; any other name.f(args) names a module.
+_ARGUMENT_METHODS = ("dot",)
 # Attributes of the modules that are constants of the language.
 _MODULE_CONSTANTS = {"pi": "pi", "tau": "tau"}
 
@@ -154,7 +217,8 @@ def _plain_number(node) -> bool:
 
 
 def _unwrap(name: str, args: tuple, keywords: list):
-    """Value(2.0, label='a') is 2.0; None when the wrapper does not wrap a plain number (then it is a call)."""
+    """Value(2.0, label='a') is 2.0, and torch.tensor([1.0, 2.0]) or np.array([[1, 2], [3, 4]]) is the list;
+    None when the wrapper wraps anything else (then it is a call)."""
     known = WRAPPER_KEYWORDS[name]
     data = list(args)
     for keyword in keywords:
@@ -171,7 +235,8 @@ def _unwrap(name: str, args: tuple, keywords: list):
         if word == "label" and type(value) is not String or word == "requires_grad" and not (
                 type(value) is Name and value.name in ("True", "False")):
             raise Unreadable(value.span, f"{word} is {kind}: {example}")
-    if len(data) == 1 and not isinstance(data[0], String) and _plain_number(data[0]):
+    if len(data) == 1 and not isinstance(data[0], String) and (_plain_number(data[0]) or name != "Value" and (
+            type(data[0]) is Apply and data[0].op == "stack" and not data[0].is_call)):
         return data[0]
     return None
 
@@ -218,7 +283,7 @@ def _is_module(node) -> bool:
 
 
 def _method(children):
-    """`x.relu()` is relu(x); `math.exp(x)` is exp(x); `torch.tensor(2.0)` is 2.0."""
+    """`x.relu()` is relu(x); `W.dot(x)` is dot(W, x); `math.exp(x)` is exp(x); `torch.tensor(2.0)` is 2.0."""
     receiver, name = children[0], children[2]
     args, keywords = _arguments(children[4:-1])
     span = Span(receiver.span.start, children[-1].end())
@@ -230,7 +295,8 @@ def _method(children):
         return _function(method, args, keywords, span, method in NUMBER_WRAPPERS[1:])
     if method == "pow" and len(args) == 1 and not keywords:  # x.pow(2), as PyTorch writes x**2
         return Apply("pow", (receiver, args[0]), span)
-    if type(receiver) is Name and args and receiver.span.end - receiver.span.start == len(receiver.name):
+    if type(receiver) is Name and args and receiver.span.end - receiver.span.start == len(receiver.name) \
+            and method not in _ARGUMENT_METHODS:
         raise Unreadable(receiver.span, f"unknown module {receiver.name} in {receiver.name}.{method}(...): the "
                          f"modules are {', '.join(MODULES)} (or call the function itself: {method}(...))")
     return _function(method, (receiver, *args), keywords, span, False)
@@ -243,20 +309,24 @@ def _attribute(children):
     attribute = name.group()
     if _is_module(receiver) and attribute in _MODULE_CONSTANTS:
         return Name(_MODULE_CONSTANTS[attribute], span)
+    if attribute == "T" and not _is_module(receiver):  # W.T, as NumPy and PyTorch write the transpose
+        return Apply("transpose", (receiver,), span)
     if _is_module(receiver):
         raise Unreadable(Span(name.start(), name.end()), f"{receiver.name}.{attribute} is not something this tool "
                          f"knows (of a module it knows the functions, called, and pi)")
     raise Unreadable(span, f"unknown attribute .{attribute}: a name followed by '.' is a module (math, np, "
-                     f"numpy, torch, F) or a method call such as x.relu()")
+                     f"numpy, torch, F), a method call such as x.relu(), or .T (the transpose)")
 
 
 class NotAProduct(Exception):
-    """Two operands side by side where no implicit product is allowed (`x y`, `a^b c`): parser.py makes it a
-    ProgramError with a caret, from the spans of the left operand's last piece and of the right operand."""
+    """Two operands side by side where no implicit product is allowed (`x y`, `a^b c`, `2[1, 2]`): parser.py
+    makes it a ProgramError with a caret, from the spans of the left operand's last piece (the whole left
+    operand when the right one is a list) and of the right operand. `kind` says why: "names" (the left does
+    not end with a number or ')'), "transpose" (it ends with one: Wᵀx, which wants '@' or '*') or "list"."""
 
-    def __init__(self, left: Span, right: Span) -> None:
-        super().__init__(left, right)
-        self.left, self.right = left, right
+    def __init__(self, left: Span, right: Span, kind: str = "names") -> None:
+        super().__init__(left, right, kind)
+        self.left, self.right, self.kind = left, right, kind
 
 
 # The implicit products written right after a '/' (`1/2x`), as (product, left, right) in the order read,
@@ -265,18 +335,42 @@ READINGS: list = []
 
 
 def _last_piece(node):
-    """The span of the last piece of `node` as written, and whether that piece is a number or ends with ')'."""
+    """The last piece of `node` as written, and whether that piece is a number or ends with ')'."""
     while True:
-        if type(node) is Number:
-            return node.span, True
-        if type(node) is Name:
-            return node.span, node.span.end - node.span.start > len(node.name)  # (x) is wider than x
+        kind = type(node)
+        if kind is Number:
+            return node, True
+        if kind is Name:
+            return node, node.span.end - node.span.start > len(node.name)  # (x) is wider than x
+        if kind is Index:  # x[0] ends with ']'; (x[0]) starts before its target
+            return node, node.span.start != node.target.span.start
         if node.is_call and node.op != "sqrt" or not node.args:  # f(x), f(): ends with ')'
-            return node.span, True
+            return node, True
+        if node.op == "stack":  # a list, in parentheses or not, is never a factor of an implicit product
+            return node, False
+        if node.op == "transpose":  # W.T and Wᵀ end with T; (W.T) starts before W
+            return node, node.span.start != node.args[0].span.start
         last = node.args[-1]
         if node.span.end != last.span.end:  # parentheses around the whole (or around √'s operand)
-            return node.span, True
+            return node, True
         node = last
+
+
+def _starts_with_list(node) -> bool:
+    """Whether `node` as written starts with a list: [1, 2], [1, 2][0], [[1, 2]]ᵀ, [1, 2]^2, ([1, 2])."""
+    while True:
+        if type(node) is Index:
+            if node.span.start != node.target.span.start:
+                return False  # (x[0]): parentheses first
+            node = node.target
+        elif type(node) is Apply and not node.is_call:
+            if node.op == "stack":
+                return True
+            if not node.args or node.span.start != node.args[0].span.start:
+                return False
+            node = node.args[0]
+        else:
+            return False
 
 
 def _implicit_mul(children):
@@ -284,7 +378,11 @@ def _implicit_mul(children):
     left, right = children
     piece, allowed = _last_piece(left)
     if not allowed:
-        raise NotAProduct(piece, right.span)
+        kind = "list" if type(piece) is Apply and piece.op == "stack" else \
+            "transpose" if type(piece) is Apply and piece.op == "transpose" else "names"
+        raise NotAProduct(piece.span, right.span, kind)
+    if _starts_with_list(right):  # 2[1, 2]: a list never follows a number or ')' as a factor
+        raise NotAProduct(left.span, right.span, "list")
     product = Apply("mul", (left, right), Span(left.span.start, right.span.end))
     if type(left) is Apply and left.op == "div" and not left.is_call and left.span.end == left.args[-1].span.end:
         READINGS.append((product, left, right))
@@ -297,7 +395,8 @@ def _assign(children):
     return Assign(target.group(), Span(start, target.end()), expr, Span(start, expr.span.end))
 
 
-_AUGMENTED = {"+=": "add", "-=": "sub", "−=": "sub", "*=": "mul", "×=": "mul", "/=": "div", "÷=": "div"}
+_AUGMENTED = {"+=": "add", "-=": "sub", "−=": "sub", "*=": "mul", "×=": "mul", "/=": "div", "÷=": "div",
+              "@=": "matmul"}
 
 
 def _augmented_assign(children):
@@ -338,4 +437,5 @@ CALLBACKS = {
     "superscript_pow": _superscript_pow, "root": _root, "implicit_mul": _implicit_mul,
     "method": _method, "attribute": _attribute, "augmented_assign": _augmented_assign,
     "keyword": _keyword, "define": _define,
+    "matmul": _binary("matmul"), "list": _list, "elements": _elements, "index": _index, "slice": _slice, "transpose": _transpose,
 }

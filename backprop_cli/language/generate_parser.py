@@ -73,7 +73,10 @@ def tables(grammar_text: str) -> dict:
     if lalr.parse_table.__class__.__name__ != "IntParseTable":
         raise ValueError("unexpected Lark parse table")
 
-    root = frontend.lexer.root_lexer
+    lexer = frontend.lexer
+    if lexer.__class__.__name__ == "PostLexConnector":  # grammar.JoinLines, which fast_parser.py does itself
+        lexer = lexer.lexer
+    root = lexer.root_lexer
     scanner = root.scanner
     if root.callback or len(scanner._mres) != 1:
         raise ValueError("the lexer needs Lark features the generated parser does not have")

@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 from ..base.errors import program_error
+from .brackets import open_brackets, still_open, where
 from .build import CALLBACKS, LarkToken
 from .grammar import LARK_OPTIONS, grammar_text
 
@@ -28,6 +29,11 @@ _TERMINAL_WORDS = {
     # the Unicode spellings are accepted, but the ASCII ones are what a message suggests
     "SUPERSCRIPT": (),
     "ROOT": (),
+    "TRANSPOSE": (),
+    # a list, an index and '@' are possible wherever an operand or '*' is: a message names the arithmetic
+    # of scalars there, as it did before vectors and matrices (']', ',' and ':' inside brackets are named)
+    "LSQB": (),
+    "AT": (),
     "$END": ("the end of the program",),
 }
 # Operands first, then operators, then the ends of statements.
@@ -47,7 +53,10 @@ def _cache_path(grammar_text: str) -> str | bool:
             return False
     except (OSError, AttributeError):
         return False
-    digest = hashlib.sha256(grammar_text.encode()).hexdigest()[:16]
+    # the options too: a table built without grammar.JoinLines lexes new lines inside brackets differently
+    options = sorted((key, value if isinstance(value, (str, bool)) else type(value).__name__)
+                     for key, value in LARK_OPTIONS.items())
+    digest = hashlib.sha256(f"{grammar_text}\0{options}".encode()).hexdigest()[:16]
     return os.path.join(folder, f"grammar-{digest}.lark-cache")
 
 
@@ -139,6 +148,30 @@ def _string_error(source: str, start: int):
                          "and Greek letters")
 
 
+def _bracket_error(source: str, token, names):
+    """The error for a '[' never closed, a bracket that closes the wrong one or nothing, or a string in a
+    list; None for anything else (parentheses alone keep the general message)."""
+    pos = len(source) if token.type == "$END" else (token.start_pos or 0)
+    opened = open_brackets(source, pos)
+    inner = source[opened[-1]] if opened else None
+    if token.type == "$END" and inner == "[" and "RSQB" in names:
+        return program_error(source, opened[-1], opened[-1] + 1, "this '[' is never closed: the program ends "
+                             "before its ']'")
+    if token.type == "RPAR" and inner == "[":
+        return program_error(source, pos, pos + 1, f"')' cannot close the '[' at {where(source, opened[-1])}: a "
+                             "list or an index ends with ']'")
+    if token.type == "RSQB" and inner == "(":
+        return program_error(source, pos, pos + 1, f"']' cannot close the '(' at {where(source, opened[-1])}: "
+                             "write ')'")
+    if token.type == "RSQB" and inner is None:
+        return program_error(source, pos, pos + 1, "this ']' closes no '[': a list or an index starts with '['")
+    if token.type == "STRING" and inner == "[":
+        return program_error(source, pos, pos + len(token.value), f"found the string {token.value} in a list "
+                             "or an index, which hold numbers and expressions: a string is only ever a "
+                             "keyword's value, as in Value(2.0, label='a')")
+    return None
+
+
 def parse_lark(source: str):
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -147,10 +180,15 @@ def parse_lark(source: str):
         return parser.parse(source)
     except UnexpectedToken as err:
         token = err.token
+        names = err.accepts or err.expected
+        bracket = _bracket_error(source, token, names)
+        if bracket is not None:
+            raise bracket from None
         pos = len(source) if token.type == "$END" else (token.start_pos or 0)
         end = pos + max(1, len(token.value)) if token.type != "$END" else pos + 1
-        expected = _describe_expected(parser, err.accepts or err.expected)
-        raise program_error(source, pos, end, f"expected {expected}, found {_token_text(token)}") from None
+        expected = _describe_expected(parser, names)
+        raise program_error(source, pos, end, f"expected {expected}, found {_token_text(token)}",
+                            still_open(source, pos)) from None
     except UnexpectedCharacters as err:
         char = source[err.pos_in_stream] if err.pos_in_stream < len(source) else ""
         if char in "'\"" and _string_error(source, err.pos_in_stream) is not None:

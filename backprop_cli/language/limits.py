@@ -4,8 +4,10 @@
   memory grow linearly with the program, so this bounds both. Programs read from a file
   or standard input are read at most this far (4 bytes a character), never further, so
   `--file /dev/zero` fails fast instead of filling the memory.
-- Nesting: parentheses (a function call's included) at most BACKPROP_MAX_DEPTH deep
-  (default 100,000). Nothing in backprop recurses over a program, so this is generous.
+- Nesting: parentheses (a function call's included) and brackets (lists, indexing),
+  counted together, at most BACKPROP_MAX_DEPTH deep (default 100,000). Nothing in
+  backprop recurses over a program, so this is generous. A list literal is bounded by
+  the length: a million numbers need a longer program than the default allows.
 - Nodes: at most BACKPROP_MAX_NODES (default 2,000,000) once the calls of the program's
   own functions are expanded (engine/tape.py checks it before expanding each call). A
   function that calls another twice doubles with each level (f2(x) = f1(x)*f1(x), ...),
@@ -44,7 +46,7 @@ _FORBIDDEN_IN_COMMENT = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
     "\ud800-\udfff]|\r(?!\n|$)"
 )
-_DEPTH_STEP = {ord("("): 1, ord(")"): -1}
+_DEPTH_STEP = {ord("("): 1, ord(")"): -1, ord("["): 1, ord("]"): -1}
 
 
 class LimitError(ProgramError):
@@ -117,8 +119,8 @@ def read_batch_limited(stream, where: str) -> bytes:
 
 
 def _first_too_deep(source: str, limit: int) -> int | None:
-    """Where parentheses first nest deeper than `limit`, ignoring comments; None if they never do."""
-    if source.count("(") <= limit:
+    """Where parentheses and brackets first nest deeper than `limit`, ignoring comments; None if they never do."""
+    if source.count("(") + source.count("[") <= limit:
         return None
     code = _COMMENT.sub(lambda m: " " * len(m.group()), source)
     depth = 0
@@ -151,6 +153,7 @@ def check_source(source: str) -> None:
     depth = max_depth()
     pos = _first_too_deep(source, depth)
     if pos is not None:
-        error = program_error(source, pos, pos + 1, f"parentheses nest more than {depth:,} deep here "
+        what = "parentheses and brackets" if "[" in source else "parentheses"
+        error = program_error(source, pos, pos + 1, f"{what} nest more than {depth:,} deep here "
                               f"(set {MAX_DEPTH_VARIABLE} to allow deeper nesting)")
         raise LimitError(error.message)

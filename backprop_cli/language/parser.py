@@ -17,6 +17,7 @@ from ..base.errors import program_error
 from ..base.gc_pause import paused_gc
 from . import fast_parser
 from .lark_parser import parse_lark
+from .brackets import still_open
 from .build import READINGS, NotAProduct, Unreadable
 from .limits import check_source
 from .printer import precedence, print_expression
@@ -40,11 +41,21 @@ def _statements(source: str, engine: str = "auto"):
     except NotAProduct as err:
         left, right = err.left, err.right
         first, second = source[left.start:left.end], source[right.start:right.end]
+        if err.kind == "list":
+            raise program_error(
+                source, right.start, right.end,
+                f"{first} and {second} side by side are not a product: a list is never a factor of a product "
+                f"without '*'; write {first} * {second}", still_open(source, right.start)) from None
+        if err.kind == "transpose":
+            raise program_error(
+                source, right.start, right.end,
+                f"{first} and {second} side by side are not a product: write {first} @ {second} for the matrix "
+                f"product, or {first} * {second} elementwise", still_open(source, right.start)) from None
         raise program_error(
             source, right.start, right.end,
             f"{first} and {second} side by side are not a product: a product without '*' follows only "
             f"a number or ')' (2x, 2(a+b), (a+b)(c+d)), and two names side by side are never one; "
-            f"write {first}*{second}") from None
+            f"write {first}*{second}", still_open(source, right.start)) from None
 
 
 def _reading(source: str, product, left, right) -> str:

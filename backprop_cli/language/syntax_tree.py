@@ -3,6 +3,9 @@
 Operators and function calls are both `Apply` nodes: `op` is the grammar's rule
 name for operators ('add', 'neg', 'pow', ...) and the function's name for calls
 ('exp', 'max', ...). Whether a function exists is checked when lowering to the tape.
+Vectors and matrices add three operators (`A @ B` is 'matmul', `W.T` and `Wᵀ`
+'transpose', a list `[a, b]` 'stack', nesting for a matrix) and one record,
+`Index` (`x[0]`, `W[:, 0]`), whose items are expressions or `Slice`s.
 
 The records behave as frozen, slotted dataclasses do (see records.py), without
 the cost of creating dataclasses each time `backprop` starts.
@@ -64,7 +67,38 @@ class Apply(_Record):
         _set(self, "keywords", keywords)
 
 
-Expr = Union[Number, Name, Apply]
+class Slice(_Record):
+    """`start:stop:step` inside an index, any part left out (None): `x[1:3]`, `x[::-1]`, `W[:, 0]`."""
+
+    __slots__ = __match_args__ = ("start", "stop", "step", "span")
+    start: "Expr | None"
+    stop: "Expr | None"
+    step: "Expr | None"
+    span: Span
+
+    def __init__(self, start, stop, step, span: Span) -> None:
+        _set(self, "start", start)
+        _set(self, "stop", stop)
+        _set(self, "step", step)
+        _set(self, "span", span)
+
+
+class Index(_Record):
+    """`target[items]`: `x[0]`, `W[1, 0]`, `W[:, 0]`, `x[k]`. Each item is an expression (a number, a signed
+    number, a name such as an integer input) or a Slice; what each may be is checked when lowering."""
+
+    __slots__ = __match_args__ = ("target", "items", "span")
+    target: "Expr"
+    items: tuple  # of Expr and Slice, at least one
+    span: Span
+
+    def __init__(self, target, items: tuple, span: Span) -> None:
+        _set(self, "target", target)
+        _set(self, "items", items)
+        _set(self, "span", span)
+
+
+Expr = Union[Number, Name, Apply, Index]
 
 
 class Assign(_Record):
@@ -100,7 +134,7 @@ class Define(_Record):
         _set(self, "span", span)
 
 
-Statement = Union[Assign, Define, Number, Name, Apply]
+Statement = Union[Assign, Define, Number, Name, Apply, Index]
 
 
 class Program(_Record):

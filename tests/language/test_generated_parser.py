@@ -37,6 +37,7 @@ PROGRAMS = [
     "x # a comment\n\ny = x*2\n", ";;a;", "max(a, b) + min(1, 2)", "f()", "g(1, 2, 3)", "((a))", "(a)^(b)",
     "1e-3*.5 + 3. + 2E+2", "a\r\nb", "sin(x)^2 + cos(x)**2", "y = x", "a = (b)", "pi * e", "x\t*\fy",
     "L = (w1*x1 + w2*x2 + b)\nL", "",
+    "W @ x + b", "[[1, 2],\n [3, 4]].T", "x[1:3, ::-1][0]", "Wᵀ @ softmax(z)[k]", "c @= W", "[1, 2,]",
 ]
 
 
@@ -51,7 +52,8 @@ def test_random_programs_parse_the_same_both_ways():
 
 
 @pytest.mark.parametrize("source", ["(a+b", "a b", "2 3", "a $ b", "a ** * b", "1e+", "a=", "f(,)", "a = = b",
-                                    "x)", "sin(x", "1.2.3", "a;b c"])
+                                    "x)", "sin(x", "1.2.3", "a;b c", "x[]", "[]", "[1, 2", "x[0]]", "[1, 2)",
+                                    "2[1, 2]", "x[1:2:3:4]", "[1, 'a']", "Wᵀx", "x = [1,\n2\ny = 3"])
 def test_errors_are_lark_s(source):
     """Text the tables do not accept is parsed again by Lark, so the message is the one Lark's analysis gives."""
     with pytest.raises(ProgramError) as fast:

@@ -388,3 +388,27 @@ def test_no_guess_rather_than_a_bad_one(helpers):
     with pytest.raises(ProgramError) as caught:
         helpers.tape_of("foo(x)")
     assert caught.value.message.startswith("unknown function foo (line 1, column 1)")
+
+
+def test_the_only_conflicts_are_the_two_known_shifts(caplog):
+    """The grammar is LALR(1) but for shift/reduce conflicts Lark resolves as shifts, and they are all of two
+    kinds: '(' right after a name or a method is a call (f(x), never f*(x)), and '[' right after an operand
+    is an index (x[0] and (a+b)[0], never a product with a list). Any other conflict is a grammar mistake."""
+    import logging
+    import re
+
+    from lark import Lark
+
+    from backprop_cli.language.grammar import LARK_OPTIONS
+
+    with caplog.at_level(logging.DEBUG, logger="lark"):
+        Lark(grammar_path().read_text(encoding="utf-8"), **dict(LARK_OPTIONS, debug=True))
+    lines = [record.getMessage() for record in caplog.records]
+    conflicts = [(re.search(r"terminal (\w+)", line).group(1), lines[k + 1].strip())
+                 for k, line in enumerate(lines) if "Shift/Reduce conflict" in line]
+    assert all("resolving as shift" in line for line in lines if "conflict" in line)
+    assert not any("Reduce/Reduce" in line for line in lines)
+    assert set(conflicts) == {
+        ("LPAR", "* <named : NAME>"), ("LPAR", "* <named : named DOT NAME>"),
+        ("LSQB", "* <atom : named>"), ("LSQB", "* <juxtaposed : named>"),
+    }, conflicts
