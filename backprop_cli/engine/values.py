@@ -20,11 +20,15 @@ _NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 _WORD = re.compile(r"[^\W\d]\w*")
 
 
+_TRANSPOSE = re.compile(r"(?<=[\])\w])\s*(\.\s*T\b|ᵀ)")  # [[1, 2]].T, [[1, 2]]ᵀ: no name, the transpose
+
+
 def looks_like_constant(text: str) -> bool:
-    """Whether `text` can be a number rather than a program: it names no variable (only the constants and
-    functions of the language). `x^2` and `a; b` cannot; `1/3`, `pi`, `sqrt(2)/2` and `abc` (a bad number
-    rather than a program) can. Lexical only: the text is read for real when the number is used."""
-    words = _WORD.findall(_NUMBER.sub(" ", text))
+    """Whether `text` can be a number, or a vector or matrix of them, rather than a program: it names no
+    variable (only the constants and functions of the language). `x^2`, `[x, 1]` and `a; b` cannot; `1/3`,
+    `pi`, `sqrt(2)/2`, `[1, 2, 3]`, `[[0.1, 0.2], [0.3, 0.4]]`, `[pi, 1/3]` and `abc` (a bad number rather than a
+    program) can. Lexical only: the text is read for real when the value is used."""
+    words = _WORD.findall(_NUMBER.sub(" ", _TRANSPOSE.sub(" ", text)))
     if ";" in text or "\n" in text or "=" in text:
         return False
     if not words:

@@ -189,11 +189,28 @@ def test_a_word_whose_value_names_a_variable_is_the_program(argv, value, gradien
     ("3", True), ("-2e-3", True), ("1/3", True), ("pi", True), ("sqrt(2)/2", True), ("2^-10", True),
     ("abc", True), ("nan", True), ("", True),  # a number written wrong, reported as such
     ("x^2", False), ("2*x", False), ("a; b", False), ("x=1", False), ("sqrt(x)", False),
+    # vectors and matrices (issue 14), with spaces or without, and constant expressions inside
+    ("[1, 2, 3]", True), ("[1,2,3]", True), ("[[0.1, 0.2], [0.3, 0.4]]", True), ("[[0.1,0.2],[0.3,0.4]]", True),
+    ("[pi, 1/3]", True), ("[-1, 2e-3, sqrt(2)/2]", True), ("[[1, 2]].T", True), ("[[1,2]]ᵀ", True),
+    ("[1, 2][0]", True),
+    ("[x, 1]", False), ("x.T", False), ("W.T", False), ("[1, 2] @ x", False), ("x[0]", False), ("[abc]", False),
 ])
 def test_looks_like_constant(text, constant):
     from backprop_cli.engine.values import looks_like_constant
 
     assert looks_like_constant(text) is constant
+
+
+@pytest.mark.parametrize("word,binding", [
+    ("x=[1,2,3]", True), ("x=[1, 2, 3]", True), ("W=[[0.1,0.2],[0.3,0.4]]", True), ("W=[[0.1, 0.2], [0.3, 0.4]]", True),
+    ("v=[pi, 1/3]", True), ("y=[x, 1]", False), ("y=W @ x", False), ("y=x[0]", False),
+])
+def test_a_word_binding_a_vector_or_matrix_is_a_binding(word, binding):
+    """`backprop eval x=[1,2,3] "sum(x)"`: the first word binds x; `y=[x, 1]` names a variable, so it is the
+    program."""
+    from backprop_cli.commands.options import _binding_like
+
+    assert _binding_like(word) is binding
 
 
 # ------------------------------------------------------------------------------------------
