@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 
 from .build import CALLBACKS
-from .grammar import BRACKET_DEPTH, SEPARATOR, grammar_text
+from .grammar import grammar_text
 
 
 class NotAccepted(Exception):
@@ -89,16 +89,11 @@ def parse_fast(source: str, tables):
     values = []
     state = start
     passes: dict = {}  # (state below, state, lookahead) -> state after the chain of pass-through reductions
-    depth = 0  # of parentheses and brackets: a new line inside them continues the line (grammar.py)
     for match in lexer.finditer(source):
         kind = match.lastgroup
         if kind in skip:
             if kind == "_BACKPROP_UNMATCHED":
                 raise NotAccepted
-            continue
-        if kind in BRACKET_DEPTH:
-            depth += BRACKET_DEPTH[kind]
-        elif depth > 0 and kind == SEPARATOR and match.group() != ";":
             continue
         while True:
             code = table[state].get(kind)

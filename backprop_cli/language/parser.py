@@ -19,6 +19,7 @@ from . import fast_parser
 from .lark_parser import parse_lark
 from .brackets import still_open
 from .build import READINGS, NotAProduct, Unreadable
+from .grammar import join_lines
 from .limits import check_source
 from .printer import precedence, print_expression
 from .syntax_tree import Apply, Program
@@ -34,6 +35,16 @@ def _statements(source: str, engine: str = "auto"):
                 return fast_parser.parse_fast(source, tables)
             except fast_parser.NotAccepted:
                 pass
+            # A new line inside brackets continues the line (grammar.py). Text with one fails above, at the new
+            # line (a separator is never allowed there); joined, it is read again, with the same spans. Only
+            # such text pays for the joining.
+            joined = join_lines(source)
+            if joined is not source:
+                try:
+                    del READINGS[:]
+                    return fast_parser.parse_fast(joined, tables)
+                except fast_parser.NotAccepted:
+                    pass
         del READINGS[:]
         return parse_lark(source)
     except Unreadable as err:

@@ -524,3 +524,41 @@ def test_every_tree_prints_as_text_that_reads_back_as_itself(tree):
     (statement,) = parse(text).statements
     assert sexpr(statement) == sexpr(tree), text
     assert print_expression(statement) == text
+
+
+_PIECES = ["[", "]", "(", ")", "\n", "\r\n", "1", "x", ",", " ", "# c [", "'a'", "\"", "'", "+", ";", "f(",
+           "Value(2, label='b", ")", ":", "@", "ᵀ", ".T"]
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(_PIECES), max_size=14).map("".join))
+def test_the_line_joining_is_the_same_for_both_parsers(text):
+    """The fast parser joins lines over the text (grammar.join_lines), Lark over its tokens (JoinLines): the
+    same records, or the same error, for text made of brackets, new lines, comments and quotes."""
+    def outcome(engine):
+        try:
+            return parser._statements(text, engine=engine)
+        except ProgramError as err:
+            return err.message
+
+    assert outcome("auto") == outcome("lark")
+
+
+_GAPS = ["", " ", "\n", "\r\n", "  # a row (\n", "\n\n", " # ]\n  "]
+_LIST_TEXTS = st.recursive(
+    st.sampled_from(["1", "-2.5", "x", "pi", "(a +\n b)", "f(x,\n y)", "W[0,\n 1]"]),
+    lambda inner: st.tuples(st.lists(st.tuples(st.sampled_from(_GAPS), inner), min_size=1, max_size=4),
+                            st.booleans(), st.sampled_from(_GAPS)).map(
+        lambda t: "[" + ",".join(gap + item for gap, item in t[0]) + ("," if t[1] else "") + t[2] + "]"),
+    max_leaves=10).map(lambda text: text if text.startswith("[") else f"[{text}]")
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_LIST_TEXTS, st.sampled_from(["y = {}\nz = y", "g({},\n  axis=0); 1", "{}.T  # done", "# (\n{}[0]"]))
+def test_lists_written_over_many_lines_read_as_on_one(text, frame):
+    source = frame.format(text)
+    statements = parser._statements(source)
+    assert statements == parser._statements(source, engine="lark")
+    one_line = print_program(statements, "; ")
+    assert "\n" not in one_line
+    assert [sexpr(s) for s in parse(one_line).statements] == [sexpr(s) for s in statements]
