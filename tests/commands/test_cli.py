@@ -399,9 +399,10 @@ def test_user_text_is_never_read_as_markup(cli, color):
 
 
 def test_error_text_is_printed_literally(cli):
-    run = cli("eval", "[x]")
+    run = cli("eval", "[bold]x")  # a list beside a name (issue 14): an error, and no Rich markup
     assert run.code == 3
-    assert "  [x]\n  ^" in run.err
+    assert "[bold] and x side by side" in run.err
+    assert "  [bold]x\n        ^" in run.err
 
 
 def test_help_lists_the_options_and_examples(cli):
