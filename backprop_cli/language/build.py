@@ -437,5 +437,6 @@ CALLBACKS = {
     "superscript_pow": _superscript_pow, "root": _root, "implicit_mul": _implicit_mul,
     "method": _method, "attribute": _attribute, "augmented_assign": _augmented_assign,
     "keyword": _keyword, "define": _define,
-    "matmul": _binary("matmul"), "list": _list, "elements": _elements, "index": _index, "slice": _slice, "transpose": _transpose,
+    "matmul": _binary("matmul"), "list": _list, "elements": _elements, "index": _index, "slice": _slice,
+    "transpose": _transpose,
 }
