@@ -61,6 +61,7 @@ UNICODE = [
     ("a ÷ b", "a / b", dict(a=3, b=2), 1.5, dict(a=0.5, b=-0.75)),
     ("3·x", "3 * x", dict(x=2), 6, dict(x=3)),  # as the issue typed it
     ("a×b÷c", "a * b / c", dict(a=2, b=3, c=4), 1.5, dict(a=0.75, b=0.5, c=-0.375)),
+    ("a ⊙ b", "a * b", dict(a=2, b=3), 6, dict(a=3, b=2)),  # Nielsen's elementwise product (issue 14)
     # every dash is a minus: U+2212, U+2013, U+2014, U+2010, U+2011, U+2012, U+FE63
     ("x − 1", "x - 1", dict(x=3), 2, dict(x=1)),
     ("x – 1", "x - 1", dict(x=3), 2, dict(x=1)),
