@@ -64,7 +64,38 @@ class Apply(_Record):
         _set(self, "keywords", keywords)
 
 
-Expr = Union[Number, Name, Apply]
+class Slice(_Record):
+    """`start:stop:step` inside an index (`x[1:3]`, `W[:, 0]`, `x[::-1]`); a part left out is None."""
+
+    __slots__ = __match_args__ = ("start", "stop", "step", "span")
+    start: "Expr | None"
+    stop: "Expr | None"
+    step: "Expr | None"
+    span: Span
+
+    def __init__(self, start, stop, step, span: Span) -> None:
+        _set(self, "start", start)
+        _set(self, "stop", stop)
+        _set(self, "step", step)
+        _set(self, "span", span)
+
+
+class Index(_Record):
+    """`x[0]`, `W[1, 0]`, `W[:, 0]`, `x[k]`: the target and one item per indexed axis, each an expression
+    or a Slice. Which items are allowed (whole numbers, an integer input's name) is decided when lowering."""
+
+    __slots__ = __match_args__ = ("target", "items", "span")
+    target: "Expr"
+    items: tuple
+    span: Span
+
+    def __init__(self, target, items: tuple, span: Span) -> None:
+        _set(self, "target", target)
+        _set(self, "items", tuple(items))
+        _set(self, "span", span)
+
+
+Expr = Union[Number, Name, Apply, Index]
 
 
 class Assign(_Record):
