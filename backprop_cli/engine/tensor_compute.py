@@ -70,6 +70,7 @@ class TensorResult(FrozenRecord):
     no_gradient: frozenset = frozenset()  # the inputs used only as indices (x[k]): no gradient flows to them
 
     tensor: ClassVar[bool] = True  # compute.Result's is False: the renderers dispatch on it
+    undefined: ClassVar[tuple] = ()  # a missing number is a MathError here: no Undefined is kept (compute.Result)
 
     @property
     def value(self):

@@ -288,7 +288,7 @@ def read_values_file(path: str) -> list[tuple[str, str]]:
         raise ValueError(f"{constant} is not a number JSON has")
 
     try:
-        doc = json.loads(text, parse_float=str, parse_int=str, parse_constant=refuse)
+        doc = json.loads(text, parse_float=_Written, parse_int=_Written, parse_constant=refuse)
     except ValueError as err:
         raise UsageError(f"the values file {path} is not JSON: {err}") from None
     if not isinstance(doc, dict):
@@ -297,13 +297,22 @@ def read_values_file(path: str) -> list[tuple[str, str]]:
     return [(name, _json_value_text(value, f"--values {path}: the value of {name}")) for name, value in doc.items()]
 
 
+class _Written(str):
+    """A number of a JSON file as written there (a JSON string is a plain str)."""
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return "a string" if isinstance(value, str) else "an object" if isinstance(value, dict) else "a list"
+
+
 def _json_value_text(value, what: str) -> str:
     """A JSON value read with numbers kept as their text: the number, or the list written `[1, [2, 3]]`."""
-    if isinstance(value, str):
-        return value
+    if isinstance(value, _Written):
+        return str(value)
     if not isinstance(value, list):
-        shown = {True: "true", False: "false", None: "null"}.get(value) if not isinstance(value, dict) else None
-        raise UsageError(f"{what} is {shown or 'an object'}, not a number or a list of numbers")
+        raise UsageError(f"{what} is {_json_kind(value)}, not a number or a list of numbers")
     # written out with an explicit stack: a list is "[" then its items, each followed by ", " or "]"
     parts: list[str] = []
     stack: list = [(value, 0, ())]
@@ -320,10 +329,9 @@ def _json_value_text(value, what: str) -> str:
         item = items[k]
         if isinstance(item, list):
             stack.append((item, 0, where + (k,)))
-        elif isinstance(item, str):
-            parts.append(item)
+        elif isinstance(item, _Written):
+            parts.append(str(item))
         else:
-            shown = {True: "true", False: "false", None: "null"}.get(item) if not isinstance(item, dict) else None
             at = "[" + ", ".join(map(str, where + (k,))) + "]"
-            raise UsageError(f"{what} at {at} is {shown or 'an object'}, not a number")
+            raise UsageError(f"{what} at {at} is {_json_kind(item)}, not a number")
     return "".join(parts)
