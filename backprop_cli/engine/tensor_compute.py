@@ -97,12 +97,15 @@ class TensorResult(FrozenRecord):
 
     def rules(self, i: int) -> list[tuple[int, str]]:
         """The local rule of node i at tensor level, per argument that a gradient went back to:
-        (argument position, `∂L/∂W = ∂L/∂y · xᵀ`) in the program's names."""
+        (argument position, `∂L/∂W = ∂L/∂y · xᵀ`) in the program's names, L being the output's name when it
+        has one (`∂C/∂W2 = ∂C/∂v8 · a1ᵀ`)."""
         node = self.tape.nodes[i]
         if not node.args or self.contributions[i] is None:
             return []
         op = TENSOR_OPS[node.op]
         texts = op.rule_text([self.shape(a) for a in node.args], dict(node.params))
+        if self.tape.output_name:
+            texts = [text.replace("∂L/∂", f"∂{self.tape.output_name}/∂") for text in texts]
         labels = [self.tape.label(a) for a in node.args]
         out = self.tape.label(i)
         return [(a, _fill(text, labels, out)) for a, text, sent in zip(node.args, texts, self.contributions[i])

@@ -344,6 +344,32 @@ def test_a_two_layer_mlp_with_softmax_cross_entropy_against_numpy_by_hand():
     assert result.no_gradient == {"y"}
 
 
+NIELSEN = "z1 = dot(W1, x) + b1; a1 = sigmoid(z1); z2 = dot(W2, a1) + b2; a2 = sigmoid(z2); C = 0.5 * sum((a2 - y)^2)"
+NIELSEN_POINT = dict(x="[0.3, -0.8]", y="[1, 0]", W1="[[0.1, 0.4], [-0.3, 0.2], [0.5, -0.6]]", b1="[0.1, 0, -0.1]",
+                     W2="[[0.2, -0.5, 0.3], [0.4, 0.1, -0.2]]", b2="[0, 0.1]")  # docs/nielsen.json, docs/tensors.md
+
+
+def test_nielsens_bp1_to_bp4_on_a_2_3_2_network():
+    """Nielsen, "Neural Networks and Deep Learning", chapter 2: the four equations of backpropagation."""
+    result = run(NIELSEN, **NIELSEN_POINT)
+    x, y = np.array([0.3, -0.8]), np.array([1.0, 0.0])
+    W1, b1 = np.array([[0.1, 0.4], [-0.3, 0.2], [0.5, -0.6]]), np.array([0.1, 0, -0.1])
+    W2, b2 = np.array([[0.2, -0.5, 0.3], [0.4, 0.1, -0.2]]), np.array([0, 0.1])
+    sigma = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    z1 = W1 @ x + b1
+    a1 = sigma(z1)
+    z2 = W2 @ a1 + b2
+    a2 = sigma(z2)
+    delta2 = (a2 - y) * sigma(z2) * (1 - sigma(z2))  # BP1: δᴸ = ∇ₐC ⊙ σ'(zᴸ)
+    delta1 = (W2.T @ delta2) * sigma(z1) * (1 - sigma(z1))  # BP2: δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ'(zˡ)
+    assert result.value == pytest.approx(0.5 * np.sum((a2 - y) ** 2), rel=1e-15)
+    for name, want in [("z2", delta2), ("z1", delta1), ("b2", delta2), ("b1", delta1),  # BP3: ∂C/∂b = δ
+                       ("W2", np.outer(delta2, a1)), ("W1", np.outer(delta1, x))]:  # BP4: ∂C/∂w = δ aᵀ
+        assert np.allclose(grad(result, name), want, rtol=1e-14, atol=1e-17), name
+    at = result.tape.inputs["W2"] + 1  # W2 @ a1
+    assert result.rules(at) == [(6, "∂C/∂W2 = ∂C/∂v8 · a1ᵀ"), (5, "∂C/∂a1 = W2ᵀ · ∂C/∂v8")]
+
+
 KARPATHY_LOGITS = "[0, 3, -2, 1]"
 KARPATHY_KEY = [0.04177, 0.83902, 0.00565, -0.88645]  # "Yes you should understand backprop" (Karpathy, 2016)
 
