@@ -19,7 +19,7 @@ from typing import Mapping
 from ..base.errors import UsageError, program_error
 from .functions import rule_message
 from .ops import CONST, CONSTANTS, INPUT
-from .tape import Node, Tape
+from .tape import Tape, TensorNode
 from .tensor.rules import TENSOR_OPS
 from .tensor.shapes import ShapeError, Variable, shape_text
 from .tensor_calls import tensor_key
@@ -92,7 +92,7 @@ def shaped(tape: Tape, inputs: Mapping) -> Tape:
                 shapes[i] = TENSOR_OPS[op].shape(argument_shapes, dict(params))
             except ShapeError as err:
                 raise located_error(tape, i, rule_text(tape, i, err)) from None
-        nodes.append(Node(node.id, op, node.args, node.name, node.text, node.span, node.call, params, shapes[i]))
+        nodes.append(TensorNode(node.id, op, node.args, node.name, node.text, node.span, node.call, params, shapes[i]))
     result = Tape(tuple(nodes), tape.inputs, tape.output, tape.output_name, tape.source, tape.defaults, tape.notes,
                   tape.functions, True, True)
     _check_indices(result, inputs)
