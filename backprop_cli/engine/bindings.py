@@ -76,8 +76,16 @@ def value_of(arithmetic, text: str, what: str):
     if not is_list_text(text):
         return _number(arithmetic, text, what)
     shape, elements = read_list(text, what)
-    return nested(shape, [_number(arithmetic, item, f"{what} at {position_text(j, shape)}")
-                          for j, item in enumerate(elements)])
+    flat = []
+    literal = arithmetic.literal
+    for item in elements:
+        try:  # the common case, a decimal, read directly; anything else (or a failure) as a value is, named
+            flat.append(literal(item) if DECIMAL.fullmatch(item) else None)
+        except (BackpropError, ArithmeticError, ValueError):
+            flat.append(None)
+        if flat[-1] is None:
+            flat[-1] = _number(arithmetic, item, f"{what} at {position_text(len(flat) - 1, shape)}")
+    return nested(shape, flat)
 
 
 def _number(arithmetic, text: str, what: str):

@@ -157,6 +157,10 @@ _SPECIAL = re.compile(r"[\[\],()]")
 MAX_LIST_NESTING = 32  # as engine/tensor/pure.py's MAX_NESTING: a tensor of 32 dimensions is already absurd
 
 
+class _Written(str):
+    """A number of JSON text as written there (a JSON string is a plain str)."""
+
+
 def is_list_text(text: str) -> bool:
     """Whether a value is written as a list (`[1, 2]`), that is, a vector or a matrix."""
     return text.lstrip().startswith("[")
@@ -167,6 +171,9 @@ def read_list(text: str, what: str) -> tuple[tuple, list[str]]:
     of its elements, flat and row-major (each read later as a number, as any value is). Read with an explicit
     stack, never recursion; a bracket out of place, an empty list or a ragged one is a UsageError naming the
     position."""
+    fast = _read_plain_list(text)
+    if fast is not None:
+        return _shape_and_elements(fast, what)
     head = f"{what}, {_show(text)},"
     root: list = []
     open_lists: list[list] = [root]
@@ -223,6 +230,30 @@ def read_list(text: str, what: str) -> tuple[tuple, list[str]]:
     if "".join(element).strip():
         raise UsageError(f"{head} is not one list: there is more after its closing ']'")
     return _shape_and_elements(root[0], what)
+
+
+def _read_plain_list(text: str) -> list | None:
+    """Nested lists of plain numbers written as JSON writes them (what --values and most bindings hold), read by
+    the json module's parser with each number kept as written; None for anything else (read_list's own
+    reader then reads it, or says what is wrong)."""
+    if "(" in text or "/" in text:
+        return None
+    import json
+
+    try:
+        value = json.loads(text, parse_float=_Written, parse_int=_Written, parse_constant=_not_plain)
+    except ValueError:
+        return None
+    level = [value]
+    while level:  # every leaf a number as written (a JSON string is not one), and no list empty
+        if not all(type(x) is _Written or type(x) is list and x for x in level):
+            return None
+        level = [x for item in level if type(item) is list for x in item]
+    return value if type(value) is list else None
+
+
+def _not_plain(constant):
+    raise ValueError(constant)
 
 
 def _position(j: int, shape: list) -> str:
@@ -297,10 +328,6 @@ def read_values_file(path: str) -> list[tuple[str, str]]:
     return [(name, _json_value_text(value, f"--values {path}: the value of {name}")) for name, value in doc.items()]
 
 
-class _Written(str):
-    """A number of a JSON file as written there (a JSON string is a plain str)."""
-
-
 def _json_kind(value) -> str:
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
@@ -313,7 +340,14 @@ def _json_value_text(value, what: str) -> str:
         return str(value)
     if not isinstance(value, list):
         raise UsageError(f"{what} is {_json_kind(value)}, not a number or a list of numbers")
-    # written out with an explicit stack: a list is "[" then its items, each followed by ", " or "]"
+    level = [value]
+    while level and all(type(x) is list or type(x) is _Written for x in level):
+        level = [x for item in level if type(item) is list for x in item]
+    if not level:  # numbers and lists only: JSON writes it, each number (a string here) unquoted
+        import json
+
+        return json.dumps(value).replace('"', "")
+    # else written out with an explicit stack, to say where the first thing that is not a number is
     parts: list[str] = []
     stack: list = [(value, 0, ())]
     while stack:

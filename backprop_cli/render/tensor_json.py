@@ -13,7 +13,10 @@ def nested_numbers(result, value, shape: tuple, write=json_number):
     """A value (an array, nested lists or a number) as nested lists of `write`'s numbers (None stays None)."""
     if value is None:
         return None
-    flat = [write(x) for x in result.flat(value)]
+    if write is json_number:  # a float as itself (-0.0 as 0.0): json_number's common case, without its checks
+        flat = [x if type(x) is float and x != 0 else json_number(x) for x in result.flat(value)]
+    else:
+        flat = [write(x) for x in result.flat(value)]
     return flat[0] if not shape else nested(shape, flat)
 
 
