@@ -89,6 +89,7 @@ _COMMANDS = {
     "explain": (".commands.explain", "explain_command"),
     "check": (".commands.check", "check_command"),
     "hessian": (".commands.hessian", "hessian_command"),
+    "jacobian": (".commands.jacobian", "jacobian_command"),
     "step": (".commands.step", "step_command"),
     "optimize": (".commands.optimize", "optimize_command"),
 }

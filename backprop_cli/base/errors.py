@@ -77,11 +77,13 @@ def line_and_column(source: str, pos: int) -> tuple[int, int]:
     return line, column
 
 
-def program_error(source: str, pos: int, end: int | None, message: str, details: str = "") -> ProgramError:
-    """A ProgramError whose message points at source[pos:end] with a caret; `details` (lines) follow the caret."""
+def program_error(source: str, pos: int, end: int | None, message: str, details: str = "",
+                  kind: type = ProgramError) -> BackpropError:
+    """A ProgramError (or another `kind`: a UsageError for shapes that do not fit the values given) whose
+    message points at source[pos:end] with a caret; `details` (lines) follow the caret."""
     line, column = line_and_column(source, pos)
     text = f"{message} (line {line}, column {column})\n{caret_excerpt(source, pos, end)}"
-    error = ProgramError(text + (f"\n{details}" if details else ""))
+    error = kind(text + (f"\n{details}" if details else ""))
     error.line, error.column = line, column  # for the JSON error document (cli.py)
     return error
 

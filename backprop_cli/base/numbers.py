@@ -109,3 +109,16 @@ def decimal_text(value: Fraction) -> str | None:
             mantissa = mantissa.rstrip("0").rstrip(".")
         scientific = f"{mantissa}e{exponent}"
     return min((plain, scientific), key=len) if scientific != plain else plain
+
+
+def number_text(value) -> str:
+    """A number for a message: a float as Python writes it, a wide decimal beyond float range with 7 digits."""
+    if isinstance(value, float):
+        return repr(value)
+    if type(value).__name__ == "Decimal":  # a wide value: its float when it has one, else its digits
+        as_float = float(value)
+        if as_float - as_float == 0 and (as_float or not value):
+            return repr(as_float)
+        mantissa, _, exponent = f"{value:.7e}".partition("e")  # beyond float range: 7 digits, zeros dropped
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent):+d}"
+    return format_number(value, 17)

@@ -60,6 +60,10 @@ def run_batch(ctx, program: str | None, file: str | None, batch: str, as_json: b
     tape = lower(parse(read_program(program, file)))
     given = check_bindings(tape, ctx.meta.get("bindings", []))
     constants = literals(given, given, FLOAT)
+    if tape.tensor or any(type(v) is list for v in constants.values()) \
+            or any(text.lstrip().startswith("[") for text in tape.defaults.values()):
+        raise UsageError("--batch is not yet for vectors and matrices: backprop eval gives their values and "
+                         "gradients at one point")
     data, where = read_input(batch)
     jsonl = is_jsonl(batch, data)
     try:

@@ -22,6 +22,7 @@ from .options import (
     json_option,
     load,
     program_options,
+    refuse_tensors,
 )
 
 EXAMPLES = """
@@ -118,6 +119,7 @@ def check_command(ctx, program, file, color, debug, expect, answers, tolerance, 
     if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
         raise UsageError(f"--tolerance must be a finite number >= 0, not {tolerance}")
     loaded = load(ctx, program, file, EXACT, stdin_busy=answers == "-")  # the decimals as written: 0.1 is 1/10
+    refuse_tensors(loaded.tape, "check")
     wanted = expectations(loaded.tape, items)
     result, truth = _results(loaded, exact, convention)
     graded = grade(result, wanted, tolerance, backward_order=[step.node for step in backward_steps(result)],

@@ -17,6 +17,7 @@ from .options import (
     json_option,
     load,
     program_options,
+    refuse_tensors,
 )
 
 # --check's default tolerances, equal to check.DEFAULT_RTOL and DEFAULT_ATOL (tests/test_imports.py keeps them
@@ -98,8 +99,15 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
         check_tolerances(rtol, atol)
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
+    if loaded.tape.tensor:
+        for given, option in ((check, "--check"), (graph is not None, "--graph"), (symbolic, "--symbolic"),
+                              (direction is not None, "--direction")):
+            if given:
+                refuse_tensors(loaded.tape, option)
     # what is undefined at the point is shown as such, with its reason, and the rest computed (exit 4)
     result = differentiate(loaded.tape, loaded.inputs, arithmetic, convention=convention, keep_undefined=True)
+    if result.tensor and not result.differentiated:
+        return _tensor_output(result, as_json, digits, color, max_rows, loaded.from_program)
     extras = None
     if symbolic or direction is not None:
         from ..engine.extras import compute_extras
@@ -127,7 +135,10 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     else:
         from ..render.console import make_console
         from ..render.formulas import extras_view
-        from ..render.tables import eval_view
+        if result.tensor:  # vectors and matrices: the tables with shapes
+            from ..render.tensor_tables import eval_view
+        else:
+            from ..render.tables import eval_view
 
         console = make_console(color)
         console.print(eval_view(result, digits, report, max_rows, loaded.from_program), crop=False)  # numbers kept whole
@@ -136,3 +147,20 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     if result.undefined:
         return MATH  # as without the rest shown: scripts notice
     return CHECK_FAILED if report is not None and not report.ok else OK
+
+
+def _tensor_output(result, as_json: bool, digits, color, max_rows: int, from_program: tuple) -> int:
+    """A tensor output: its values (the tables), then a usage error asking for a scalar or for jacobian."""
+    from ..engine.tensor.shapes import shape_text
+
+    tape = result.tape
+    name = tape.output_name or "the output"
+    shape = shape_text(result.shape(tape.output))
+    if not as_json:
+        from ..render.console import make_console
+        from ..render.tensor_tables import values_view
+
+        make_console(color).print(values_view(result, digits, max_rows, from_program), crop=False)
+    raise UsageError(f"{name} is a tensor of shape {shape}, and eval differentiates a scalar: reduce it to one "
+                     f"(sum, mean, an element such as [0], or a loss such as cross_entropy or mse), or use "
+                     f"backprop jacobian for the derivatives of every element")

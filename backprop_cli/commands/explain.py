@@ -9,7 +9,7 @@ from ..base.errors import MATH, OK
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import differentiate
-from .options import ProgramCommand, convention_option, exact_option, load, program_options
+from .options import ProgramCommand, convention_option, exact_option, load, program_options, refuse_tensors
 
 EXAMPLES = """
 \b
@@ -52,6 +52,7 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
 
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
+    refuse_tensors(loaded.tape, "explain")
     if wrt is not None:
         resolve_wrt(loaded.tape, wrt)  # an unknown name is a usage error before any arithmetic
     # the steps that can be done are shown; an undefined one says so, and why (exit 4)

@@ -17,6 +17,7 @@ from .options import (
     json_option,
     load,
     program_options,
+    refuse_tensors,
 )
 
 EXAMPLES = """
@@ -55,6 +56,7 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
 
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
+    refuse_tensors(loaded.tape, "hessian")
     tape = loaded.tape
     names = select_inputs(tape, wrt, "--wrt")
     result = differentiate(tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention)

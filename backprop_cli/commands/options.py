@@ -157,11 +157,25 @@ convention_option = click.option(
          "sign, floor, ceil, round): " + "; ".join(f"{name}, {MEANINGS[name]}" for name in CONVENTIONS) + ".")
 
 
+def _values_file(ctx: click.Context, param, path: str | None) -> None:
+    """--values FILE: its bindings go before those of the command line, which override them."""
+    if path is None:
+        return
+    from ..engine.values import read_values_file
+
+    given = ctx.meta.get("bindings", [])
+    overridden = {name for name, _ in given}
+    ctx.meta["bindings"] = [pair for pair in read_values_file(path) if pair[0] not in overridden] + given
+
+
 def program_options(command):
     """PROGRAM, --file and the options every program command shares."""
     decorators = [
         click.argument("program", required=False, metavar="PROGRAM"),
         click.option("--file", "file", type=str, metavar="PATH", help="Read the program from a file."),
+        click.option("--values", type=str, metavar="FILE", expose_value=False, callback=_values_file,
+                     help="Read input values from a JSON object (numbers and nested lists, as "
+                          '{"W": [[0.1, 0.2], [0.3, 0.4]], "b": 0.5}); values on the command line override them.'),
         click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
                      help="Colour in the tables (auto follows the terminal, NO_COLOR and FORCE_COLOR)."),
         click.option("--debug", is_flag=True, help="Show the Python traceback of an internal error."),
@@ -195,4 +209,19 @@ def load(ctx: click.Context, program: str | None, file: str | None, arithmetic, 
     something else (`--answers -`), so a missing program is not read from it."""
     tape = lower(parse(read_program(program, file, stdin_busy)))
     pairs = ctx.meta.get("bindings", [])
-    return Loaded(tape, resolve(tape, pairs, arithmetic), tuple(from_program(tape, pairs)))
+    inputs = resolve(tape, pairs, arithmetic)
+    if tape.tensor or any(type(v) is list for v in inputs.values()):  # vectors and matrices: their shapes
+        from ..engine.shaping import shaped
+
+        tape = shaped(tape, inputs)
+    return Loaded(tape, inputs, tuple(from_program(tape, pairs)))
+
+
+NOT_YET = ("{what} is not yet for vectors and matrices: backprop eval gives their values and gradients, and "
+           "backprop jacobian the Jacobian of a tensor output")
+
+
+def refuse_tensors(tape: Tape, what: str) -> None:
+    """The parts of the tool that do not handle vectors and matrices yet refuse them with a usage error."""
+    if tape.tensor:
+        raise UsageError(NOT_YET.format(what=what))

@@ -8,7 +8,15 @@ import click
 
 from ..base.errors import OK, UsageError
 from ..engine.arithmetic import FLOAT
-from .options import ProgramCommand, convention_option, digits_option, json_option, load, program_options
+from .options import (
+    ProgramCommand,
+    convention_option,
+    digits_option,
+    json_option,
+    load,
+    program_options,
+    refuse_tensors,
+)
 
 EXAMPLES = """
 \b
@@ -55,6 +63,7 @@ def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, 
 
     check_lr(lr)
     loaded = load(ctx, program, file, FLOAT)
+    refuse_tensors(loaded.tape, "step")
     names = select_inputs(loaded.tape, update or moving_inputs(loaded), "--update")
     before, after = gradient_step(loaded.tape, loaded.inputs, lr, names, ascent, convention)
     if as_json:

@@ -5,8 +5,10 @@
 - `--update`/`--wrt` lists of input names (select_inputs).
 
 A value is a number as engine/values.py reads it (the reader of `check` answers too): a decimal (`-2`,
-`0.5`, `1e-3`), a fraction (`1/3`, exact under --exact) or a constant expression (`pi`, `sqrt(2)/2`, `2^-10`).
-Every input needs exactly one value, and every value needs an input.
+`0.5`, `1e-3`), a fraction (`1/3`, exact under --exact) or a constant expression (`pi`, `sqrt(2)/2`, `2^-10`);
+or a vector or matrix of them, written as nested lists (`[1, 2/3, pi]`, `[[0.1, 0.2], [0.3, 0.4]]`), which
+is given to the program as nested lists of numbers. Every input needs exactly one value, and every value
+needs an input.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Iterable, Sequence
 from ..base.errors import BackpropError, UsageError
 from .ops import CONSTANTS
 from .tape import Tape
-from .values import as_number, read_constant
+from .values import as_number, is_list_text, nested, position_text, read_constant, read_list
 
 # Names as the grammar has them (grammar/backprop.lark's NAME): ASCII letters and Greek (θ, α), digits after
 _LETTER = "A-Za-z_\u0391-\u03A9\u03B1-\u03C9\u03D1\u03D5\u03D6\u03F5"
@@ -31,8 +33,9 @@ def _show(text: str) -> str:
 
 
 def check_value(name: str, text: str) -> str:
-    """The value text of `name` if it is a number (a decimal, or anything values.read_constant reads)."""
-    if not DECIMAL.fullmatch(text):
+    """The value text of `name` if it is a number (a decimal, or anything values.read_constant reads); a list's
+    elements are read, and checked, when it is turned into numbers (literals)."""
+    if not DECIMAL.fullmatch(text) and not is_list_text(text):
         if not text.strip():
             raise UsageError(f"the value of {name} is empty: write a number, such as 5, -2, 0.5, 1/3 or pi")
         read_constant(text, f"the value of {name}")
@@ -65,7 +68,24 @@ def resolve(tape: Tape, pairs: Iterable[tuple[str, str]], arithmetic) -> dict:
 
 def literals(given: dict, names: Iterable[str], arithmetic) -> dict:
     """The checked value texts of `names` as numbers of the arithmetic."""
-    return {name: _number(arithmetic, given[name], f"the value of {name}") for name in names}
+    return {name: value_of(arithmetic, given[name], f"the value of {name}") for name in names}
+
+
+def value_of(arithmetic, text: str, what: str):
+    """A checked value text as a number of the arithmetic, or a list's as nested lists of them."""
+    if not is_list_text(text):
+        return _number(arithmetic, text, what)
+    shape, elements = read_list(text, what)
+    flat = []
+    literal = arithmetic.literal
+    for item in elements:
+        try:  # the common case, a decimal, read directly; anything else (or a failure) as a value is, named
+            flat.append(literal(item) if DECIMAL.fullmatch(item) else None)
+        except (BackpropError, ArithmeticError, ValueError):
+            flat.append(None)
+        if flat[-1] is None:
+            flat[-1] = _number(arithmetic, item, f"{what} at {position_text(len(flat) - 1, shape)}")
+    return nested(shape, flat)
 
 
 def _number(arithmetic, text: str, what: str):

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from ..language.build import NUMBER_WRAPPERS, unknown_keyword
 from ..language.limits import too_many_nodes
-from ..language.syntax_tree import Apply, Define, Name, Number
+from ..language.syntax_tree import Apply, Define, Index, Name, Number, Slice
 from .ops import ALIASES, CONST, CONSTANTS, FUNCTIONS, INPUT, OPS
+from .tensor_calls import TENSOR_FUNCTIONS, is_tensor_apply
 
 CALL_LABEL_WIDTH = 40  # a call label longer than this is written over its arguments' node ids: f(v3, v7)
 
@@ -58,6 +59,7 @@ FUNCTION_GROUPS = {
     "activations": ("sigmoid", "relu", "leaky_relu", "elu", "softplus", "silu", "swish", "gelu", "erf"),
     "of any number of arguments": ("max", "min", "sum", "mean", "logsumexp"),
     "pieces and rounding": ("abs", "sign", "step", "floor", "ceil", "round"),
+    "vectors and matrices": tuple(TENSOR_FUNCTIONS),
 }
 # What other tools and courses call our functions: suggested when a name is unknown.
 KNOWN_AS = {
@@ -66,7 +68,7 @@ KNOWN_AS = {
     "ld": "log2", "lb": "log2", "log_e": "log", "exponential": "exp", "sqr": "sqrt", "root": "sqrt",
     "heaviside": "step", "sgn": "sign", "signum": "sign", "absolute": "abs", "fabs": "abs",
     "leakyrelu": "leaky_relu", "leaky": "leaky_relu", "lrelu": "leaky_relu", "relu6": "relu",
-    "maximum": "max", "minimum": "min", "amax": "max", "amin": "min", "trunc": "floor", "rint": "round",
+    "amax": "max", "amin": "min", "trunc": "floor", "rint": "round",
 }
 
 
@@ -78,7 +80,7 @@ def unknown_function(name: str, defined: tuple = ()) -> tuple[str, str]:
     guess = KNOWN_AS.get(name.lower()) or KNOWN_AS.get(name.lower().replace("_", ""))
     if guess is None:
         close = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
-        close = close or difflib.get_close_matches(name.lower(), [*FUNCTIONS, *ALIASES], n=1, cutoff=0.8)
+        close = close or difflib.get_close_matches(name.lower(), [*FUNCTIONS, *ALIASES, *TENSOR_FUNCTIONS], n=1, cutoff=0.8)
         guess = close[0] if close else None
     hint = f" (did you mean {guess}?)" if guess else ""
     groups = "\n".join(f"  {kind}: {' '.join(names)}" for kind, names in FUNCTION_GROUPS.items())
@@ -209,6 +211,12 @@ class CallLowering:
                 size += 1
             elif kind is Name:
                 size += self.free_name(definition, node, params, closure, free)
+            elif kind is Index:  # its target and the names it takes as indices (the rest is checked when lowered)
+                stack.append(node.target)
+                stack.extend(item for item in node.items if type(item) is Name)
+                size += 1
+            elif kind is Slice:
+                pass
             else:
                 stack.extend(node.args)
                 size += self.call_size(definition, node)
@@ -243,6 +251,8 @@ class CallLowering:
         if node.is_call and node.op in self.will_define and node.op not in self.functions:
             raise self.error(node.span, f"{node.op} is defined after {definition.name}; a function calls only "
                              f"the functions defined before it")
+        if is_tensor_apply(node, self.functions):
+            return 1  # one node (a literal's or a keyword's nodes are taken off again)
         count = len(self.slots(node)) if node.keywords else len(node.args)
         callee = self.functions.get(node.op) if node.is_call else None
         if callee is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 from ..base.errors import MathError
 from ..base.gc_pause import paused_gc
@@ -47,6 +47,8 @@ class Result(FrozenRecord):
     # Where numbers are missing (keep_undefined): each Undefined that starts at a node (a value, a local
     # derivative, a number too large for a float), in the order the sweeps meet them. Empty: nothing is.
     undefined: tuple = ()
+
+    tensor: ClassVar[bool] = False  # tensor_compute.TensorResult's is True: the renderers dispatch on it
 
     @property
     def value(self):
@@ -100,7 +102,13 @@ class Result(FrozenRecord):
 def differentiate(tape: Tape, inputs: Mapping[str, object], arithmetic=FLOAT, forward_mode: bool = True,
                   convention: str = DEFAULT, keep_undefined: bool = False) -> Result:
     """Every value and gradient; at a kink, the derivatives `convention` gives (conventions.py: PyTorch's by default).
-    Where a value or a derivative does not exist: a MathError, or with `keep_undefined` an Undefined in its place."""
+    Where a value or a derivative does not exist: a MathError, or with `keep_undefined` an Undefined in its place.
+    A program with vectors or matrices goes to tensor_compute.py, whose TensorResult has the same fields (and
+    raises the MathError: it keeps no Undefined yet)."""
+    if tape.tensor or any(type(v) is list for v in inputs.values()):
+        from .tensor_compute import differentiate as differentiate_tensors
+
+        return differentiate_tensors(tape, inputs, arithmetic, forward_mode, convention)
     check_convention(convention)
     defaults = getattr(tape, "defaults", None)
     if defaults and any(name not in inputs for name in defaults):  # `x = 3` in the program, no value given

@@ -10,6 +10,7 @@ import math
 from typing import Mapping, Sequence
 
 from ..base.errors import MathError, caret_excerpt, line_and_column
+from ..base.numbers import number_text  # noqa: F401 (forward.number_text, as the sweeps' messages use it)
 from .arithmetic import FLOAT, TINY, WIDE, OutOfRange
 from .ops import CONSTANTS, OPS, DomainError
 from .tape import CONST, INPUT, Tape
@@ -27,21 +28,6 @@ def describe_node(tape: Tape, i: int, values: Sequence) -> str:
     )
     head = f"{tape.label(i)} = {tape.expression(i)}" if node.display_name else f"{node.id} = {tape.expression(i)}"
     return f"{head}" + (f" where {operands}" if operands else "")
-
-
-def number_text(value) -> str:
-    """A number for a message: a float as Python writes it, a wide decimal beyond float range with 7 digits."""
-    from ..base.numbers import format_number
-
-    if isinstance(value, float):
-        return repr(value)
-    if type(value).__name__ == "Decimal":  # a wide value: its float when it has one, else its digits
-        as_float = float(value)
-        if as_float - as_float == 0 and (as_float or not value):
-            return repr(as_float)
-        mantissa, _, exponent = f"{value:.7e}".partition("e")  # beyond float range: 7 digits, zeros dropped
-        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent):+d}"
-    return format_number(value, 17)
 
 
 def node_reason(tape: Tape, i: int, values: Sequence, what: str) -> str:

@@ -12,6 +12,11 @@ gradient flows through the call. The body's other names mean what they meant
 where the function was defined. The node that is the call's result is labelled
 with the call (`f(a)`, Node.call). How definitions are checked and calls
 expanded, and arguments given by keyword ordered, is calls.py's part of the builder.
+
+Vectors and matrices (`W @ x`, `W.T`, `[1, 2]`, `x[k]`, softmax, `sum(W, axis=0)`) are
+tensor_calls.py's part: their nodes carry `params` (an axis, an index) and the tape is marked
+`tensor`. Their shapes come with the inputs' values: engine/shaping.py gives every node its shape
+and its operation in the tensor table (a scalar program's nodes all have shape ()).
 """
 from __future__ import annotations
 
@@ -22,9 +27,10 @@ from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord
 from ..language.limits import max_nodes
 from ..language.printer import print_definition
-from ..language.syntax_tree import Apply, Assign, Define, Name, Number, Program, Span
+from ..language.syntax_tree import Apply, Assign, Define, Index, Name, Number, Program, Span
 from .calls import CallLowering, Function, unknown_function
 from .ops import ALIASES, BY_COUNT, CONST, CONSTANTS, INPUT, OPS
+from .tensor_calls import IndexMark, TensorLowering, is_tensor_apply, plain_literal
 
 VERSION_MARK = "#"  # the second assignment of c is the node named c#2, the third c#3
 
@@ -41,11 +47,25 @@ class Node(FrozenRecord):
     # the result of a call of a function the program defines, as written over its arguments' labels:
     # `f(a)`, `neuron(w1, x1, b)`; a label only (the name, if an assignment gives one, comes first)
     call: str | None = None
+    # A node of a program of numbers has no params and the shape () (a TensorNode may have others). Class
+    # attributes, not fields: two more fields cost 15% of the lowering of a 200,000-node program.
+    params = ()
+    shape = ()
 
     @property
     def display_name(self) -> str | None:
         """What the tables show in a node's name column: its name, or the call it is the result of."""
         return self.name or self.call
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class TensorNode(Node):
+    """A node of a program with vectors or matrices (Tape.tensor)."""
+
+    # (name, value) pairs of what is not a value: ("axis", 0) of a reduction, ("index", (1, Slice())) of W[1, :]
+    params: tuple = ()
+    # the shape of the node's value, () for a number; known once the inputs' values are (engine/shaping.py)
+    shape: tuple = ()
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -62,6 +82,11 @@ class Tape(FrozenRecord):
     notes: tuple[str, ...] = ()
     # The functions the program defines and calls, each once, as `f(x) = x^2 + 1`, in the order defined.
     functions: tuple[str, ...] = ()
+    # The program has vectors or matrices (`W @ x`, `[1, 2]`, `x[0]`, softmax...; or, once shaped, a value
+    # that is one): it runs on the tensor engine. A tape computed on it is `shaped` (engine/shaping.py):
+    # each node's op is then a key of engine/tensor/rules.TENSOR_OPS, and its shape is known.
+    tensor: bool = False
+    shaped: bool = False
 
     def label(self, i: int) -> str:
         """How node i is referred to: its name, the call it is the result of, its literal, or its id."""
@@ -75,6 +100,10 @@ class Tape(FrozenRecord):
             return "input"
         if node.op == CONST:
             return node.text
+        if self.tensor:
+            from .tensor_calls import written
+
+            return written(self, i)
         return OPS[node.op].template_for(len(node.args)).format(*(self.label(a) for a in node.args))
 
     @property
@@ -97,7 +126,7 @@ class Tape(FrozenRecord):
         return at
 
 
-class _Builder(CallLowering):
+class _Builder(CallLowering, TensorLowering):
     """Appends nodes in evaluation order, as parallel columns until the Nodes are made at the end."""
 
     def __init__(self, program: Program) -> None:
@@ -116,6 +145,8 @@ class _Builder(CallLowering):
         self.functions: dict[str, Function] = {}  # the program's functions defined so far
         self.will_define = {s.name for s in program.statements if isinstance(s, Define)}
         self.calls: dict[int, str] = {}  # position -> the call it is the result of (`f(a)`)
+        self.params: dict[int, tuple] = {}  # position -> its params (an axis, an index), where it has some
+        self.tensor = False  # a node of the tensor syntax was made
         self.max_nodes = max_nodes() if self.will_define else 0
 
     def error(self, span: Span, message: str, details: str = ""):
@@ -189,6 +220,9 @@ class _Builder(CallLowering):
                 op_name = node.op
                 if _ARITY.get(op_name) != count or (node.is_call and (op_name not in _FUNCTION_NAMES
                                                                       or node.keywords)):
+                    if is_tensor_apply(node, functions):  # W @ x, W.T, [a, b], softmax(z), sum(W, axis=0)
+                        push(self.tensor_apply(node, count, results))
+                        continue
                     if node.keywords:
                         count = self.by_keyword(node, results)
                     if op_name in functions and node.is_call:  # the body, its parameters bound to the arguments
@@ -237,6 +271,13 @@ class _Builder(CallLowering):
                 names.append(None)
                 texts.append(node.text)
                 spans.append(node.span)
+            elif kind is Index:  # x[0], W[:, k]: the target, then the names used as indices
+                spec, index_names = self.index_items(node)
+                visit(IndexMark(node, spec, index_names))
+                stack.extend(reversed(index_names))
+                visit(node.target)
+            elif kind is IndexMark:
+                push(self.index(node.node, results, node.names, node.spec))
             else:  # Return: a call's body is done
                 results[-1] = self.leave(node, results[-1])
                 assigned = node.scope
@@ -248,9 +289,10 @@ class _Builder(CallLowering):
             raise self.error(statement.name_span, f"{name} is a constant and cannot be assigned")
         if name in OPS and OPS[name].is_function or name in self.functions:
             raise self.error(statement.name_span, f"{name} is a function and cannot be assigned")
-        default = _plain_number(statement.expr)
+        default = plain_literal(statement.expr)
         if default is not None and name not in self.versions and name not in self.inputs:
-            # `x = 3`: an input with a default value, which a binding overrides
+            # `x = 3`, `x = [1, 2]`: an input with a default value, which a binding overrides
+            self.tensor = self.tensor or default.startswith("[")
             self.versions[name] = 1
             result = self.inputs[name] = self.add(INPUT, name=name, span=statement.name_span)
             self.defaults[name] = default
@@ -283,21 +325,16 @@ class _Builder(CallLowering):
         calls = [None] * len(self.ops)
         for i, label in self.calls.items():
             calls[i] = label
-        nodes = tuple(map(Node, ids, self.ops, self.args, self.names, self.texts, self.spans, calls))
+        columns = [ids, self.ops, self.args, self.names, self.texts, self.spans, calls]
+        if self.params:
+            params: list = [()] * len(self.ops)
+            for i, given in self.params.items():
+                params[i] = given
+            columns.append(params)
+        nodes = tuple(map(TensorNode if self.tensor else Node, *columns))
         functions = tuple(print_definition(f.definition) for f in self.functions.values() if f.used)
         return Tape(nodes, dict(self.inputs), output, output_name, self.source, dict(self.defaults),
-                    tuple(getattr(program, "notes", ())), functions)
-
-
-def _plain_number(expr) -> str | None:
-    """The text of a plain number, signed or not (`3`, `-4.0`, what Value(-4.0) reads as), else None."""
-    sign = ""
-    while type(expr) is Apply and not expr.is_call and expr.op in ("neg", "pos") and len(expr.args) == 1:
-        sign = ("-" if sign != "-" else "") if expr.op == "neg" else sign
-        expr = expr.args[0]
-    if type(expr) is Number:
-        return sign + expr.text
-    return None
+                    tuple(getattr(program, "notes", ())), functions, self.tensor)
 
 
 _ARITY = {name: op.arity for name, op in OPS.items()}

@@ -153,3 +153,223 @@ def as_number(constant: Constant, arithmetic, what: str):
         raise UsageError(f"{what} is out of range: {constant.text} is too small for a 64-bit float: it would "
                          "be 0 (the smallest is about 4.9e-324)")
     return arithmetic.coerce(number)
+
+
+# ---------------------------------------------------------------- reading a list of numbers
+
+_SPECIAL = re.compile(r"[\[\],()]")
+MAX_LIST_NESTING = 32  # as engine/tensor/pure.py's MAX_NESTING: a tensor of 32 dimensions is already absurd
+
+
+class _Written(str):
+    """A number of JSON text as written there (a JSON string is a plain str)."""
+
+
+def is_list_text(text: str) -> bool:
+    """Whether a value is written as a list (`[1, 2]`), that is, a vector or a matrix."""
+    return text.lstrip().startswith("[")
+
+
+def read_list(text: str, what: str) -> tuple[tuple, list[str]]:
+    """A value written as nested lists, `[1, 2/3, pi]` or `[[0.1, 0.2], [0.3, 0.4]]`: its shape and the texts
+    of its elements, flat and row-major (each read later as a number, as any value is). Read with an explicit
+    stack, never recursion; a bracket out of place, an empty list or a ragged one is a UsageError naming the
+    position."""
+    fast = _read_plain_list(text)
+    if fast is not None:
+        return _shape_and_elements(fast, what)
+    head = f"{what}, {_show(text)},"
+    root: list = []
+    open_lists: list[list] = [root]
+    element: list[str] = []  # the pieces of the element being read
+    closed = False  # a list was just closed: a ',' or ']' must follow
+    i, n, depth = 0, len(text), 0
+    while i < n:
+        match = _SPECIAL.search(text, i)
+        end = match.start() if match else n
+        if end > i:
+            piece = text[i:end]
+            if closed and piece.strip():
+                raise UsageError(f"{head} is not a list of numbers: a ',' is missing after a ']'")
+            element.append(piece)
+        if match is None:
+            break
+        c = match.group()
+        i = end + 1
+        if depth or c == "(":  # inside an element's parentheses (atan2(1, 2)) everything belongs to it
+            depth += {"(": 1, ")": -1}.get(c, 0)
+            element.append(c)
+            continue
+        if c == ")":
+            raise UsageError(f"{head} is not a list of numbers: a ')' is not opened")
+        if c == "[":
+            if len(open_lists) == 1 and root:
+                raise UsageError(f"{head} is not one list: there is more after its closing ']'")
+            if "".join(element).strip() or closed:
+                raise UsageError(f"{head} is not a list of numbers: a ',' is missing before a '['")
+            if len(open_lists) > MAX_LIST_NESTING:
+                raise UsageError(f"{head} is nested more than {MAX_LIST_NESTING} lists deep")
+            child: list = []
+            open_lists[-1].append(child)
+            open_lists.append(child)
+            element = []
+            continue
+        if len(open_lists) == 1:
+            raise UsageError(f"{head} is not a list of numbers: a '{c}' outside the brackets")
+        item = "".join(element).strip()
+        element = []
+        if item:
+            open_lists[-1].append(item)
+        elif c == "," and not closed:
+            raise UsageError(f"{head} is not a list of numbers: an element is missing before a ','")
+        if c == "]":
+            if not open_lists[-1]:
+                raise UsageError(f"{head} is not a list of numbers: an empty list has no shape")
+            open_lists.pop()
+        closed = c == "]"
+    if depth:
+        raise UsageError(f"{head} is not a list of numbers: a '(' is not closed")
+    if len(open_lists) > 1 or not root:
+        raise UsageError(f"{head} is not a list of numbers: a '[' is not closed")
+    if "".join(element).strip():
+        raise UsageError(f"{head} is not one list: there is more after its closing ']'")
+    return _shape_and_elements(root[0], what)
+
+
+def _read_plain_list(text: str) -> list | None:
+    """Nested lists of plain numbers written as JSON writes them (what --values and most bindings hold), read by
+    the json module's parser with each number kept as written; None for anything else (read_list's own
+    reader then reads it, or says what is wrong)."""
+    if "(" in text or "/" in text:
+        return None
+    import json
+
+    try:
+        value = json.loads(text, parse_float=_Written, parse_int=_Written, parse_constant=_not_plain)
+    except ValueError:
+        return None
+    level = [value]
+    while level:  # every leaf a number as written (a JSON string is not one), and no list empty
+        if not all(type(x) is _Written or type(x) is list and x for x in level):
+            return None
+        level = [x for item in level if type(item) is list for x in item]
+    return value if type(value) is list else None
+
+
+def _not_plain(constant):
+    raise ValueError(constant)
+
+
+def _position(j: int, shape: list) -> str:
+    index = []
+    for size in reversed(shape):
+        j, i = divmod(j, size)
+        index.append(i)
+    return "[" + ", ".join(map(str, reversed(index))) + "]"
+
+
+def _shape_and_elements(value: list, what: str) -> tuple[tuple, list[str]]:
+    """The shape and flat elements of nested lists, level by level; a ragged one is a UsageError naming where."""
+    level, shape = [value], []
+    while isinstance(level[0], list):
+        size = len(level[0])
+        children: list = []
+        for j, item in enumerate(level):
+            if not isinstance(item, list):
+                raise UsageError(f"{what} is ragged: at {_position(j, shape)} there is a number where a list of "
+                                 f"{size} is expected")
+            if len(item) != size:
+                raise UsageError(f"{what} is ragged: the list at {_position(j, shape)} has {len(item)} "
+                                 f"element{'s' * (len(item) != 1)}, the list at {_position(0, shape)} has {size}")
+            children.extend(item)
+        shape.append(size)
+        level = children
+    for j, item in enumerate(level):
+        if isinstance(item, list):
+            raise UsageError(f"{what} is ragged: at {_position(j, shape)} there is a list where a number is expected")
+    return tuple(shape), level
+
+
+def position_text(j: int, shape: tuple) -> str:
+    """The index of the flat (row-major) position j in a tensor of `shape`: `[1, 0]`."""
+    return _position(j, list(shape))
+
+
+def nested(shape: tuple, flat: list) -> list:
+    """Flat row-major elements as nested lists of `shape` (at least one axis)."""
+    rows: list = list(flat)
+    for axis in range(len(shape) - 1, 0, -1):
+        size = shape[axis]
+        rows = [rows[k:k + size] for k in range(0, len(rows), size)]
+    return rows
+
+
+def read_values_file(path: str) -> list[tuple[str, str]]:
+    """--values FILE: a JSON object of input values, `{"W": [[0.1, 0.2], [0.3, 0.4]], "x": [1, 2], "b": 0.5}`,
+    as (name, value text) pairs, each number as written in the file (so --exact reads 0.1 as 1/10) and each
+    list written as the command line writes one. Anything but numbers and nested lists is a UsageError
+    naming the key and the position."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as err:
+        raise UsageError(f"cannot read the values file {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise UsageError(f"the values file {path} is not UTF-8 text (byte {err.start})") from None
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not a number JSON has")
+
+    try:
+        doc = json.loads(text, parse_float=_Written, parse_int=_Written, parse_constant=refuse)
+    except ValueError as err:
+        raise UsageError(f"the values file {path} is not JSON: {err}") from None
+    if not isinstance(doc, dict):
+        raise UsageError(f"the values file {path} holds a JSON {type(doc).__name__}; it must be one object of "
+                         'values, as {"W": [[0.1, 0.2], [0.3, 0.4]], "x": [1, 2], "b": 0.5}')
+    return [(name, _json_value_text(value, f"--values {path}: the value of {name}")) for name, value in doc.items()]
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return "a string" if isinstance(value, str) else "an object" if isinstance(value, dict) else "a list"
+
+
+def _json_value_text(value, what: str) -> str:
+    """A JSON value read with numbers kept as their text: the number, or the list written `[1, [2, 3]]`."""
+    if isinstance(value, _Written):
+        return str(value)
+    if not isinstance(value, list):
+        raise UsageError(f"{what} is {_json_kind(value)}, not a number or a list of numbers")
+    level = [value]
+    while level and all(type(x) is list or type(x) is _Written for x in level):
+        level = [x for item in level if type(item) is list for x in item]
+    if not level:  # numbers and lists only: JSON writes it, each number (a string here) unquoted
+        import json
+
+        return json.dumps(value).replace('"', "")
+    # else written out with an explicit stack, to say where the first thing that is not a number is
+    parts: list[str] = []
+    stack: list = [(value, 0, ())]
+    while stack:
+        items, k, where = stack.pop()
+        if k == 0:
+            parts.append("[")
+        if k == len(items):
+            parts.append("]")
+            continue
+        stack.append((items, k + 1, where))
+        if k:
+            parts.append(", ")
+        item = items[k]
+        if isinstance(item, list):
+            stack.append((item, 0, where + (k,)))
+        elif isinstance(item, _Written):
+            parts.append(str(item))
+        else:
+            at = "[" + ", ".join(map(str, where + (k,))) + "]"
+            raise UsageError(f"{what} at {at} is {_json_kind(item)}, not a number")
+    return "".join(parts)

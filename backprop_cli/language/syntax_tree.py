@@ -94,7 +94,7 @@ class Index(_Record):
 
     def __init__(self, target, items: tuple, span: Span) -> None:
         _set(self, "target", target)
-        _set(self, "items", items)
+        _set(self, "items", tuple(items))
         _set(self, "span", span)
 
 

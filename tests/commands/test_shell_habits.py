@@ -141,7 +141,7 @@ def test_help_of_an_unknown_command():
     run = run_main(["help", "evaluate"])
     assert (run.code, run.out) == (2, "")
     assert run.err == ("backprop: usage error: no such command evaluate; the commands are: check, eval, explain, "
-                       "help, hessian, optimize, step (did you mean eval?)\n")
+                       "help, hessian, jacobian, optimize, step (did you mean eval?)\n")
 
 
 # ------------------------------------------------------------------------------------------
@@ -150,10 +150,10 @@ def test_help_of_an_unknown_command():
 @pytest.mark.parametrize("argv,message", [
     # regression: "unexpected argument 'x'", never naming --wrt
     (["eval", "x^2", "--wrt", "x", "-x", "3"],
-     "no such option --wrt for eval; explain and hessian have --wrt (did you mean one of --rtol, --out?) "
+     "no such option --wrt for eval; explain, hessian and jacobian have --wrt (did you mean one of --rtol, --out?) "
      "(see 'backprop eval --help')"),
     (["eval", "x^2", "--wrt=x", "-x", "3"],
-     "no such option --wrt for eval; explain and hessian have --wrt (did you mean one of --rtol, --out?) "
+     "no such option --wrt for eval; explain, hessian and jacobian have --wrt (did you mean one of --rtol, --out?) "
      "(see 'backprop eval --help')"),
     (["eval", "x", "-x", "1", "--jsn"], "no such option --jsn for eval (did you mean --json?) (see 'backprop eval --help')"),
     (["check", "x", "-x", "1", "--symbolic"],

@@ -7,6 +7,7 @@ import pytest
 
 from backprop_cli.base.errors import ProgramError
 from backprop_cli.engine.ops import FUNCTIONS
+from backprop_cli.engine.tensor_calls import TENSOR_FUNCTIONS
 from backprop_cli.language.grammar import grammar_path
 from backprop_cli.language.parser import parse
 from backprop_cli.language.syntax_tree import Apply, Assign, Name, Number
@@ -368,11 +369,12 @@ def test_program_errors(cli, helpers, source, fragment):
 
 def test_the_foreign_function_list_names_every_function_in_groups(helpers):
     with pytest.raises(ProgramError) as caught:
-        helpers.tape_of("softmax(x)")
+        helpers.tape_of("frobnicate(x)")
     groups = caught.value.message.split("The functions are:\n")[1].splitlines()
     listed = [name for line in groups for name in line.split(":", 1)[1].split()]
-    assert set(FUNCTIONS) <= set(listed)  # every function (and the aliases ln and swish), each in one group
-    assert len(listed) == len(set(listed)) == len(FUNCTIONS) + 2
+    # every function (and the aliases ln and swish), each in one group, and the functions of vectors and matrices
+    assert set(FUNCTIONS) | set(TENSOR_FUNCTIONS) <= set(listed)
+    assert len(listed) == len(set(listed)) == len(FUNCTIONS) + 2 + len(TENSOR_FUNCTIONS)
     assert all(line.startswith("  ") and ": " in line for line in groups)
 
 

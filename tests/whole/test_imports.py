@@ -68,6 +68,23 @@ def test_numpy_only_with_batch():
     assert "rich" not in top_level(loaded)
 
 
+TENSOR_MODULES = ("backprop_cli.engine.tensor.", "backprop_cli.engine.shaping", "backprop_cli.engine.tensor_compute",
+                  "backprop_cli.render.tensor_tables", "backprop_cli.render.tensor_json")
+
+
+@pytest.mark.parametrize("extra", [(), ("--json",)])
+def test_a_scalar_program_loads_no_tensor_module(extra):
+    loaded = modules_loaded(*SEED, *extra)
+    assert [m for m in loaded if m.startswith(TENSOR_MODULES) or m == "backprop_cli.engine.tensor"] == []
+
+
+def test_a_small_tensor_program_loads_the_tensor_engine_but_no_numpy():
+    loaded = modules_loaded("eval", "sum(tanh(x) * w)", "x=[1,2,3]", "w=[0.5,-1,2]", "--json")
+    assert "backprop_cli.engine.tensor.sweeps" in loaded and "backprop_cli.render.tensor_json" in loaded
+    for heavy in ("numpy", "rich", "sympy", "lark"):
+        assert heavy not in top_level(loaded), f"{heavy} is imported for a small tensor program"
+
+
 def test_a_syntax_error_brings_lark_in_to_explain_itself():
     proc = subprocess.run([sys.executable, "-m", "backprop_cli", "eval", "(a+b"], capture_output=True, text=True,
                           timeout=60)

@@ -213,7 +213,7 @@ def located(err: Exception, index: tuple[int, ...], shapes: Sequence[Shape], ope
     """An elementwise rule's error (a functions.DomainError) with the element it failed at and the operands
     there: `log is defined for positive numbers only (at [1, 0], where {0}[1, 0] = -2.0)`. The operands are
     {0}, {1}... unless `labels` names them (a derivative rule's last operand is {out})."""
-    from ..forward import number_text
+    from ...base.numbers import number_text
 
     labels = list(labels) or [f"{{{k}}}" for k in range(len(operands))]
     parts = [f"{label}{element_text(source_index(index, shape)) if shape else ''} = {number_text(value)}"
