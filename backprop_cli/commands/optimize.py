@@ -10,7 +10,7 @@ import click
 from ..base.errors import OK, UsageError
 from ..engine.arithmetic import FLOAT
 from ..training.optimizers import DEFAULT_LR, OPTIMIZERS
-from .options import ProgramCommand, convention_option, digits_option, load, program_options, refuse_tensors
+from .options import ProgramCommand, convention_option, digits_option, load, program_options
 
 EXAMPLES = """
 \b
@@ -81,7 +81,6 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
                  beta2=beta2, eps=eps, alpha=alpha, centered=centered, lr_decay=lr_decay,
                  initial_accumulator=initial_accumulator)
     loaded = load(ctx, program, file, FLOAT)
-    refuse_tensors(loaded.tape, "optimize")
     names = select_inputs(loaded.tape, update or moving_inputs(loaded), "--update")
     run = optimize(loaded.tape, loaded.inputs, s, steps, names, tol, convention)
 
@@ -131,6 +130,7 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
                 values.append(item.point.value)
     values.append(finish.final.value)
     unicode = can_encode(console.file, view.SPARK_UNICODE)
-    console.print(view.optimize_view(output_label(loaded.tape), finish, s, names, values, digits, unicode),
+    console.print(view.optimize_view(output_label(loaded.tape), finish, s, names, values, digits, unicode,
+                                     view.input_shapes(loaded.tape)),
                   crop=False)  # a table wider than the terminal keeps its numbers whole
     return OK

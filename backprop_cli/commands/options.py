@@ -199,9 +199,13 @@ class Loaded(FrozenRecord):
 
 def moving_inputs(loaded: Loaded) -> list[str]:
     """What step and optimize move without --update: the inputs bound on the command line, not those whose
-    value the program gives (`target = 0.01`), unless every input's value comes from the program."""
-    moving = [name for name in loaded.tape.inputs if name not in loaded.from_program]
-    return moving or list(loaded.tape.inputs)
+    value the program gives (`target = 0.01`), unless every input's value comes from the program; never an
+    index of a tensor program (`k` in `x[k]`, a whole number)."""
+    from ..training.optimizers import index_inputs
+
+    indices = index_inputs(loaded.tape)
+    moving = [name for name in loaded.tape.inputs if name not in loaded.from_program and name not in indices]
+    return moving or [name for name in loaded.tape.inputs if name not in indices]
 
 
 def load(ctx: click.Context, program: str | None, file: str | None, arithmetic, stdin_busy: bool = False) -> Loaded:

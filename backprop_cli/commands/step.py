@@ -15,7 +15,6 @@ from .options import (
     json_option,
     load,
     program_options,
-    refuse_tensors,
 )
 
 EXAMPLES = """
@@ -55,7 +54,8 @@ def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, 
 
     Prints the inputs and the value before and after the step. --update moves
     only some inputs (the weights) and keeps the others (the data) fixed. Give
-    each input a value: -x VALUE or NAME=VALUE.
+    each input a value: -x VALUE or NAME=VALUE (a vector or matrix as nested
+    lists, W="[[0.1, 0.2], [0.3, 0.4]]": each element moves).
     """
     from ..engine.bindings import select_inputs
     from .options import moving_inputs
@@ -63,7 +63,6 @@ def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, 
 
     check_lr(lr)
     loaded = load(ctx, program, file, FLOAT)
-    refuse_tensors(loaded.tape, "step")
     names = select_inputs(loaded.tape, update or moving_inputs(loaded), "--update")
     before, after = gradient_step(loaded.tape, loaded.inputs, lr, names, ascent, convention)
     if as_json:
@@ -75,8 +74,8 @@ def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, 
         return OK
     from ..render.console import make_console
     from ..render.formulas import output_label
-    from ..render.training import step_view
+    from ..render.training import input_shapes, step_view
 
-    view = step_view(output_label(loaded.tape), before, after, names, lr, ascent, digits)
+    view = step_view(output_label(loaded.tape), before, after, names, lr, ascent, digits, input_shapes(loaded.tape))
     make_console(color).print(view, crop=False)  # a table wider than the terminal keeps its numbers whole
     return OK

@@ -1,4 +1,9 @@
-"""Output of `backprop step` and `backprop optimize`: tables, a plot of the value, and JSON records."""
+"""Output of `backprop step` and `backprop optimize`: tables, a plot of the value, and JSON records.
+
+A tensor program's inputs get a shape column, and each vector or matrix is written as the eval tables
+write it (tensor_tables.nested_text: in full when small, else its shape and its first elements); in
+JSON it is nested lists. A program of numbers is shown as it always was.
+"""
 from __future__ import annotations
 
 from rich import box
@@ -30,9 +35,51 @@ def _n(value, digits, style=None) -> Text:
     return Text(format_number(value, digits), style=style or "")
 
 
+def input_shapes(tape) -> dict | None:
+    """Each input's shape for a tensor program (its tables get a shape column), None for a program of numbers."""
+    if not tape.tensor:
+        return None
+    return {name: tape.nodes[i].shape for name, i in tape.inputs.items()}
+
+
+def _cell(value, digits, style, shapes, name) -> Text:
+    """A number, or a vector or matrix written as the eval tables write it; a gradient None is an index's."""
+    if shapes is None:
+        return _n(value, digits, style)
+    if value is None:
+        return Text("none (an index)", style=FIXED_STYLE)
+    from .tensor_tables import nested_text
+
+    return Text(nested_text(value, digits, shapes[name]), style=style or "")
+
+
+def _difference(after, before):
+    """after - before, element by element for nested lists (the change a step made)."""
+    if type(after) is not list:
+        return after - before
+    from ..engine.values import nested
+    from ..training.optimizers import elements
+
+    shape, new = elements(after)
+    return nested(shape, [a - b for a, b in zip(new, elements(before)[1])])
+
+
+def _shape_column(shapes) -> tuple:
+    return (("shape", "left"),) if shapes is not None else ()
+
+
+def _shape_cell(shapes, name) -> tuple:
+    if shapes is None:
+        return ()
+    from ..engine.tensor.shapes import shape_text
+
+    return (Text(shape_text(shapes[name])),)
+
+
 # -- backprop step -------------------------------------------------------------------------------
 
-def step_view(label: str, before, after, names, lr: float, ascent: bool, digits: int | None) -> Group:
+def step_view(label: str, before, after, names, lr: float, ascent: bool, digits: int | None,
+              shapes: dict | None = None) -> Group:
     moved = set(names)
     sign = "+" if ascent else "-"
     head = Text()
@@ -42,15 +89,17 @@ def step_view(label: str, before, after, names, lr: float, ascent: bool, digits:
     head.append(format_number(after.value, digits), style="bold " + VALUE_STYLE)
     kind = "ascent" if ascent else "descent"
     head.append(f"   (one {kind} step, x {sign} {format_number(lr, digits)} × ∂{label}/∂x)", style="dim")
-    table = _table("Inputs", ("input", "left"), ("before", "right"), (f"∂{label}/∂input", "right"),
-                   ("change", "right"), ("after", "right"))
+    table = _table("Inputs", ("input", "left"), *_shape_column(shapes), ("before", "right"),
+                   (f"∂{label}/∂input", "right"), ("change", "right"), ("after", "right"))
     for name, old in before.inputs.items():
+        cells = (Text(name), *_shape_cell(shapes, name), _cell(old, digits, VALUE_STYLE, shapes, name),
+                 _cell(before.gradient[name], digits, GRAD_STYLE, shapes, name))
         if name in moved:
-            table.add_row(Text(name), _n(old, digits, VALUE_STYLE), _n(before.gradient[name], digits, GRAD_STYLE),
-                          _n(after.inputs[name] - old, digits), _n(after.inputs[name], digits, "bold " + VALUE_STYLE))
+            new = after.inputs[name]
+            table.add_row(*cells, _cell(_difference(new, old), digits, None, shapes, name),
+                          _cell(new, digits, "bold " + VALUE_STYLE, shapes, name))
         else:
-            table.add_row(Text(name), _n(old, digits, VALUE_STYLE), _n(before.gradient[name], digits, GRAD_STYLE),
-                          Text("fixed", style=FIXED_STYLE), _n(old, digits, VALUE_STYLE))
+            table.add_row(*cells, Text("fixed", style=FIXED_STYLE), _cell(old, digits, VALUE_STYLE, shapes, name))
     return Group(head, Text(""), whole_words(table))
 
 
@@ -61,14 +110,26 @@ def step_document(tape, before, after, names, lr: float, ascent: bool) -> dict:
         "lr": lr,
         "ascent": ascent,
         "update": list(names),
-        "gradient": {name: json_number(g) for name, g in before.gradient.items()},
+        "gradient": _numbers(before.gradient),
         "before": {"value": json_number(before.value), "inputs": _numbers(before.inputs)},
         "after": {"value": json_number(after.value), "inputs": _numbers(after.inputs)},
     }
 
 
 def _numbers(values: dict) -> dict:
-    return {name: json_number(v) for name, v in values.items()}
+    return {name: _json(v) for name, v in values.items()}
+
+
+def _json(value):
+    """A number as json_number writes it; a vector or matrix as nested lists of them; None (an index's
+    gradient) as null."""
+    if type(value) is not list:
+        return None if value is None else json_number(value)
+    from ..engine.values import nested
+    from ..training.optimizers import elements
+
+    shape, flat = elements(value)
+    return nested(shape, [json_number(x) for x in flat])
 
 
 # -- backprop optimize ---------------------------------------------------------------------------
@@ -128,7 +189,8 @@ def settings_text(settings) -> str:
     return ", ".join(parts)
 
 
-def optimize_view(label: str, finish, settings, names, values: list, digits: int | None, unicode: bool) -> Group:
+def optimize_view(label: str, finish, settings, names, values: list, digits: int | None, unicode: bool,
+                  shapes: dict | None = None) -> Group:
     moved = set(names)
     head = Text()
     head.append(f"{settings.optimizer} ", style="bold")
@@ -144,11 +206,12 @@ def optimize_view(label: str, finish, settings, names, values: list, digits: int
     plot.append(f"{label} at steps 0..{len(values) - 1}", style="bold")
     plot.append(f" (low {format_number(low, 4)}, high {format_number(high, 4)}):\n", style="dim")
     plot.append(sparkline(values, unicode), style=VALUE_STYLE)
-    table = _table("Inputs", ("input", "left"), ("start", "right"), ("final", "right"),
+    table = _table("Inputs", ("input", "left"), *_shape_column(shapes), ("start", "right"), ("final", "right"),
                    (f"∂{label}/∂input at the end", "right"))
     for name, start in finish.start.inputs.items():
         final = finish.final.inputs[name]
-        table.add_row(Text(name), _n(start, digits, VALUE_STYLE),
-                      _n(final, digits, "bold " + VALUE_STYLE) if name in moved else Text("fixed", style=FIXED_STYLE),
-                      _n(finish.final.gradient[name], digits, GRAD_STYLE))
+        table.add_row(Text(name), *_shape_cell(shapes, name), _cell(start, digits, VALUE_STYLE, shapes, name),
+                      _cell(final, digits, "bold " + VALUE_STYLE, shapes, name) if name in moved
+                      else Text("fixed", style=FIXED_STYLE),
+                      _cell(finish.final.gradient[name], digits, GRAD_STYLE, shapes, name))
     return Group(head, result, Text(""), plot, Text(""), whole_words(table))

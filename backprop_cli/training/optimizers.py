@@ -17,6 +17,12 @@ where g is the gradient (−g with --ascent, PyTorch's `maximize`), plus λθ wi
 --weight-decay λ, and t counts steps from 1. Every state (b, s, v, m, ḡ)
 starts at 0 (Adagrad's s at --initial-accumulator). Only the inputs being
 updated have state; the others stay at their values.
+
+A vector or matrix input (nested lists of floats) is updated element by element,
+each element exactly as a scalar input is, with a state of its own: what
+torch.optim does to a tensor parameter, whose state tensors have its shape. An
+input of a tensor program used as an index (`x[k]`) holds a whole number and has
+no gradient: it never moves.
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from ..base.errors import MathError, UsageError
 from ..engine.compute import differentiate
 from ..engine.conventions import DEFAULT as DEFAULT_CONVENTION
 from ..engine.tape import Tape
+from ..engine.values import nested, position_text
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 
@@ -89,29 +96,38 @@ class Optimizer:
         self.s = s
         self.names = list(names)
         self.t = 0
-        start = s.hyper.get("initial_accumulator", 0.0)
-        self.state = {name: {"b": 0.0, "sum": start, "v": 0.0, "m": 0.0, "avg": 0.0} for name in self.names}
+        # the state of each number moved: a scalar input's under its name, an element's under (name, position)
+        self.state: dict = {}
 
-    def update(self, params: Mapping[str, float], grads: Mapping[str, float]) -> dict[str, float]:
-        s = self.s
+    def update(self, params: Mapping[str, object], grads: Mapping[str, object]) -> dict[str, object]:
         self.t += 1
-        t = self.t
         new = dict(params)
         for name in self.names:
-            divided_by_zero = False
-            try:
-                theta = self._one(name, params[name], grads[name], t)
-            except ZeroDivisionError:  # √v + eps = 0: --eps 0 and no gradient yet
-                theta, divided_by_zero = math.nan, True
-            except (ValueError, OverflowError):
-                theta = math.nan
-            if not math.isfinite(theta):
-                advice = self._advice(params[name], grads[name], divided_by_zero)
-                raise MathError(f"step {t} of {s.optimizer} sends {name} to a value that is not a finite number "
-                                f"(from {params[name]!r} with gradient {grads[name]!r})"
-                                + (f"; try {advice}" if advice else ""))
-            new[name] = theta
+            value = params[name]
+            if type(value) is list:  # a vector or matrix: each element as a scalar, with its own state
+                shape, thetas = elements(value)
+                gradient = elements(grads[name])[1]
+                new[name] = nested(shape, [self._step((name, e), name + position_text(e, shape), theta, g)
+                                           for e, (theta, g) in enumerate(zip(thetas, gradient))])
+            else:
+                new[name] = self._step(name, name, value, grads[name])
         return new
+
+    def _step(self, key, label: str, theta: float, grad: float) -> float:
+        """One number's step; `key` names its state, `label` names it in an error."""
+        t = self.t
+        divided_by_zero = False
+        try:
+            moved = self._one(key, theta, grad, t)
+        except ZeroDivisionError:  # √v + eps = 0: --eps 0 and no gradient yet
+            moved, divided_by_zero = math.nan, True
+        except (ValueError, OverflowError):
+            moved = math.nan
+        if not math.isfinite(moved):
+            advice = self._advice(theta, grad, divided_by_zero)
+            raise MathError(f"step {t} of {self.s.optimizer} sends {label} to a value that is not a finite number "
+                            f"(from {theta!r} with gradient {grad!r})" + (f"; try {advice}" if advice else ""))
+        return moved
 
     def _advice(self, theta: float, grad: float, divided_by_zero: bool) -> str:
         """What to change when a step is not finite: only a setting that can be the cause."""
@@ -128,12 +144,15 @@ class Optimizer:
             choices.append("an --eps > 0")
         return " or ".join(choices)
 
-    def _one(self, name: str, theta: float, grad: float, t: int) -> float:
+    def _one(self, key, theta: float, grad: float, t: int) -> float:
         s, h = self.s, self.s.hyper
         g = -grad if s.ascent else grad
         if s.weight_decay:
             g = g + s.weight_decay * theta
-        st = self.state[name]
+        st = self.state.get(key)
+        if st is None:
+            st = self.state[key] = {"b": 0.0, "sum": h.get("initial_accumulator", 0.0), "v": 0.0, "m": 0.0,
+                                    "avg": 0.0}
         if s.optimizer == "sgd":
             theta = theta - s.lr * g
         elif s.optimizer == "momentum":
@@ -168,44 +187,105 @@ class Optimizer:
         return theta
 
 
+def elements(value) -> tuple[tuple, list]:
+    """(shape, elements row-major) of a number (shape ()) or of nested lists of numbers."""
+    shape, flat = [], [value]
+    while type(flat[0]) is list:
+        shape.append(len(flat[0]))
+        flat = [x for row in flat for x in row]
+    return tuple(shape), flat
+
+
 @dataclass(frozen=True)
 class Point:
-    """The program at some inputs: its value and the gradient of every input."""
+    """The program at some inputs: its value and the gradient of every input.
+
+    A vector or matrix input's value and gradient are nested lists of floats; an input used only as an
+    index (`x[k]`) has the gradient None."""
 
     inputs: dict
     value: float
     gradient: dict
 
     def norm(self, names: Sequence[str]) -> float:
-        return math.sqrt(math.fsum(self.gradient[n] ** 2 for n in names))
+        return math.sqrt(math.fsum(g * g for n in names if self.gradient[n] is not None
+                                   for g in elements(self.gradient[n])[1]))
 
 
-def at(tape: Tape, inputs: Mapping[str, float], convention: str = DEFAULT_CONVENTION) -> Point:
+def at(tape: Tape, inputs: Mapping[str, object], convention: str = DEFAULT_CONVENTION) -> Point:
     result = differentiate(tape, dict(inputs), forward_mode=False, convention=convention)
+    if result.tensor:
+        return _tensor_point(result, inputs)
     gradient = result.gradient()
     return Point(dict(inputs), float(result.value), {name: float(gradient[name]) for name in tape.inputs})
+
+
+def _tensor_point(result, inputs: Mapping[str, object]) -> Point:
+    """A tensor program's point: each gradient as nested lists of floats in its input's shape (zeros where the
+    output does not depend on the input), None for an input used only as an index."""
+    tape = result.tape
+    gradient: dict = {}
+    for name, i in tape.inputs.items():
+        shape, g = tape.nodes[i].shape, result.grads[i]
+        if name in result.no_gradient:
+            gradient[name] = None
+        elif g is None:
+            gradient[name] = nested(shape, [0.0] * math.prod(shape)) if shape else 0.0
+        else:
+            flat = [float(x) for x in result.flat(g)]
+            gradient[name] = nested(shape, flat) if shape else flat[0]
+    return Point(dict(inputs), float(result.value), gradient)
+
+
+def index_inputs(tape: Tape) -> dict[str, str]:
+    """The inputs of a tensor program used as an index (name -> the first operation it indexes): they hold
+    whole numbers, so no step moves them. None in a program of numbers."""
+    if not tape.tensor:
+        return {}
+    from ..engine.shaping import index_uses
+
+    return index_uses(tape)
+
+
+def check_moving(tape: Tape, names: Sequence[str], option: str = "--update") -> None:
+    """A usage error if one of `names` is an index, which a step would move off its whole number."""
+    indices = index_inputs(tape)
+    for name in names:
+        if name in indices:
+            raise UsageError(f"{option} {name}: {name} is an index in {indices[name]}, a whole number, so a step "
+                             f"cannot move it (leave it out of {option})")
 
 
 def gradient_step(tape: Tape, inputs: Mapping[str, float], lr: float, names: Sequence[str],
                   ascent: bool = False, convention: str = DEFAULT_CONVENTION) -> tuple[Point, Point]:
     """One plain gradient step x ← x ∓ lr·∂f/∂x on `names`: (before, after). `convention`: the derivative
     taken at a kink (engine/conventions.py)."""
+    check_moving(tape, names)
     before = at(tape, inputs, convention)
-    sign = 1 if ascent else -1
     moved = dict(before.inputs)
     for name in names:
         x, g = before.inputs[name], before.gradient[name]
-        moved[name] = x + sign * lr * g
-        if not math.isfinite(moved[name]):
-            # a smaller --lr helps only when the step itself overflowed: not with --lr 0, nor a gradient not finite
-            advice = "; try a smaller --lr" if lr > 0 and math.isfinite(g) else ""
-            raise MathError(f"the step sends {name} to a value that is not a finite number "
-                            f"({x!r} {'+' if ascent else '-'} {lr!r} * {g!r}){advice}")
+        if type(x) is list:  # a vector or matrix: each element as a scalar
+            shape, xs = elements(x)
+            moved[name] = nested(shape, [_moved(name + position_text(e, shape), xe, ge, lr, ascent)
+                                         for e, (xe, ge) in enumerate(zip(xs, elements(g)[1]))])
+        else:
+            moved[name] = _moved(name, x, g, lr, ascent)
     try:
         after = at(tape, moved, convention)
     except MathError as err:
         raise MathError(f"after the step: {err.message}") from None
     return before, after
+
+
+def _moved(label: str, x: float, g: float, lr: float, ascent: bool) -> float:
+    moved = x + lr * g if ascent else x - lr * g
+    if not math.isfinite(moved):
+        # a smaller --lr helps only when the step itself overflowed: not with --lr 0, nor a gradient not finite
+        advice = "; try a smaller --lr" if lr > 0 and math.isfinite(g) else ""
+        raise MathError(f"the step sends {label} to a value that is not a finite number "
+                        f"({x!r} {'+' if ascent else '-'} {lr!r} * {g!r}){advice}")
+    return moved
 
 
 @dataclass(frozen=True)
@@ -228,6 +308,7 @@ def optimize(tape: Tape, inputs: Mapping[str, float], s: Settings, steps: int, n
              tol: float | None = None, convention: str = DEFAULT_CONVENTION) -> Iterator[Record | Finish]:
     """Yield a Record per step, then a Finish. Stops early, with --tol, when the gradient norm over the updated
     inputs is <= tol, or when the value changed by <= tol in the last step."""
+    check_moving(tape, names)
     optimizer = Optimizer(s, names)
     point = start = at(tape, inputs, convention)
     previous = None

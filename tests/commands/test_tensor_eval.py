@@ -254,8 +254,6 @@ NOT_YET = ("is not yet for vectors and matrices: backprop eval gives their value
     (["explain", *SUM_TANH], "explain"),
     (["check", *SUM_TANH, "--expect", "x=1"], "check"),
     (["hessian", *SUM_TANH], "hessian"),
-    (["step", *SUM_TANH, "--lr", "0.1"], "step"),
-    (["optimize", *SUM_TANH, "--lr", "0.1", "--steps", "2"], "optimize"),
     (["eval", *SUM_TANH, "--check"], "--check"),
     (["eval", *SUM_TANH, "--graph", "tree"], "--graph"),
     (["eval", *SUM_TANH, "--graph", "dot"], "--graph"),

@@ -78,6 +78,17 @@ def test_a_scalar_program_loads_no_tensor_module(extra):
     assert [m for m in loaded if m.startswith(TENSOR_MODULES) or m == "backprop_cli.engine.tensor"] == []
 
 
+@pytest.mark.parametrize("argv", [
+    ("step", "x^2*y", "-x", "3", "-y", "2", "--lr", "0.1", "--json"),
+    ("optimize", "x^2*y", "-x", "3", "-y", "2", "--steps", "3", "--json"),
+    ("hessian", "x^2*y", "-x", "3", "-y", "2", "--json"),
+])
+def test_scalar_step_optimize_and_hessian_load_no_tensor_module(argv):
+    loaded = modules_loaded(*argv)
+    assert [m for m in loaded if m.startswith(TENSOR_MODULES) or m == "backprop_cli.engine.tensor"
+            or m in ("backprop_cli.engine.element_tape", "backprop_cli.engine.tensor_second")] == []
+
+
 def test_a_small_tensor_program_loads_the_tensor_engine_but_no_numpy():
     loaded = modules_loaded("eval", "sum(tanh(x) * w)", "x=[1,2,3]", "w=[0.5,-1,2]", "--json")
     assert "backprop_cli.engine.tensor.sweeps" in loaded and "backprop_cli.render.tensor_json" in loaded
