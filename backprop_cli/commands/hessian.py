@@ -17,7 +17,6 @@ from .options import (
     json_option,
     load,
     program_options,
-    refuse_tensors,
 )
 
 EXAMPLES = """
@@ -49,14 +48,17 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
     Computed forward-over-reverse: the gradient is built as an expression graph
     (symbol-to-symbol reverse mode), then forward mode over that graph, one pass
     per input, gives one column of the matrix. Give each input a value:
-    -x VALUE or NAME=VALUE.
+    -x VALUE or NAME=VALUE. With vectors and matrices, the matrix is over their
+    elements (W[0, 1]), at most 64 in all: the program is written out element
+    by element and differentiated twice as above.
     """
     from ..engine.bindings import select_inputs
     from ..engine.second import hessian
 
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
-    refuse_tensors(loaded.tape, "hessian")
+    if loaded.tape.tensor:
+        return _tensor_hessian(loaded, wrt, as_json, exact, digits, convention, color)
     tape = loaded.tape
     names = select_inputs(tape, wrt, "--wrt")
     result = differentiate(tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention)
@@ -99,5 +101,35 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
     rows = {name: (loaded.inputs[name], gradient[name]) for name in names}
     label = output_label(tape)
     view = hessian_view(headline(result, digits, loaded.from_program), label, names, matrix, rows, digits, notes)
+    make_console(color).print(view, crop=False)  # a table wider than the terminal keeps its numbers whole
+    return OK
+
+
+def _tensor_hessian(loaded, wrt, as_json: bool, exact: bool, digits, convention: str, color) -> int:
+    """A program with vectors and matrices: the matrix over the elements of its inputs (engine/tensor_second.py)."""
+    from ..engine.bindings import select_inputs
+    from ..engine.tensor_second import tensor_hessian
+
+    arithmetic = EXACT if exact else FLOAT
+    names = select_inputs(loaded.tape, wrt, "--wrt") if wrt else None
+    found = tensor_hessian(loaded.tape, loaded.inputs, names, arithmetic, convention)
+    if as_json:
+        from ..render.json_report import dumps
+        from ..render.tensor_hessian import hessian_document
+
+        sys.stdout.write(dumps(hessian_document(found, convention, exact), pretty=sys.stdout.isatty()) + "\n")
+        return OK
+    from rich.text import Text
+
+    from ..render.console import make_console
+    from ..render.tensor_hessian import hessian_view
+
+    notes = []
+    if exact:
+        exact_all = all(arithmetic.is_exact(v) for row in found.matrix for v in row)
+        notes.append(Text("exact: every second derivative above is an exact fraction." if exact_all else
+                          "exact where shown as a fraction; the others are not rational and are shown as floats.",
+                          style="green" if exact_all else "yellow"))
+    view = hessian_view(found, digits, loaded.from_program, notes)
     make_console(color).print(view, crop=False)  # a table wider than the terminal keeps its numbers whole
     return OK
