@@ -24,7 +24,7 @@ from torch.autograd.functional import hessian
 torch.set_default_dtype(torch.float64)
 
 PROBLEM = {
-    "program": "E = mse(tanh(matmul(W, x) + b), y)",
+    "program": "E = mse(tanh(W @ x + b), y)",
     "bindings": {"W": [[0.5, -0.3, 0.8], [0.1, 0.4, -0.6]], "b": [0.1, -0.2], "x": [1.0, 2.0, -1.0],
                  "y": [0.5, -1.5]},
     "update": ["W", "b"],
@@ -49,8 +49,8 @@ OPTIMIZERS = [
 ]
 
 MAZUR = """b1 = 0.35; b2 = 0.60
-h = sigmoid(matmul(W1, i) + b1)
-o = sigmoid(matmul(W2, h) + b2)
+h = sigmoid(W1 @ i + b1)
+o = sigmoid(W2 @ h + b2)
 E = 0.5*sum((t - o)^2)"""
 
 
@@ -65,19 +65,19 @@ HESSIANS = [
     ("mazur", MAZUR,
      {"b1": 0.35, "b2": 0.60, "W1": [[0.15, 0.20], [0.25, 0.30]], "i": [0.05, 0.10],
       "W2": [[0.40, 0.45], [0.50, 0.55]], "t": [0.01, 0.99]}, {}, _mazur),
-    ("cross_entropy", "L = cross_entropy(matmul(W, x) + b, k)",
+    ("cross_entropy", "L = cross_entropy(W @ x + b, k)",
      {"W": [[0.2, -0.5], [0.1, 0.4], [-0.3, 0.2]], "x": [1.5, -0.5], "b": [0.1, 0.0, -0.1]}, {"k": 2},
      lambda p: F.cross_entropy((p["W"] @ p["x"] + p["b"]).unsqueeze(0), torch.tensor([2]))),
     ("reductions", "L = sum(softmax(z) * z) + logsumexp(z) + max(z) * mean(z) + norm(z)",
      {"z": [0.5, -1.0, 2.0, 0.3]}, {},
      lambda p: (torch.sum(torch.softmax(p["z"], 0) * p["z"]) + torch.logsumexp(p["z"], 0)
                 + torch.max(p["z"]) * torch.mean(p["z"]) + torch.linalg.norm(p["z"]))),
-    ("batch_cross_entropy", "L = cross_entropy(matmul(X, W), y)",
+    ("batch_cross_entropy", "L = cross_entropy(X @ W, y)",
      {"X": [[1.0, -0.5, 0.3], [0.2, 0.8, -1.0]], "W": [[0.1, -0.2], [0.4, 0.3], [-0.5, 0.6]]}, {"y": [1, 0]},
      lambda p: F.cross_entropy(p["X"] @ p["W"], torch.tensor([1, 0]))),
     ("probabilities", "L = cross_entropy(z, p)", {"z": [0.3, -0.2, 1.1], "p": [0.2, 0.5, 0.3]}, {},
      lambda p: -torch.sum(p["p"] * torch.log_softmax(p["z"], 0))),
-    ("axes", "L = mse(tanh(matmul(transpose(A), x)), y) + sum(log_softmax(A, axis=0) * A) + mean(sum(A * A, axis=1))",
+    ("axes", "L = mse(tanh(transpose(A) @ x), y) + sum(log_softmax(A, axis=0) * A) + mean(sum(A * A, axis=1))",
      {"A": [[0.5, -0.3], [0.2, 0.9], [-0.7, 0.4]], "x": [1.0, -2.0, 0.5], "y": [0.3, -0.1]}, {},
      lambda p: (F.mse_loss(torch.tanh(p["A"].T @ p["x"]), p["y"]) + torch.sum(torch.log_softmax(p["A"], 0) * p["A"])
                 + torch.mean(torch.sum(p["A"] * p["A"], 1)))),
@@ -85,6 +85,10 @@ HESSIANS = [
      {"W": [[0.3, -0.2], [0.5, 0.4]], "X": [[1.0, -0.5], [0.7, 2.0]], "b": [0.1, -0.3], "c": 1.5}, {},
      lambda p: (torch.sum(F.relu(p["W"] @ p["X"] + p["b"]) * torch.maximum(p["X"], torch.tensor(0.25)) * p["c"])
                 + torch.sum(torch.amax(p["W"], 0) ** 2))),
+    ("indexing", "L = sum(W[:, 0] * x[k] + W[1]) + [a, 2*a] @ W[:, 1] + W.T[0, 1]^2 * x[::-1][0]",
+     {"W": [[0.5, -1.0], [2.0, 0.3]], "x": [1.0, -2.0, 0.7], "a": 0.4}, {"k": 1},
+     lambda p: (torch.sum(p["W"][:, 0] * p["x"][1] + p["W"][1]) + torch.stack([p["a"], 2 * p["a"]]) @ p["W"][:, 1]
+                + p["W"].T[0, 1] ** 2 * p["x"].flip(0)[0])),
 ]
 
 

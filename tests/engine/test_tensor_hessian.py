@@ -3,11 +3,12 @@
 Oracles, each independent of the code under test:
 - PyTorch 2.13 (torch.autograd.functional.hessian, float64), recorded in tests/data/training_observations.json
   by tests/data/observe_training.py: Mazur's network, softmax cross-entropy (a class index, a batch of them,
-  probabilities), the reductions, softmax along an axis, transposes, mse, broadcasting, relu and maximum;
+  probabilities), the reductions, softmax along an axis, transposes, mse, broadcasting, relu and maximum,
+  indexing, slicing and a list of expressions;
 - SymPy, exactly, on a program with rational values under --exact;
 - the scalar engine's Hessian of Mazur's network written with scalars (tests/training/test_training.py's);
 - the tensor engine: the program written out element by element (element_tape.py) has the tensor engine's
-  value and gradient, for every kind of operation.
+  value and gradient, for every kind of operation (indexing and list literals too).
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from backprop_cli.engine.tape import lower
 from backprop_cli.engine.tensor.rules import TENSOR_OPS
 from backprop_cli.engine.tensor_second import MAX_ELEMENTS, tensor_hessian
 from backprop_cli.language.parser import parse
-from backprop_cli.language.syntax_tree import Apply, Assign, Index, Name, Number, Program, Slice, Span
 
 DATA = json.loads((Path(__file__).resolve().parents[1] / "data" / "training_observations.json").read_text())
 assert DATA["version"] == "2.13.0+cpu"
@@ -131,34 +131,12 @@ def test_mazurs_network_with_matrices_has_the_scalar_programs_hessian(cli):
 
 # -- the written-out tape is the program: the tensor engine's value and gradient -------------------------------
 
-def hand_indexed() -> Program:
-    """L = sum(x[k] * W[1]) + sum([a, 2*a] * x[0:2]), built as the parser builds it (the syntax comes with
-    the language's branch)."""
-    source = "L = sum(x[k] * W[1]) + sum([a, 2*a] * x[0:2])"
-
-    def span(text: str) -> Span:
-        at = source.index(text)
-        return Span(at, at + len(text))
-
-    x_k = Index(Name("x", span("x")), (Name("k", span("k")),), span("x[k]"))
-    w_1 = Index(Name("W", span("W")), (Number("1", span("1")),), span("W[1]"))
-    first = Apply("sum", (Apply("mul", (x_k, w_1), span("x[k] * W[1]"), False),), span("sum(x[k] * W[1])"), True)
-    pair = Apply("stack", (Name("a", span("a")), Apply("mul", (Number("2", span("2")), Name("a", span("a"))),
-                                                          span("2*a"), False)), span("[a, 2*a]"), False)
-    head = Index(Name("x", span("x[0:2]")), (Slice(Number("0", span("0")), Number("2", span("2]")), None,
-                                                   span("0:2")),), span("x[0:2]"))
-    second = Apply("sum", (Apply("mul", (pair, head), span("[a, 2*a] * x[0:2]"), False),),
-                   span("sum([a, 2*a] * x[0:2])"), True)
-    total = Apply("add", (first, second), span("sum(x[k] * W[1]) + sum([a, 2*a] * x[0:2])"), False)
-    return Program((Assign("L", span("L"), total, Span(0, len(source))),), source)
-
-
 PROGRAMS = [
-    ("L = sum(tanh(matmul(W, x) + b))", {"W": "[[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]", "x": "[1, -2, 0.5]",
-                                           "b": "[0.1, 0.2]"}),
-    ("L = sum(matmul(A, B)) + sum(matmul(x, A)) + matmul(x, x)",
+    ("L = sum(tanh(W @ x + b))", {"W": "[[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]", "x": "[1, -2, 0.5]",
+                                   "b": "[0.1, 0.2]"}),
+    ("L = sum(A @ B) + sum(x @ A) + x @ x + sum(matmul(A, x))",
      {"A": "[[1, 2], [3, 4]]", "B": "[[0.5, -1], [2, 0.25]]", "x": "[0.3, -0.7]"}),
-    ("L = sum(transpose(A) * B) + sum(transpose(x) * x)",
+    ("L = sum(A.T * B) + sum(transpose(x) * x) + sum(Bᵀ @ A.T)",
      {"A": "[[1, 2, 3], [4, 5, 6]]", "B": "[[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]", "x": "[1, 2]"}),
     ("L = sum(mean(A, axis=0)) * sum(max(A, axis=1)) + min(A) + sum(logsumexp(A, axis=1)) + max(A) * mean(A)",
      {"A": "[[1, -2, 3], [0.5, 4, -1]]"}),
@@ -193,20 +171,17 @@ def test_the_written_out_program_has_the_tensor_engines_value_and_gradient(sourc
 
 def test_indexing_and_stacking_are_written_out_as_elements():
     given = {"x": "[0.5, -1, 2]", "k": "2", "W": "[[1, 2, 3], [4, 5, 6]]", "a": "0.7"}
-    tape = lower(hand_indexed())
+    tape = lower(parse("L = sum(x[k] * W[1]) + sum([a, 2*a] * x[0:2]) + W[:, ::-1][0, 0] * x[-1]"))
     inputs = {name: value_of(FLOAT, v, name) for name, v in given.items()}
     engine_check(tape, inputs)
-    result = differentiate(tape, inputs, FLOAT, forward_mode=False)
-    written = write_out(result)
-    # x[k] at k = 2 is the element x[2]: the index is read at the point and has no node of its own
-    assert written.elements["k"] == ["k"]
     found = tensor_hessian(tape, inputs)
-    assert "k" not in found.inputs and found.names[:3] == ["x[0]", "x[1]", "x[2]"]
+    # x[k] at k = 2 is the element x[2]: the index is read at the point, and is no row of the matrix
+    assert found.inputs == ["x", "W", "a"] and found.names[:3] == ["x[0]", "x[1]", "x[2]"]
     at = {label: n for n, label in enumerate(found.names)}
-    # L = x[2]*(W[1,0] + W[1,1] + W[1,2]) + a*x[0] + 2a*x[1]
-    assert found.matrix[at["x[2]"]][at["W[1, 1]"]] == 1.0
+    # L = x[2]*(W[1,0] + W[1,1] + W[1,2]) + a*x[0] + 2a*x[1] + W[0, 2]*x[2]
+    assert found.matrix[at["x[2]"]][at["W[1, 1]"]] == 1.0 and found.matrix[at["x[2]"]][at["W[0, 2]"]] == 1.0
     assert found.matrix[at["a"]][at["x[1]"]] == 2.0 and found.matrix[at["a"]][at["x[0]"]] == 1.0
-    assert found.matrix[at["x[0]"]][at["W[0, 0]"]] == 0.0
+    assert found.matrix[at["x[0]"]][at["W[0, 0]"]] == 0.0 and found.matrix[at["x[2]"]][at["x[2]"]] == 0.0
 
 
 def test_every_tensor_operation_can_be_written_out():
@@ -231,7 +206,7 @@ def test_more_than_the_limit_of_elements_is_refused_naming_them(cli, helpers):
 def test_a_program_too_big_to_write_out_is_refused(cli, helpers):
     side = 30  # a 30 x 30 product: 27,000 multiplications
     matrix = json.dumps([[1] * side] * side)
-    run = cli("hessian", "L = sum(matmul(A, B)) * c", f"A={matrix}", f"B={matrix}", "c=2", "--wrt", "c")
+    run = cli("hessian", "L = sum(A @ B) * c", f"A={matrix}", f"B={matrix}", "c=2", "--wrt", "c")
     assert (run.code, run.out) == (2, "")
     helpers.assert_one_paragraph_error(run.err, "usage error")
     assert f"more than {MAX_SCALAR_NODES:,} scalar operations" in run.err

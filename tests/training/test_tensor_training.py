@@ -74,7 +74,7 @@ def test_each_optimizer_moves_the_tensors_as_torch_optim_does(cli, case):
 
 # -- element by element, as the scalar engine moves scalars ------------------------------------------------
 
-MATRIX = "E = mse(tanh(matmul(W, x) + b), y)"
+MATRIX = "E = mse(tanh(W @ x + b), y)"
 SCALARS = """
 z0 = tanh(w00*x0 + w01*x1 + w02*x2 + b0)
 z1 = tanh(w10*x0 + w11*x1 + w12*x2 + b1)
@@ -116,8 +116,8 @@ def test_each_element_moves_as_the_same_program_written_with_scalars(cli, option
 # -- Mazur's network with matrices --------------------------------------------------------------------------
 
 MAZUR_MATRICES = """b1 = 0.35; b2 = 0.60
-h = sigmoid(matmul(W1, i) + b1)
-o = sigmoid(matmul(W2, h) + b2)
+h = sigmoid(W1 @ i + b1)
+o = sigmoid(W2 @ h + b2)
 E = 0.5*sum((t - o)^2)"""
 MAZUR_VALUES = ["W1=[[0.15, 0.20], [0.25, 0.30]]", "W2=[[0.40, 0.45], [0.50, 0.55]]", "i=[0.05, 0.10]",
                 "t=[0.01, 0.99]"]
@@ -177,7 +177,7 @@ def test_without_update_the_bound_tensors_move_and_the_programs_values_stay(cli)
 
 def test_an_index_never_moves(cli, helpers, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # each table row on one line
-    program = "L = cross_entropy(matmul(W, x), k)"
+    program = "L = cross_entropy(W @ x, k) + x[k]"
     given = ["W=[[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]", "x=[1, 2]", "k=1"]
     doc = cli("step", program, *given, "--lr", "0.1", "--json").json()
     assert doc["update"] == ["W", "x"] and doc["gradient"]["k"] is None
@@ -195,7 +195,7 @@ def test_an_index_never_moves(cli, helpers, monkeypatch):
 def test_a_big_tensor_is_abbreviated_with_its_shape(cli, monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")  # each table row on one line
     matrix = json.dumps([[round(0.01 * (i - j), 2) for j in range(6)] for i in range(5)])
-    run = cli("optimize", "L = sum(tanh(matmul(W, x)))", f"W={matrix}", "x=[1, 2, 3, 4, 5, 6]", "--update", "W",
+    run = cli("optimize", "L = sum(tanh(W @ x))", f"W={matrix}", "x=[1, 2, 3, 4, 5, 6]", "--update", "W",
               "--steps", "3", "--lr", "0.1")
     assert run.code == 0, run.err
     (row,) = [line for line in run.out.splitlines() if line.startswith("W ")]
