@@ -25,10 +25,12 @@ Examples:
   backprop hessian "x^2*y + sin(x*y)" -x 1 -y 2
   backprop hessian "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --exact
   backprop hessian "sigmoid(w*x + b)" -w 0.5 -x 2 -b -1 --wrt w,b --json
+  backprop hessian "L = sum((X @ w - y)^2) / 2" X="[[1, 2], [3, 4]]" w=[1,-1] y=[0,1] --wrt w
 
 \b
 Reference (in the source tree):
   docs/formulas-and-training.md      second derivatives
+  docs/tensors.md                    vectors and matrices
   docs/commands.md#backprop-hessian  every option
 """
 

@@ -19,10 +19,12 @@ Examples:
   backprop optimize "(x - 3)^2" -x 0 --optimizer adam --lr 0.5 --steps 200 --tol 1e-9
   backprop optimize "E = (y - w*x - b)^2" -w 0 -b 0 -x 2 -y 3 --update w,b --optimizer momentum --lr 0.01
   backprop optimize "(x - 3)^2" -x 0 --steps 10 --json | jq -c 'select(.step) | .value'
+  backprop optimize "E = mse(W @ x, y)" W="[[0.5, -1], [2, 0]]" x=[1,2] y=[0,1] --update W --optimizer adam
 
 \b
 Reference (in the source tree):
   docs/formulas-and-training.md       optimizers
+  docs/tensors.md                     vectors and matrices
   docs/commands.md#backprop-optimize  every option
 """
 

@@ -23,10 +23,12 @@ Examples:
   backprop step "d = a + b; f = d * c" -a 5 -b -3 -c -2 --lr 0.01 --ascent
   backprop step "E = (y - w*x)^2" -w 0.5 -x 2 -y 3 --lr 0.1 --update w
   backprop step --file net.txt w1=0.15 x1=0.05 ... --lr 0.5 --update w1,w2 --json
+  backprop step "E = mse(W @ x, y)" W="[[0.5, -1], [2, 0]]" x=[1,2] y=[0,1] --lr 0.1 --update W
 
 \b
 Reference (in the source tree):
   docs/formulas-and-training.md   gradient steps
+  docs/tensors.md                 vectors and matrices
   docs/commands.md#backprop-step  every option
 """
 
