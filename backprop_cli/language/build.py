@@ -35,7 +35,10 @@ NODE_TYPES = (Number, Name, Apply, Index, Assign, Define)
 
 def _number(children):
     (token,) = children
-    return Number(token.group(), Span(token.start(), token.end()))
+    text = token.group()
+    if "−" in text:  # 2e−3 with the Unicode minus in its exponent is 2e-3
+        text = text.replace("−", "-")
+    return Number(text, Span(token.start(), token.end()))
 
 
 def _name(children):
@@ -308,7 +311,9 @@ def _attribute(children):
     span = Span(receiver.span.start, name.end())
     attribute = name.group()
     if _is_module(receiver) and attribute in _MODULE_CONSTANTS:
-        return Name(_MODULE_CONSTANTS[attribute], span)
+        # spanning the attribute only: a name wider than itself is one in parentheses (see _last_piece), and
+        # math.pi x, like pi x, is two names side by side, never a product
+        return Name(_MODULE_CONSTANTS[attribute], Span(name.start(), name.end()))
     if attribute == "T" and not _is_module(receiver):  # W.T, as NumPy and PyTorch write the transpose
         return Apply("transpose", (receiver,), span)
     if _is_module(receiver):
@@ -395,8 +400,8 @@ def _assign(children):
     return Assign(target.group(), Span(start, target.end()), expr, Span(start, expr.span.end))
 
 
-_AUGMENTED = {"+=": "add", "-=": "sub", "−=": "sub", "*=": "mul", "×=": "mul", "/=": "div", "÷=": "div",
-              "@=": "matmul"}
+_AUGMENTED = {"+=": "add", "*=": "mul", "×=": "mul", "·=": "mul", "∙=": "mul", "⊙=": "mul", "/=": "div",
+              "÷=": "div", "@=": "matmul", **{f"{dash}=": "sub" for dash in "-−‐‑‒–—﹣"}}
 
 
 def _augmented_assign(children):
