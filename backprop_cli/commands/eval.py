@@ -54,6 +54,11 @@ Reference (in the source tree):
 @click.option("--check", is_flag=True, help="Compare each input's gradient with central finite differences.")
 @click.option("--rtol", type=float, default=DEFAULT_RTOL, show_default=True, help="Relative tolerance of --check.")
 @click.option("--atol", type=float, default=DEFAULT_ATOL, show_default=True, help="Absolute tolerance of --check.")
+@click.option("--sample", type=click.IntRange(1), metavar="N", default=None,
+              help="With vectors and matrices, --check compares N elements of each input, chosen at random "
+                   "(by default every element, up to 1,000 in all).")
+@click.option("--seed", type=int, metavar="S", default=None,
+              help="The seed that chooses the elements --check samples (0).")
 @digits_option
 @convention_option
 @click.option("--max-rows", type=click.IntRange(0), default=200, show_default=True,
@@ -71,8 +76,8 @@ Reference (in the source tree):
                    "inputs, or JSON Lines. Writes one row per point, the value and every gradient, as CSV (JSON Lines "
                    "with --json or for JSON Lines input). Inputs bound on the command line are the same for all rows.")
 @click.pass_context
-def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, digits, convention, max_rows,
-                 graph, out, symbolic, direction, batch):
+def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, sample, seed, digits, convention,
+                 max_rows, graph, out, symbolic, direction, batch):
     """Evaluate PROGRAM at a point and print every value and gradient.
 
     PROGRAM is an expression, or assignments separated by ';' or new lines
@@ -93,6 +98,9 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
 
         return run_batch(ctx, program, file, batch, as_json, convention)
     check_graph_options(graph, out, as_json)
+    for given, option in ((sample is not None, "--sample N"), (seed is not None, "--seed S")):
+        if given and not check:
+            raise UsageError(f"{option} chooses the elements --check compares: use it with --check")
     if check:  # a bad --rtol or --atol is a usage error, even where the program then fails (exit 4)
         from ..engine.finite_differences import check_tolerances
 
@@ -100,7 +108,7 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
     if loaded.tape.tensor:
-        for given, option in ((check, "--check"), (graph is not None, "--graph"), (symbolic, "--symbolic"),
+        for given, option in ((graph is not None, "--graph"), (symbolic, "--symbolic"),
                               (direction is not None, "--direction")):
             if given:
                 refuse_tensors(loaded.tape, option)
@@ -114,7 +122,11 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
 
         extras = compute_extras(result, symbolic, direction, arithmetic)
     report = None
-    if check:
+    if check and result.tensor:  # every element of every gradient (or a sample of them)
+        from ..engine.tensor_finite_differences import DEFAULT_SEED, tensor_check
+
+        report = tensor_check(result, rtol, atol, sample, DEFAULT_SEED if seed is None else seed)
+    elif check:
         from ..engine.finite_differences import finite_difference_check
 
         report = finite_difference_check(loaded.tape, loaded.inputs, result.gradient(), result.values, rtol, atol)

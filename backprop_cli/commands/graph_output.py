@@ -55,7 +55,13 @@ def _write(out: str, data) -> None:
         raise UsageError(f"cannot write {out}: {err.strerror or err}") from None
 
 
-def _check_summary(report) -> None:
+def _check_summary(report, digits: int | None) -> None:
+    if getattr(report, "tensor", False):  # vectors and matrices: the notes of the check's table
+        from ..render.tensor_check import note_lines
+
+        for line, _ in note_lines(report, digits):
+            _note(line)
+        return
     from ..base.numbers import format_number
 
     for name, c in report.inputs.items():
@@ -113,4 +119,4 @@ def emit_graph(result, graph: str, out: str | None, digits: int | None, color: s
         for line in missing_lines(result):
             _note(line)
     if report is not None and json_doc is None:
-        _check_summary(report)
+        _check_summary(report, digits)

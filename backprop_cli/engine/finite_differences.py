@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, replace
+from typing import Callable, NamedTuple
 
 from ..base.errors import MathError, UsageError
 from ..base.undefined import Undefined
@@ -40,6 +41,7 @@ class InputCheck:
     step: float
     ok: bool | None  # None: not checked, the gradient is undefined
     reason: str | None  # why it failed, or how it was taken when not central, or why it was not checked
+    allowed: float | None = None  # the abs error the rule allows here (None when nothing was compared)
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,23 @@ def _at(tape: Tape, inputs: dict, name: str, x: float, base: list) -> list:
     return evaluate(tape, {**inputs, name: x})
 
 
-def _difference(tape: Tape, inputs: dict, name: str, base: list, h: float, how: str):
-    """(numeric derivative, step taken, values at the low end, values at the high end)."""
-    x = inputs[name]
+class Probe(NamedTuple):
+    """One number to differentiate by: the check of a scalar input, or of one element of a tensor input
+    (engine/tensor_finite_differences.py)."""
+    x: float  # its value at the point
+    at: Callable  # a value of it -> the evaluation there (the base one at x); raises MathError where none exists
+    output: Callable  # an evaluation -> the output, a float
+    crossings: Callable  # (low, high) evaluations -> the kinks whose branch differs between them or the base
+    f0: float  # |the output at the point|
+
+
+def _difference(probe: Probe, h: float, how: str):
+    """(numeric derivative, step taken, the evaluation at the low end, at the high end)."""
+    x = probe.x
     lo, hi = {"central": (x - h, x + h), "forward": (x, x + h), "backward": (x - h, x)}[how]
-    low, high = _at(tape, inputs, name, lo, base), _at(tape, inputs, name, hi, base)
+    low, high = probe.at(lo), probe.at(hi)
     step = hi - lo  # the step actually taken, after rounding
-    return (float(high[tape.output]) - float(low[tape.output])) / step, step, low, high
+    return (probe.output(high) - probe.output(low)) / step, step, low, high
 
 
 def _steps(x: float):
@@ -159,21 +171,27 @@ def _unreached(tape: Tape, name: str, analytic: float, rtol: float, atol: float)
 
 def _check_input(tape: Tape, inputs: dict, name: str, analytic: float, base: list,
                  rtol: float, atol: float) -> InputCheck:
-    """Try the standard step; if it fails, smaller steps (the best agreeing pair wins), then one-sided."""
-    f0 = abs(base[tape.output])
+    probe = Probe(inputs[name], lambda x: _at(tape, inputs, name, x, base), lambda values: float(values[tape.output]),
+                  lambda low, high: _kink_crossings(tape, low, high, base), abs(base[tape.output]))
+    return check_number(probe, name, analytic, rtol, atol)
+
+
+def check_number(probe: Probe, name: str, analytic: float, rtol: float, atol: float) -> InputCheck:
+    """The derivative along one number against finite differences: the standard step; if it fails, smaller
+    steps (the best agreeing pair wins), then one-sided differences where one side has no value."""
     tried = []  # (numeric, step, low, high, how)
     failure = None
     for how in ("central", "forward", "backward"):
-        steps = list(_steps(inputs[name])) if how == "central" else [EPS ** 0.5 * max(1.0, abs(inputs[name]))]
+        steps = list(_steps(probe.x)) if how == "central" else [EPS ** 0.5 * max(1.0, abs(probe.x))]
         for h in steps:
             try:
-                numeric, step, low, high = _difference(tape, inputs, name, base, h, how)
+                numeric, step, low, high = _difference(probe, h, how)
             except MathError as err:
                 failure = failure or err.message.splitlines()[0]
                 continue
             tried.append((numeric, step, low, high, how))
             smaller = h < steps[0]
-            verdict = _verdict(tape, name, analytic, numeric, step, low, high, base, f0, rtol, atol, how, smaller)
+            verdict = _verdict(probe, name, analytic, numeric, step, low, high, rtol, atol, how, smaller)
             if verdict.ok:
                 return verdict
         if tried:
@@ -183,30 +201,32 @@ def _check_input(tape: Tape, inputs: dict, name: str, analytic: float, base: lis
                           f"no finite difference can be taken for {name}: {failure}")
     # Nothing agreed: report the standard step, with the reason.
     numeric, step, low, high, how = tried[0]
-    return _verdict(tape, name, analytic, numeric, step, low, high, base, f0, rtol, atol, how, False)
+    return _verdict(probe, name, analytic, numeric, step, low, high, rtol, atol, how, False)
 
 
-def _verdict(tape, name, analytic, numeric, step, low, high, base, f0, rtol, atol, how, smaller) -> InputCheck:
+def _verdict(probe: Probe, name, analytic, numeric, step, low, high, rtol, atol, how, smaller) -> InputCheck:
     abs_error = abs(numeric - analytic)
     scale = max(abs(analytic), abs(numeric))
     rel_error = abs_error / scale if scale > 0 else 0.0
-    f_extent = max(abs(float(low[tape.output])), abs(float(high[tape.output])), f0)
+    f_extent = max(abs(probe.output(low)), abs(probe.output(high)), probe.f0)
     rounding = 8 * EPS * f_extent / abs(step)
     # a one-sided difference is only first-order accurate: allow for its h * f'' error
     first_order = math.sqrt(EPS) * 10 * max(1.0, scale) if how != "central" else 0.0
     # the documented rule (and the one the tables print): rtol times the gradient being checked
-    ok = abs_error <= atol + rtol * abs(analytic) + rounding + first_order
+    allowed = atol + rtol * abs(analytic) + rounding + first_order
+    ok = abs_error <= allowed
     reason = None
     if how != "central":
         reason = f"{how} difference: the function is not defined on the other side of {name}"
     elif smaller:
         reason = f"took a smaller step (h = {step / 2:.3g}) than the standard one: {name} is near a kink or singularity"
     if not ok:
-        kinks = _kink_crossings(tape, low, high, base)
+        kinks = probe.crossings(low, high)
         if kinks:
             reason = (f"a kink lies within the step h = {step / 2:.3g}: {'; '.join(kinks)}; there the gradient "
                       "is a convention and differences do not measure it")
         else:
             reason = (f"the difference over h = {step / 2:.3g} disagrees with the gradient beyond the tolerance; "
                       "the function may change too fast at this scale")
-    return InputCheck(name, analytic, numeric, abs_error, rel_error, step / 2 if how == "central" else step, ok, reason)
+    return InputCheck(name, analytic, numeric, abs_error, rel_error, step / 2 if how == "central" else step, ok, reason,
+                      allowed)

@@ -34,7 +34,7 @@ def eval_document(result: Result, report: CheckReport | None = None) -> dict:
     if result.tensor:  # vectors and matrices: nested lists and shapes (tensor_json.py)
         from .tensor_json import eval_document as tensor_document
 
-        return tensor_document(result)
+        return tensor_document(result, report)
     tape = result.tape
     doc = {
         "program": tape.source,

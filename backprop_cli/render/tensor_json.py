@@ -34,7 +34,31 @@ def _kink(result, kink) -> dict:
     }
 
 
-def eval_document(result) -> dict:
+def check_document(report) -> dict:
+    """`eval --check --json` on vectors and matrices: per input, every element checked (engine/
+    tensor_finite_differences.py's TensorCheckReport)."""
+    inputs = {}
+    for name, c in report.inputs.items():
+        worst = c.worst()
+        inputs[name] = {
+            "shape": list(c.shape),
+            "size": c.size,
+            "checked": c.checked,
+            "ok": c.ok,
+            "reason": c.reason,
+            "worst": None if worst is None else list(worst[0]),
+            "elements": [
+                {"at": list(index), "gradient": json_number(e.analytic), "numeric": json_number(e.numeric),
+                 "abs_error": json_number(e.abs_error), "rel_error": json_number(e.rel_error),
+                 "step": json_number(e.step), "ok": e.ok, "reason": e.reason}
+                for index, e in c.elements
+            ],
+        }
+    return {"ok": report.ok, "rtol": report.rtol, "atol": report.atol, "seed": report.seed,
+            "sample": report.sample, "limit": report.limit, "sampled": report.sampled, "inputs": inputs}
+
+
+def eval_document(result, report=None) -> dict:
     tape = result.tape
     inputs = {name: tape.nodes[at].shape for name, at in tape.inputs.items()}
     gradient = result.gradient()
@@ -73,6 +97,8 @@ def eval_document(result) -> dict:
     }
     if result.exact:
         doc["exact"] = _exact_document(result)
+    if report is not None:
+        doc["check"] = check_document(report)
     return doc
 
 

@@ -180,8 +180,8 @@ def _too_many_rows(nodes: int, max_rows: int) -> list:
 
 
 def eval_view(result, digits: int | None, report=None, max_rows: int = 200, from_program: tuple = ()) -> Group:
-    """The eval tables of a tensor program (tables.eval_view's signature; --check is not yet for tensors, so
-    `report` is None)."""
+    """The eval tables of a tensor program (tables.eval_view's signature); with --check's `report`, its table
+    (render/tensor_check.py) after the inputs' and its notes last."""
     parts = [headline(result, digits, from_program), Text("")]
     nodes = len(result.tape.nodes)
     if nodes <= max_rows:
@@ -189,7 +189,15 @@ def eval_view(result, digits: int | None, report=None, max_rows: int = 200, from
     elif max_rows > 0:
         parts += _too_many_rows(nodes, max_rows)
     parts.append(inputs_table(result, digits))
+    if report is not None:
+        from .tensor_check import check_table
+
+        parts += [Text(""), check_table(report, digits)]
     parts += notes(result, digits)
+    if report is not None:
+        from .tensor_check import check_notes
+
+        parts += check_notes(report, digits)
     return Group(*parts)
 
 

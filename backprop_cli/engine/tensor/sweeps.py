@@ -78,18 +78,39 @@ def evaluate(nodes: Sequence, leaves: Mapping[int, object], backend) -> list:
         if i in leaves:
             values[i] = B.array(leaves[i])
             continue
-        op = TENSOR_OPS[node.op]
-        args = [values[a] for a in node.args]
-        params = params_of(node)
-        try:
-            op.shape(tuple(B.shape(a) for a in args), params)
-            value = op.forward(B, args, params)
-        except _RULE_ERRORS as err:
-            raise Failed(i, err) from None
-        if not B.finite(value):
-            raise OutOfRange
-        values[i] = value
+        values[i] = _value(i, node, values, B)
     return values
+
+
+def _value(i: int, node, values: Sequence, B):
+    op = TENSOR_OPS[node.op]
+    args = [values[a] for a in node.args]
+    params = params_of(node)
+    try:
+        op.shape(tuple(B.shape(a) for a in args), params)
+        value = op.forward(B, args, params)
+    except _RULE_ERRORS as err:
+        raise Failed(i, err) from None
+    if not B.finite(value):
+        raise OutOfRange
+    return value
+
+
+def evaluate_again(nodes: Sequence, values: Sequence, changed: Mapping[int, object], backend,
+                   needed: Sequence[bool] | None = None) -> list:
+    """The values once the leaves in `changed` take new values: only the nodes computed from them (and
+    `needed`, when given) are computed again, the others keep `values` (for finite differences)."""
+    B = backend
+    found = list(values)
+    moved = [False] * len(nodes)
+    for i, node in enumerate(nodes):
+        if i in changed:
+            found[i] = B.array(changed[i])
+            moved[i] = True
+        elif node.args and (needed is None or needed[i]) and any(moved[a] for a in node.args):
+            found[i] = _value(i, node, found, B)
+            moved[i] = True
+    return found
 
 
 def active(nodes: Sequence, variables: Collection[int]) -> list[bool]:
