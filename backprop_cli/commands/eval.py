@@ -108,8 +108,7 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
     if loaded.tape.tensor:
-        for given, option in ((graph is not None, "--graph"), (symbolic, "--symbolic"),
-                              (direction is not None, "--direction")):
+        for given, option in ((symbolic, "--symbolic"), (direction is not None, "--direction")):
             if given:
                 refuse_tensors(loaded.tape, option)
     # what is undefined at the point is shown as such, with its reason, and the rest computed (exit 4)

@@ -99,17 +99,22 @@ class TensorResult(FrozenRecord):
         """The local rule of node i at tensor level, per argument that a gradient went back to:
         (argument position, `∂L/∂W = ∂L/∂y · xᵀ`) in the program's names, L being the output's name when it
         has one (`∂C/∂W2 = ∂C/∂v8 · a1ᵀ`)."""
+        return [(a, text) for a, text in zip(self.tape.nodes[i].args, self.local_rules(i)) if text is not None]
+
+    def local_rules(self, i: int) -> list[str | None]:
+        """Per argument of node i (in order, a repeated one each time): its rule as `rules` writes it, or None
+        where no gradient went back (the edges of --graph)."""
         node = self.tape.nodes[i]
         if not node.args or self.contributions[i] is None:
-            return []
+            return [None] * len(node.args)
         op = TENSOR_OPS[node.op]
         texts = op.rule_text([self.shape(a) for a in node.args], dict(node.params))
         if self.tape.output_name:
             texts = [text.replace("∂L/∂", f"∂{self.tape.output_name}/∂") for text in texts]
         labels = [self.tape.label(a) for a in node.args]
         out = self.tape.label(i)
-        return [(a, _fill(text, labels, out)) for a, text, sent in zip(node.args, texts, self.contributions[i])
-                if sent is not None and text]
+        return [_fill(text, labels, out) if sent is not None and text else None
+                for text, sent in zip(texts, self.contributions[i])]
 
     def received(self) -> list[list[tuple[int, object]]]:
         """Per node: the (consumer, contribution) pairs its gradient is the sum of."""

@@ -12,6 +12,10 @@ What a picture shows, in both formats:
   no gradient (into constants, or off every path to the output) are dashed;
 - inputs, constants, intermediate operations and the output are styled apart.
 
+With vectors and matrices (a TensorResult) a tensor node has a line with its shape and its value and
+gradient over lines, as the eval tables abbreviate them, and an edge carries the local rule at tensor level
+(`∂L/∂W = ∂L/∂y · xᵀ`): render/tensor_graph.py writes those lines, loaded only for such a program.
+
 User text (names, literals, the program) is escaped for each format, and every
 label line is shortened to LABEL_LIMIT characters, so graphs of several hundred
 nodes stay valid and legible.
@@ -25,6 +29,7 @@ from ..engine.compute import Result
 from ..engine.tape import CONST, INPUT
 
 LABEL_LIMIT = 40  # characters per label line; longer ones end in an ellipsis
+RULE_LIMIT = 60  # characters of a tensor rule on an edge (`∂L/∂v4 = ∂L/∂v5, copied along the summed axes`: 46)
 CAPTION_LIMIT = 80
 CAPTION_INPUTS = 8  # bindings listed in the DOT caption before "…"
 
@@ -99,7 +104,12 @@ class Edge:
 
 
 def edges(result: Result, digits: int | None) -> list[Edge]:
-    """Every argument edge, in tape order, with its local derivative when it has one."""
+    """Every argument edge, in tape order, with its local derivative when it has one (with vectors and
+    matrices, its local rule: render/tensor_graph.py)."""
+    if result.tensor:
+        from .tensor_graph import tensor_edges
+
+        return [Edge(*edge) for edge in tensor_edges(result)]
     tape = result.tape
     out = []
     for i, node in enumerate(tape.nodes):
@@ -115,7 +125,12 @@ def caption(result: Result, digits: int | None) -> str:
     """The program on one line and the point: `(a+b)*(b+c) at a = -1, b = 3, c = 4`."""
     lines = [line.strip() for line in result.tape.source.splitlines()]
     program = shorten("; ".join(line for line in lines if line), CAPTION_LIMIT)
-    bindings = [f"{name} = {format_number(value, digits)}" for name, value in result.inputs.items()]
+    if result.tensor:
+        from .tensor_graph import bindings as tensor_bindings
+
+        bindings = tensor_bindings(result, digits)
+    else:
+        bindings = [f"{name} = {format_number(value, digits)}" for name, value in result.inputs.items()]
     if len(bindings) > CAPTION_INPUTS:
         bindings = bindings[:CAPTION_INPUTS] + ["…"]
     return f"{program} at {shorten(', '.join(bindings), CAPTION_LIMIT)}" if bindings else program
@@ -145,12 +160,26 @@ _DOT_STYLE = {
 }
 
 
+def edge_label(result: Result, edge: Edge) -> str:
+    """An edge's label on one line: a local derivative shortened to LABEL_LIMIT, a tensor rule to its own limit."""
+    return shorten(edge.local, RULE_LIMIT if result.tensor else LABEL_LIMIT)
+
+
+_DOT_COLORS = {"value": VALUE_COLOR, "grad": GRAD_COLOR}
+
+
 def _dot_label(result: Result, i: int, digits: int | None, on_kink: bool) -> str:
     esc = lambda s: dot_html(shorten(s))  # noqa: E731
-    numbers = f'<font color="{VALUE_COLOR}">{esc(value_text(result, i, digits))}</font>'
-    grad = grad_text(result, i, digits)
-    if grad is not None:
-        numbers += f' | <font color="{GRAD_COLOR}">{esc(grad)}</font>'
+    if result.tensor:  # a line for the shape, then the value's and the gradient's lines
+        from .tensor_graph import number_lines
+
+        numbers = "<br/>".join(f'<font color="{_DOT_COLORS[what]}">{dot_html(text)}</font>' if what in _DOT_COLORS
+                               else dot_html(text) for text, what in number_lines(result, i, digits))
+    else:
+        numbers = f'<font color="{VALUE_COLOR}">{esc(value_text(result, i, digits))}</font>'
+        grad = grad_text(result, i, digits)
+        if grad is not None:
+            numbers += f' | <font color="{GRAD_COLOR}">{esc(grad)}</font>'
     lines = [f"<b>{esc(node_title(result, i))}</b>", esc(node_operation(result, i)), numbers]
     if on_kink:
         lines.append(f'<font color="{KINK_COLOR}">{esc(KINK_TEXT)}</font>')
@@ -161,8 +190,9 @@ def to_dot(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
     """The graph as Graphviz DOT, laid out left to right (inputs on the left, the output on the right)."""
     tape = result.tape
     kinks = kink_nodes(result)
+    edge_words = "local rule at tensor level" if result.tensor else "local derivative ∂node/∂arg"
     legend = (f'<font color="{VALUE_COLOR}">value</font> | <font color="{GRAD_COLOR}">grad</font>'
-              f' = ∂output/∂node;  edges: <font color="{LOCAL_COLOR}">local derivative ∂node/∂arg</font>')
+              f' = ∂output/∂node;  edges: <font color="{LOCAL_COLOR}">{edge_words}</font>')
     out = [
         "digraph backprop {",
         "  graph [rankdir=LR, nodesep=0.25, ranksep=0.5, fontname=\"Helvetica\", fontsize=12, labelloc=t, "
@@ -180,7 +210,7 @@ def to_dot(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
         if edge.local is None:
             out.append(f'  "{source}" -> "{target}" [style=dashed, color="#9ca3af"];')
         else:
-            out.append(f'  "{source}" -> "{target}" [label={dot_string(shorten(edge.local))}];')
+            out.append(f'  "{source}" -> "{target}" [label={dot_string(edge_label(result, edge))}];')
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -219,11 +249,16 @@ def to_mermaid(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
     members: dict[str, list[str]] = {kind: [] for kind, _ in _MERMAID_CLASSES}
     for i, node in enumerate(tape.nodes):
         kind = node_kind(result, i)
-        numbers = value_text(result, i, digits)
-        grad = grad_text(result, i, digits)
-        if grad is not None:
-            numbers = f"{numbers} | {grad}"
-        lines = [node_title(result, i), node_operation(result, i), numbers]
+        if result.tensor:  # a line for the shape, then the value's and the gradient's lines
+            from .tensor_graph import number_lines
+
+            numbers = [text for text, _ in number_lines(result, i, digits)]
+        else:
+            numbers = [value_text(result, i, digits)]
+            grad = grad_text(result, i, digits)
+            if grad is not None:
+                numbers = [f"{numbers[0]} | {grad}"]
+        lines = [node_title(result, i), node_operation(result, i), *numbers]
         if i in kinks:
             lines.append(KINK_TEXT)
             members["kink"].append(node.id)
@@ -236,7 +271,7 @@ def to_mermaid(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
         if edge.local is None:
             out.append(f"  {source} -.-> {target}")
         else:
-            out.append(f'  {source} -->|"{mermaid_text(shorten(edge.local))}"| {target}')
+            out.append(f'  {source} -->|"{mermaid_text(edge_label(result, edge))}"| {target}')
     for kind, style in _MERMAID_CLASSES:
         if members[kind]:
             out.append(f"  classDef {kind} {style}")

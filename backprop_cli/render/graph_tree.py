@@ -24,7 +24,7 @@ from rich.tree import Tree
 from ..base.numbers import DEFAULT_DIGITS, format_number
 from ..engine.compute import Result
 from ..engine.local import reaches_output
-from .graph_text import KINK_TEXT, kink_nodes, node_operation, shorten
+from .graph_text import KINK_TEXT, RULE_LIMIT, kink_nodes, node_operation, shorten
 
 VALUE_STYLE = "cyan"
 GRAD_STYLE = "magenta"
@@ -56,6 +56,17 @@ def _head(result: Result, i: int) -> Text:
 
 def _numbers(result: Result, i: int, digits: int | None) -> Text:
     text = Text()
+    if result.tensor:  # `shape (2, 2)   value [[1, 2], [3, 4]] | grad [[...]]` (render/tensor_graph.py)
+        from .tensor_graph import one_line
+
+        shape, value, grad = one_line(result, i, digits)
+        if shape:
+            text.append(shape + "   ")
+        text.append(value, style=VALUE_STYLE)
+        if grad is not None:
+            text.append(" | ")
+            text.append(grad, style=GRAD_STYLE)
+        return text
     text.append("value " + format_number(result.values[i], digits), style=VALUE_STYLE)
     if result.grads[i] is not None:
         text.append(" | ")
@@ -67,6 +78,9 @@ def _edge(result: Result, parent: int | None, k: int, digits: int | None) -> Tex
     """The local derivative on the edge from `parent` to its k-th argument, if that edge carries one."""
     if parent is None:
         return None
+    if result.tensor:  # the local rule of that argument, at tensor level
+        rule = result.local_rules(parent)[k]
+        return None if rule is None else Text(shorten(rule, RULE_LIMIT), style=LOCAL_STYLE)
     partials = result.partials[parent]
     if partials is None or partials[k] is None:
         return None
