@@ -53,7 +53,7 @@ class TensorInputCheck:
 
     @property
     def sampled(self) -> bool:
-        return self.ok is not None and self.checked < self.size
+        return self.ok is not None and 0 < self.checked < self.size
 
     def worst(self) -> tuple | None:
         """(index, InputCheck) of the failed element with the largest relative error; when none failed, of the

@@ -81,7 +81,8 @@ def note_lines(report, digits: int | None) -> list[tuple[str, str]]:
     failed = sum(len(c.failed()) for c in report.inputs.values())
     counted = f"{_count(failed)} of {_count(checked)}" if failed else _count(checked)
     verdict = "passed" if report.ok else "FAILED"
-    lines.append((f"finite-difference check {verdict} on {counted} element{'s' * (checked != 1)} (central "
+    on = f" on {counted} element{'s' * (checked != 1)}" if checked else ""
+    lines.append((f"finite-difference check {verdict}{on} (central "
                   f"differences, tolerance: abs error <= {format_number(report.atol, 3)} + "
                   f"{format_number(report.rtol, 3)} × |gradient| + rounding error)",
                   GOOD_STYLE if report.ok else BAD_STYLE))

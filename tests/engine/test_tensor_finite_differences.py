@@ -330,3 +330,16 @@ def test_a_scalar_program_keeps_its_check(cli):
     sampled = cli("eval", "tanh(w*x + b)", "-w", "0.5", "-x", "2", "-b", "-1", "--check", "--json", "--sample", "1",
                   "--seed", "3")
     assert plain.out == sampled.out and set(plain.json()["check"]) == {"ok", "rtol", "atol", "inputs"}
+
+
+def test_exact_values_too_large_for_floats_fail_saying_why(cli):
+    run = cli("eval", "sum(x - x) + sum(w)", "x=[1e400, 1]", "w=[1, 2]", "--exact", "--check", "--json")
+    assert run.code == 1
+    check = run.json()["check"]
+    assert check["ok"] is False and check["sampled"] == []
+    for name in ("x", "w"):
+        assert check["inputs"][name]["checked"] == 0 and check["inputs"][name]["ok"] is False
+        assert check["inputs"][name]["reason"] == ("finite differences are taken in 64-bit floats, and the exact "
+                                                   "values here are too large for them")
+    text = " ".join(cli("eval", "sum(x - x) + sum(w)", "x=[1e400, 1]", "w=[1, 2]", "--exact", "--check").out.split())
+    assert "finite-difference check FAILED (central differences" in text and "chosen at random" not in text
