@@ -269,16 +269,21 @@ def _branch_changes(B, branch, node, i: int, evaluations) -> list[tuple]:
 
 
 def _jumps(B, op, node, i: int, low: list, high: list, base: list) -> bool:
+    """Whether an operation with kinks (not elementwise) sits on one at an end or at the point, or has its local
+    derivative zero at other elements at the two ends (a max whose largest element changed)."""
     params = sweeps.params_of(node)
-    ends = []
+    patterns = []
     for values in (low, high, base):
         args = [values[a] for a in node.args]
         try:
             if op.kinks(B, args, values[i], params):
                 return True
             ones = B.full(B.shape(values[i]), 1)
-            ends.append([None if (g := op.vjps[k](B, ones, args, values[i], params)) is None
-                         else tuple(x != 0 for x in B.flat(g)) for k in range(len(node.args))])
+            pattern = []
+            for k in range(len(node.args)):
+                g = op.vjps[k](B, ones, args, values[i], params)
+                pattern.append(None if g is None else tuple(x != 0 for x in B.flat(g)))
         except (ShapeError, DomainError, MathError):  # no derivative at an end: no pattern to compare there
             return False
-    return ends[0] != ends[1]
+        patterns.append(pattern)
+    return patterns[0] != patterns[1]

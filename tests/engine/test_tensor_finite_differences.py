@@ -199,6 +199,19 @@ def test_an_element_on_a_kink_fails_and_says_which():
     assert report.inputs["w"].ok
 
 
+def test_a_max_whose_largest_element_changes_within_the_step_is_a_kink_crossed():
+    """x[0] and x[1] differ by 1e-6, less than the step: the max changes hands within it. The difference
+    is then about 2 * (1 + (1e-6 / h)) / 2, not the gradient's 0 or 2."""
+    report = tensor_check(result_of("max(x) * 2", x="[1, 1.000001, 0.5]"), 1e-6, 1e-9)
+    checks = dict(report.inputs["x"].elements)
+    assert [index for index, _ in report.inputs["x"].failed()] == [(0,), (1,)]
+    for index in [(0,), (1,)]:
+        assert checks[index].reason.startswith("a kink lies within the step h = 6.06e-06: max at v2 = max(x); ")
+    h = CBRT_EPS * 1.000001
+    assert checks[(1,)].numeric == pytest.approx(2 * (h + 1e-6) / (2 * h), rel=1e-6)
+    assert checks[(2,)].ok and checks[(2,)].analytic == 0
+
+
 def test_an_input_that_does_not_reach_the_output_passes_with_gradient_0():
     report = tensor_check(result_of("u = sum(log(a)); L = sum(w * w)", a="[1, 2]", w="[1, 3]"), 1e-6, 1e-9)
     assert report.ok and report.inputs["a"].checked == 2
