@@ -114,7 +114,7 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     # what is undefined at the point is shown as such, with its reason, and the rest computed (exit 4)
     result = differentiate(loaded.tape, loaded.inputs, arithmetic, convention=convention, keep_undefined=True)
     if result.tensor and not result.differentiated:
-        return _tensor_output(result, as_json, digits, color, max_rows, loaded.from_program)
+        return _tensor_output(result, as_json, digits, color, max_rows, loaded.from_program, graph, out)
     extras = None
     if symbolic or direction is not None:
         from ..engine.extras import compute_extras
@@ -160,14 +160,18 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     return CHECK_FAILED if report is not None and not report.ok else OK
 
 
-def _tensor_output(result, as_json: bool, digits, color, max_rows: int, from_program: tuple) -> int:
-    """A tensor output: its values (the tables), then a usage error asking for a scalar or for jacobian."""
+def _tensor_output(result, as_json: bool, digits, color, max_rows: int, from_program: tuple, graph: str | None,
+                   out: str | None) -> int:
+    """A tensor output: its values (the tables, or the --graph picture, with no gradients), then a usage error
+    asking for a scalar or for jacobian."""
     from ..engine.tensor.shapes import shape_text
 
     tape = result.tape
     name = tape.output_name or "the output"
     shape = shape_text(result.shape(tape.output))
-    if not as_json:
+    if graph is not None and not as_json:
+        emit_graph(result, graph, out, digits, color, None)
+    elif not as_json:
         from ..render.console import make_console
         from ..render.tensor_tables import values_view
 

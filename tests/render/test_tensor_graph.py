@@ -252,3 +252,16 @@ def test_a_program_of_numbers_draws_the_same_dot():
     """Recorded from main before tensors had pictures."""
     assert to_dot(result_of("(a+b)*(b+c)", {"a": -1, "b": 3, "c": 4})) == TEXTBOOK_DOT
     assert LABEL_LIMIT == LINE_WIDTH == 40
+
+
+def test_a_tensor_output_is_drawn_with_its_values_then_eval_asks_for_a_scalar(cli):
+    run = cli("eval", "softmax(dot(W, z))", "W=[[1, 2], [3, 4]]", "z=[1, 2]", "--graph", "mermaid")
+    assert run.code == 2
+    assert mermaid_problems(run.out) == []
+    nodes = mermaid_nodes(run.out)
+    s = np.exp([5.0, 11.0]) / np.exp([5.0, 11.0]).sum()
+    assert numbers_of(nodes["v4"], "value") == pytest.approx(s.tolist(), rel=1e-5)
+    assert not any(line.startswith("grad") for lines in nodes.values() for line in lines)  # not differentiated
+    assert "  v1 -.-> v3" in run.out and "-->|" not in run.out
+    assert run.err.startswith("backprop: usage error: the output is a tensor of shape (2,), and eval differentiates a "
+                              "scalar")
