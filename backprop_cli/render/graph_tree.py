@@ -56,21 +56,12 @@ def _head(result: Result, i: int) -> Text:
 
 def _numbers(result: Result, i: int, digits: int | None) -> Text:
     text = Text()
-    if result.tensor:  # `shape (2, 2)   value [[1, 2], [3, 4]] | grad [[...]]` (render/tensor_graph.py)
-        from .tensor_graph import one_line
-
-        shape, value, grad = one_line(result, i, digits)
-        if shape:
-            text.append(shape + "   ")
-        text.append(value, style=VALUE_STYLE)
-        if grad is not None:
-            text.append(" | ")
-            text.append(grad, style=GRAD_STYLE)
-        return text
-    text.append("value " + format_number(result.values[i], digits), style=VALUE_STYLE)
+    text.append("value " + format_number(result.nested(result.values[i]) if result.tensor else result.values[i],
+                                         digits), style=VALUE_STYLE)
     if result.grads[i] is not None:
         text.append(" | ")
-        text.append("grad " + format_number(result.grads[i], digits), style=GRAD_STYLE)
+        text.append("grad " + format_number(result.nested(result.grads[i]) if result.tensor else result.grads[i],
+                                            digits), style=GRAD_STYLE)
     return text
 
 
@@ -92,7 +83,14 @@ def _edge(result: Result, parent: int | None, k: int, digits: int | None) -> Tex
 
 def _full_label(result: Result, i: int, digits: int | None, edge: Text | None, kinks: set[int],
                 mark: str | None = None) -> Text:
-    parts = [_head(result, i), _numbers(result, i, digits)]
+    tensor = result.tensor and result.shape(i)
+    if tensor:  # a tensor: the shape on the first line, its value and gradient on lines of their own
+        from .tensor_graph import tree_parts
+
+        shape, value, grad = tree_parts(result, i, digits)
+        parts = [_head(result, i), Text(shape)]
+    else:
+        parts = [_head(result, i), _numbers(result, i, digits)]
     if edge is not None:
         parts.append(edge)
     if i == result.tape.output:
@@ -101,7 +99,14 @@ def _full_label(result: Result, i: int, digits: int | None, edge: Text | None, k
         parts.append(Text(KINK_TEXT, style=KINK_STYLE))
     if mark:
         parts.append(Text(mark, style=MARK_STYLE))
-    return Text("   ").join(parts)
+    label = Text("   ").join(parts)
+    if tensor:
+        label.append("\n")
+        label.append(value, style=VALUE_STYLE)
+        if grad is not None:
+            label.append("\n")
+            label.append(grad, style=GRAD_STYLE)
+    return label
 
 
 def _reference_label(result: Result, i: int, mark: str, edge: Text | None) -> Text:

@@ -63,8 +63,8 @@ def number_lines(result, i: int, digits: int | None) -> list[tuple[str, str]]:
     return lines
 
 
-def one_line(result, i: int, digits: int | None) -> tuple[str, str, str | None]:
-    """For the terminal tree: (`shape (2, 2)` or "", `value ...`, `grad ...` or None)."""
+def tree_parts(result, i: int, digits: int | None) -> tuple[str, str, str | None]:
+    """For the terminal tree, each on a line: (`shape (2, 2)` or "", `value ...`, `grad ...` or None)."""
     shape = result.shape(i)
     grad = result.grads[i]
     value = "value " + elements_text(result, result.values[i], shape, digits)
