@@ -69,10 +69,12 @@ def test_numpy_only_with_batch():
 
 
 TENSOR_MODULES = ("backprop_cli.engine.tensor.", "backprop_cli.engine.shaping", "backprop_cli.engine.tensor_compute",
-                  "backprop_cli.render.tensor_tables", "backprop_cli.render.tensor_json")
+                  "backprop_cli.render.tensor_tables", "backprop_cli.render.tensor_json",
+                  "backprop_cli.engine.tensor_finite_differences", "backprop_cli.render.tensor_check",
+                  "backprop_cli.render.tensor_graph")
 
 
-@pytest.mark.parametrize("extra", [(), ("--json",)])
+@pytest.mark.parametrize("extra", [(), ("--json",), ("--check",), ("--graph", "dot"), ("--graph", "tree")])
 def test_a_scalar_program_loads_no_tensor_module(extra):
     loaded = modules_loaded(*SEED, *extra)
     assert [m for m in loaded if m.startswith(TENSOR_MODULES) or m == "backprop_cli.engine.tensor"] == []
