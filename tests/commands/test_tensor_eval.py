@@ -277,3 +277,97 @@ def test_batch_refuses_tensors_cleanly(cli, helpers, tmp_path):
 def test_scalar_programs_keep_their_json(cli):
     doc = cli("eval", "(a+b)*c", "-a", "1", "-b", "2", "-c", "3", "--json").json()
     assert "shape" not in doc and all("shape" not in node and "local" in node for node in doc["nodes"])
+
+
+# -- the full syntax: W @ x + b, W.T, x[k], literals -----------------------------------------------------------
+
+def test_a_layer_written_as_the_courses_write_it(cli):
+    W, x, b = np.array([[0.1, 0.2], [0.3, 0.4]]), np.array([1.0, 2.0]), np.array([0.0, 0.5])
+    doc = cli("eval", "h = tanh(W @ x + b); L = sum(h)", "W=[[0.1,0.2],[0.3,0.4]]", "x=[1,2]", "b=[0,0.5]",
+              "--json").json()
+    d = 1 - np.tanh(W @ x + b) ** 2
+    assert doc["value"] == pytest.approx(np.tanh(W @ x + b).sum(), rel=1e-15)
+    assert np.allclose(doc["gradient"]["W"], np.outer(d, x), rtol=1e-14)
+    assert np.allclose(doc["gradient"]["x"], W.T @ d, rtol=1e-14)
+    assert np.allclose(doc["gradient"]["b"], d, rtol=1e-14)
+    assert [n["expr"] for n in doc["nodes"]][:5] == ["input", "input", "W @ x", "input", "v3 + b"]
+
+
+@pytest.mark.parametrize("program", ["W.T @ v", "Wᵀ @ v", "transpose(W) @ v", "(v @ W)"])
+def test_every_spelling_of_the_transpose(cli, program):
+    doc = cli("eval", f"L = sum({program} * [1, 2, 3])", "W=[[1,2,3],[4,5,6]]", "v=[1,-1]", "--json").json()
+    # Wᵀ v = [-3, -3, -3]; L = -18; dL/dv = W [1, 2, 3] = [14, 32]
+    assert doc["value"] == -18.0
+    assert doc["gradient"]["v"] == [14.0, 32.0]
+
+
+def test_an_integer_input_picks_an_element(cli):
+    doc = cli("eval", "L = -log(softmax(z)[k])", "z=[0,3,-2,1]", "k=3", "--json").json()
+    assert [round(g, 5) for g in doc["gradient"]["z"]] == [0.04177, 0.83902, 0.00565, -0.88645]  # Karpathy's key
+    assert doc["no_gradient"] == ["k"]
+    run = cli("eval", "L = -log(softmax(z)[k])", "z=[0,3,-2,1]", "k=4")
+    assert run.code == 2
+    assert run.err.startswith("backprop: usage error: softmax(z)[k]: the index k = 4 is out of range for axis 0 of "
+                              "size 4 (from -4 to 3)")
+
+
+def test_literals_in_the_program(cli):
+    run = cli("eval", "x = [1, 2, 3]; y = sum(x * [[1], [2]])", "--json")
+    doc = run.json()
+    assert doc["value"] == 18.0 and doc["gradient"]["x"] == [3.0, 3.0, 3.0]
+    literal = doc["nodes"][1]
+    assert (literal["op"], literal["expr"], literal["shape"], literal["value"]) == ("const", "[[1], [2]]", [2, 1],
+                                                                                    [[1.0], [2.0]])
+    override = cli("eval", "x = [1, 2, 3]; y = sum(x * [[1], [2]])", "x=[1,1,1]", "--json").json()
+    assert override["value"] == 9.0
+    table = cli("eval", "x = [1, 2, 3]; y = sum(x * [[1], [2]])")
+    assert table.out.startswith("y = 18   (4 nodes, 1 input; x = [1, 2, 3] from the program)")
+
+
+def test_a_list_of_expressions_is_stacked(cli):
+    doc = cli("eval", "L = sum([a, 2*b, a*b] * [1, 10, 100])", "-a", "3", "-b", "2", "--json").json()
+    # L = a + 20 b + 100 a b = 3 + 40 + 600; dL/da = 1 + 100 b = 201; dL/db = 20 + 100 a = 320
+    assert doc["value"] == 643.0 and doc["gradient"]["a"] == 201.0 and doc["gradient"]["b"] == 320.0
+    assert [n["op"] for n in doc["nodes"]].count("stack") == 1
+
+
+def test_indexing_and_slicing_in_the_program(cli):
+    doc = cli("eval", "L = W[1, 0] * W[-1][::-1][0] + sum(W[:, 1]) + sum(x[1:3])", "W=[[1,2],[3,4]]",
+              "x=[10,20,30,40]", "--json").json()
+    # W[1, 0] * W[1, 1] + W[0, 1] + W[1, 1] + 20 + 30 = 12 + 6 + 50
+    assert doc["value"] == 68.0
+    assert doc["gradient"]["W"] == [[0.0, 1.0], [4.0, 4.0]] and doc["gradient"]["x"] == [0.0, 1.0, 1.0, 0.0]
+
+
+MAZUR_SCALAR = """
+h1 = sigmoid(w1*i1 + w2*i2 + b1)
+h2 = sigmoid(w3*i1 + w4*i2 + b1)
+o1 = sigmoid(w5*h1 + w6*h2 + b2)
+o2 = sigmoid(w7*h1 + w8*h2 + b2)
+E = 0.5*(target_o1 - o1)^2 + 0.5*(target_o2 - o2)^2
+"""  # the network of tests/training/test_training.py (Matt Mazur, "A Step by Step Backpropagation Example")
+MAZUR_POINT = ["i1=0.05", "i2=0.10", "w1=0.15", "w2=0.20", "w3=0.25", "w4=0.30", "b1=0.35", "w5=0.40", "w6=0.45",
+               "w7=0.50", "w8=0.55", "b2=0.60", "target_o1=0.01", "target_o2=0.99"]
+MAZUR_NEW = {"W1": [[0.149780716, 0.19956143], [0.24975114, 0.29950229]],
+             "W2": [[0.35891648, 0.408666186], [0.511301270, 0.561370121]]}  # his updated weights, to his digits
+
+
+def test_mazurs_network_written_with_matrices_gives_the_scalar_gradients_and_his_sgd_step(cli):
+    tensor = cli("eval", "h = sigmoid(W1 @ i + b1); o = sigmoid(W2 @ h + b2); E = sum(0.5*(t - o)^2)",
+                 "i=[0.05, 0.10]", "W1=[[0.15, 0.20], [0.25, 0.30]]", "b1=0.35", "W2=[[0.40, 0.45], [0.50, 0.55]]",
+                 "b2=0.60", "t=[0.01, 0.99]", "--json").json()
+    scalar = cli("eval", "--", MAZUR_SCALAR, *MAZUR_POINT, "--json").json()
+    assert tensor["value"] == pytest.approx(scalar["value"], rel=1e-15)
+    grad = tensor["gradient"]
+    pairs = [(grad["W1"][0][0], "w1"), (grad["W1"][0][1], "w2"), (grad["W1"][1][0], "w3"), (grad["W1"][1][1], "w4"),
+             (grad["W2"][0][0], "w5"), (grad["W2"][0][1], "w6"), (grad["W2"][1][0], "w7"), (grad["W2"][1][1], "w8"),
+             (grad["b1"], "b1"), (grad["b2"], "b2")]
+    for g, name in pairs:
+        assert g == pytest.approx(scalar["gradient"][name], rel=1e-14, abs=1e-17), name
+    # one SGD step of learning rate 0.5 on the weights: Mazur's updated weights, each to the digits he prints
+    for name, rows in MAZUR_NEW.items():
+        for r, row in enumerate(rows):
+            for c, want in enumerate(row):
+                digits = len(repr(want).split(".")[1])
+                moved = tensor["inputs"][name][r][c] - 0.5 * grad[name][r][c]
+                assert moved == pytest.approx(want, abs=0.5 * 10 ** -digits + 1e-15), (name, r, c)

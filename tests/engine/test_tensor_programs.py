@@ -483,3 +483,25 @@ def test_the_jacobian_of_softmax_is_diag_s_minus_s_s_transposed():
 def test_a_scalar_program_runs_unchanged_beside_tensors():
     result = run("x*y + 1", x=2, y=3)
     assert not result.tensor and result.value == 7.0
+
+
+def _nodes(tape):
+    return [(n.op, n.args, n.name, n.text, n.params) for n in tape.nodes]
+
+
+def test_the_parser_makes_the_records_the_contract_says():
+    """The records built by hand above are those the parser makes: the same tapes."""
+    h = Hand("sum(W[-1, ::-1] + W[:, k] + x[1:3])")
+    a = h.index(h.name("W"), [h.apply("neg", [h.number("1")], "-1"),
+                              Slice(None, None, h.apply("neg", [h.number("1", 1)], "-1", 1), h.span("::-1"))],
+                "W[-1, ::-1]")
+    b = h.index(h.name("W", 1), [Slice(None, None, None, h.span(":")), h.name("k")], "W[:, k]")
+    c = h.index(h.name("x"), [Slice(h.number("1", 2), h.number("3"), None, h.span("1:3"))], "x[1:3]")
+    total = h.apply("add", [h.apply("add", [a, b], "W[-1, ::-1] + W[:, k]"), c], "W[-1, ::-1] + W[:, k] + x[1:3]")
+    assert _nodes(lower(parse(h.source))) == _nodes(lower(h.program(h.apply("sum", [total], h.source, call=True))))
+    h = Hand("[[1,  -2], [+3, 4.50]] @ x.T")
+    rows = [h.apply("stack", [h.number("1"), h.apply("neg", [h.number("2")], "-2")], "[1,  -2]"),
+            h.apply("stack", [h.apply("pos", [h.number("3")], "+3"), h.number("4.50")], "[+3, 4.50]")]
+    matrix = h.apply("stack", rows, "[[1,  -2], [+3, 4.50]]")
+    product = h.apply("matmul", [matrix, h.apply("transpose", [h.name("x")], "x.T")], h.source)
+    assert _nodes(lower(parse(h.source))) == _nodes(lower(h.program(product)))
