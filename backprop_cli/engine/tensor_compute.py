@@ -14,7 +14,7 @@ negative element), or a UsageError for a value that does not fit (an index out o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import ClassVar, Mapping, Sequence
 
@@ -140,6 +140,23 @@ class TensorResult(FrozenRecord):
         """d output / d name for every input and named intermediate that has one, in tape order."""
         return {node.name: self.grads[i] for i, node in enumerate(self.tape.nodes)
                 if node.name is not None and self.grads[i] is not None}
+
+
+def as_floats(result: TensorResult) -> TensorResult:
+    """An exact result with every value, gradient and input rounded to the nearest float (`check` grades against
+    the exact numbers and shows these); a MathError for a number beyond float range."""
+    floats = pure.backend(FLOAT)
+
+    def fit(value):
+        return None if value is None else floats.array(value)
+
+    try:
+        return replace(result, values=[fit(v) for v in result.values], grads=[fit(g) for g in result.grads],
+                       contributions=[None if c is None else tuple(map(fit, c)) for c in result.contributions],
+                       inputs={name: floats.tolist(fit(v)) for name, v in result.inputs.items()},
+                       backend=floats, exact=False)
+    except OverflowError:
+        raise MathError("a number of this computation is too large for a 64-bit float (overflow)") from None
 
 
 def _fill(text: str, labels: list[str], out: str) -> str:
