@@ -9,6 +9,12 @@ what a framework prints there) says that the number does not exist at the point.
 
 Targets: `value` is the output's value, `NAME` is d output / d NAME (inputs and
 named intermediates), `NAME.value` is the forward value of a named node.
+
+Vectors and matrices: an answer for a tensor is written as nested lists,
+`W=[[0.1, 0.2], [0.3, 0.4]]`, each element in any form a number may take; an
+element or a block is answered by its index, `W[1, 0]=1/4` (`W[1]` is row 1,
+answered by a list; `W[1, 0].value`, `value[2]` for the output's). An answer of
+the wrong shape, or an index out of range, is a usage error naming the shapes.
 """
 from __future__ import annotations
 
@@ -19,14 +25,18 @@ from typing import Sequence
 from ..base.errors import UsageError
 from ..engine.bindings import NAME
 from ..engine.tape import Tape
-from ..engine.values import Constant, read_constant
+from ..engine.values import Constant, is_list_text, read_constant, read_list
 
 VALUE = "value"  # the output's value
 GRADIENT = "gradient"  # d output / d NAME
 NODE_VALUE = "node_value"  # NAME.value: the forward value of a named node
 
-# a name, one of its versions (c#2: the second assignment of c), and .value for the node's value
-_TARGET = re.compile(r"(?P<name>" + NAME.pattern + r"(?:#[0-9]+)?)(?P<suffix>\.value)?")
+TENSOR_ANSWER = "tensor"  # the form of an answer written as nested lists, graded element by element
+
+# a name, one of its versions (c#2: the second assignment of c), an element (W[1, 0]), and .value for the
+# node's value
+_TARGET = re.compile(r"(?P<name>" + NAME.pattern + r"(?:#[0-9]+)?)(?:\[(?P<index>\s*-?[0-9]+\s*(?:,\s*-?[0-9]+\s*)*)\])?"
+                     r"(?P<suffix>\.value)?")
 
 Answer = Constant  # one answer as the student wrote it, and the number it stands for
 
@@ -39,8 +49,12 @@ class Expectation:
     kind: str  # VALUE, GRADIENT or NODE_VALUE
     name: str | None  # the node's name (None for `value` of an unnamed output)
     node: int  # position in the tape
-    answer: Answer
+    answer: Answer  # for an answer written as nested lists, its text with form TENSOR_ANSWER and no value
     where: str  # how to point at it in a message: "--expect d=108", "answers.txt line 3"
+    index: tuple[int, ...] = ()  # the element or block answered (W[1, 0]), from 0; () for the whole node
+    shape: tuple[int, ...] = ()  # the shape of what is answered; () for a number
+    # An answer written as nested lists: one Expectation per element (W[1, 0], its number), row-major.
+    elements: tuple[Expectation, ...] = ()
 
 
 def _show(text: str) -> str:
@@ -54,8 +68,9 @@ def split_expectation(item: str, where: str) -> tuple[str, str]:
     if not sep or not target:
         raise UsageError(f"{where}: expected NAME=ANSWER (as in d=4/3 or value=4), not {_show(item)}")
     if _TARGET.fullmatch(target) is None:
+        element = ", or an element, as W[1, 0]" if "[" in target else ""
         raise UsageError(f"{where}: {_show(target)} is not a name: write value, an input or intermediate "
-                         "name (d), or NAME.value")
+                         f"name (d), or NAME.value{element}")
     if not answer:
         raise UsageError(f"{where}: the answer for {target} is empty")
     return target, answer
@@ -90,10 +105,12 @@ def parse_answer(text: str, where: str, target: str) -> Answer:
 
 
 def resolve_target(tape: Tape, target: str, where: str) -> tuple[str, str | None, int]:
-    """(kind, name, node) of `value`, `NAME` or `NAME.value`; an unknown name is a usage error."""
-    if target == "value":
-        return VALUE, tape.output_name, tape.output
+    """(kind, name, node) of `value`, `NAME` or `NAME.value` (with or without an element's index); an unknown
+    name is a usage error."""
     match = _TARGET.fullmatch(target)
+    if target == "value" or (match is not None and match["name"] == "value" and match["index"] is not None
+                             and not match["suffix"] and "value" not in tape.named):
+        return VALUE, tape.output_name, tape.output
     named = tape.named
     if match is not None and match["name"] in named:
         name = match["name"]
@@ -115,10 +132,119 @@ def expectations(tape: Tape, items: Sequence[tuple[str, str]]) -> list[Expectati
     for item, where in items:
         target, text = split_expectation(item, where)
         kind, name, node = resolve_target(tape, target, where)
+        match = _TARGET.fullmatch(target)
+        written_index = match["index"] if match is not None else None
+        if written_index is not None:  # W[1,0] is W[1, 0]: one spelling, in the table and for "answered twice"
+            target = (f"{match['name']}[{', '.join(part.strip() for part in written_index.split(','))}]"
+                      f"{match['suffix'] or ''}")
         if target in seen:
             raise UsageError(f"{where}: {target} is answered twice (first at {seen[target]}); give each answer once")
         seen[target] = where
-        out.append(Expectation(target, kind, name, node, parse_answer(text, where, target), where))
+        if not tape.tensor and written_index is None and not is_list_text(text):  # a number, as always
+            out.append(Expectation(target, kind, name, node, parse_answer(text, where, target), where))
+            continue
+        out.append(_tensor_expectation(tape, target, kind, name, node, text, where, written_index))
     return out
 
 
+# ---------------------------------------------------------------- vectors and matrices
+
+
+def _subject(tape: Tape, kind: str, name: str | None, node: int) -> str:
+    """What an answer is about, in a message: `W's gradient`, `W's value`, `the output's value`."""
+    if kind == VALUE:
+        return "the output's value"
+    label = name or tape.label(node)
+    return f"{label}'s gradient" if kind == GRADIENT else f"{label}'s value"
+
+
+def _shape_text(shape: tuple) -> str:
+    from ..engine.tensor.shapes import shape_text
+
+    return shape_text(shape)
+
+
+def _tensor_expectation(tape: Tape, target: str, kind: str, name: str | None, node: int, text: str, where: str,
+                        written_index: str | None) -> Expectation:
+    """An answer in a program with vectors or matrices, or an answer written as a list or for an element: the
+    element or block it answers, its shape checked against that block's, its elements read one by one."""
+    node_shape = tuple(getattr(tape.nodes[node], "shape", ()))
+    subject = _subject(tape, kind, name, node)
+    if kind == GRADIENT:
+        _check_gradient(tape, target, name, node, where)
+    index: tuple[int, ...] = ()
+    if written_index is not None:
+        index = _index(written_index, node_shape, subject, target, where)
+        subject = f"{target.removesuffix('.value')} (of {subject})"
+    shape = node_shape[len(index):]
+    what = f"{where}: the answer for {target}"
+    if not is_list_text(text):
+        if shape:
+            raise UsageError(f"{what} is a number, and {subject} has shape {_shape_text(shape)}: write it as a "
+                             "list of that shape (as [[0.1, 0.2], [0.3, 0.4]] for a 2 x 2 matrix), or answer an "
+                             f"element, as {_example_element(target, index, node_shape)}")
+        return Expectation(target, kind, name, node, parse_answer(text, where, target), where, index, ())
+    given_shape, texts = read_list(text, what)
+    if not shape:
+        raise UsageError(f"{what} is a list of shape {_shape_text(given_shape)}, and {subject} is a number")
+    if given_shape != shape:
+        hint = (" (your answer has the shape of its transpose)"
+                if len(shape) == 2 and given_shape == shape[::-1] else "")
+        raise UsageError(f"{what} has shape {_shape_text(given_shape)}, and {subject} has shape "
+                         f"{_shape_text(shape)}{hint}")
+    from ..engine.tensor.shapes import element_text, unravel
+
+    base = target.removesuffix(".value")
+    name_only = base[:base.index("[")] if index else base
+    suffix = ".value" if target.endswith(".value") else ""
+    elements = []
+    for j, element in enumerate(texts):
+        at = index + unravel(j, shape)
+        element_target = f"{name_only}{element_text(at)}{suffix}"
+        elements.append(Expectation(element_target, kind, name, node, parse_answer(element, where, element_target),
+                                    where, at))
+    return Expectation(target, kind, name, node, Answer(text.strip(), TENSOR_ANSWER, None), where, index, shape,
+                       tuple(elements))
+
+
+def _example_element(target: str, index: tuple, node_shape: tuple) -> str:
+    from ..engine.tensor.shapes import element_text
+
+    base = target.removesuffix(".value")
+    name = base[:base.index("[")] if index else base
+    whole = index + (0,) * (len(node_shape) - len(index))
+    return f"{name}{element_text(whole)}{'.value' if target.endswith('.value') else ''}=..."
+
+
+def _check_gradient(tape: Tape, target: str, name: str | None, node: int, where: str) -> None:
+    """A gradient is answered for a scalar output only, and for a node a gradient flows to."""
+    out_shape = tuple(getattr(tape.nodes[tape.output], "shape", ()))
+    if out_shape:
+        out = tape.output_name or "the output"
+        raise UsageError(f"{where}: {out} is a tensor of shape {_shape_text(out_shape)}, so there is no gradient to "
+                         f"answer: check grades the gradients of a scalar output (a loss), and the values of any "
+                         f"(value=..., NAME.value=...)")
+    if tape.tensor and tape.nodes[node].op == "input":
+        from ..engine.shaping import index_only, index_uses
+
+        if name in index_only(tape):
+            raise UsageError(f"{where}: {name} is used only as an index (in {index_uses(tape)[name]}), so it has "
+                             f"no gradient; its value can be checked with {name}.value=...")
+
+
+def _index(written: str, shape: tuple, subject: str, target: str, where: str) -> tuple[int, ...]:
+    """The index written in a target (`1, 0`), each part from 0 (a negative part counts from the end, as in
+    NumPy); more parts than the node has axes, or a part out of range, is a usage error."""
+    parts = [int(part) for part in written.split(",")]
+    if not shape:
+        raise UsageError(f"{where}: {target} is an element, and {subject} is a number: answer it without an index")
+    if len(parts) > len(shape):
+        raise UsageError(f"{where}: {target} has {len(parts)} indices, and {subject} has shape "
+                         f"{_shape_text(shape)}: at most {len(shape)}")
+    index = []
+    for axis, (part, n) in enumerate(zip(parts, shape)):
+        if not -n <= part < n:
+            raise UsageError(f"{where}: in {target}, the index {part} is out of range for axis {axis} of {subject}, "
+                             f"of shape {_shape_text(shape)} (0 to {n - 1}, or -{n} to -1 from the end)")
+        index.append(part % n)
+    return tuple(index)

@@ -18,6 +18,12 @@ The true value is exact wherever the program is rational at the point (inputs
 are the decimals the user wrote: 0.1 + 0.2 - 0.3 is 0, not 5.6e-17); where it
 is not (sin(pi*x)), it is a float, and an answer within the rounding error that
 float can carry (engine/rounding.py, times ROUNDING_SAFETY) is also right.
+
+An answer for a vector or a matrix (`W=[[...], [...]]`) is graded element by
+element, each element by the rule above (grade_one, the one rule), against the
+tensor engine's exact numbers; where an element is a float, its rounding error is
+estimated by engine/tensor_rounding.py. Its verdict holds one verdict per
+element, and says whether a wrong square matrix is right as its transpose.
 """
 from __future__ import annotations
 
@@ -31,7 +37,7 @@ from ..base.undefined import Undefined
 from ..engine.compute import Result
 from ..engine.local import ancestors
 from ..engine.tape import Tape
-from .answers import GRADIENT, UNDEFINED_ANSWER, Expectation
+from .answers import GRADIENT, TENSOR_ANSWER, UNDEFINED_ANSWER, Expectation
 
 EXACT_RELATIVE = Fraction(1, 10**9)  # integers, fractions and expressions
 DECIMAL_FLOOR_RELATIVE = Fraction(1, 10**12)  # a decimal is never held to more than this
@@ -44,8 +50,12 @@ class Verdict:
     expectation: Expectation
     correct: object  # the true value (Fraction in exact mode where rational, else float)
     ok: bool
-    tolerance: Fraction  # the largest |given - correct| accepted
+    tolerance: Fraction | None  # the largest |given - correct| accepted (None for an answer of many elements)
     rule: str  # the rule applied, in words: "±0.01 (one unit of the last digit)"
+    # An answer written as nested lists: a verdict per element, row-major (then `correct` holds the correct
+    # elements, and ok is whether all are right); () for a number.
+    elements: tuple[Verdict, ...] = ()
+    transposed: bool = False  # a wrong square matrix whose every element is right in the transpose
 
     @property
     def target(self) -> str:
@@ -54,6 +64,20 @@ class Verdict:
     @property
     def kind(self) -> str:
         return self.expectation.kind
+
+    @property
+    def wrong_elements(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.elements if not v.ok)
+
+    @property
+    def off_by(self):
+        """given - correct for a number (a Fraction where both are exact); None where either is undefined."""
+        given = self.expectation.answer.value
+        if given is None or self.elements or type(self.correct) is Undefined:
+            return None
+        if isinstance(self.correct, float):
+            return float(given) - self.correct
+        return given - self.correct
 
 
 @dataclass(frozen=True)
@@ -133,11 +157,19 @@ def _grade_undefined(expectation: Expectation, correct, true) -> Verdict:
 
 
 def correct_value(result: Result, expectation: Expectation):
+    """The number (or, in a program with vectors or matrices, the whole tensor) an answer is about."""
     if expectation.kind == GRADIENT:
         grad = result.grads[expectation.node]
         zero = Fraction(0) if result.exact else 0.0
+        if grad is None and getattr(result, "tensor", False):  # a node the output does not depend on
+            return _zeros(result, expectation.node, zero)
         return zero if grad is None else grad
     return result.values[expectation.node]
+
+
+def _zeros(result, node: int, zero):
+    shape = result.shape(node)
+    return result.backend.zeros(shape) if shape else zero
 
 
 def grade(result: Result, items: Iterable[Expectation], tolerance: float | None = None,
@@ -146,16 +178,21 @@ def grade(result: Result, items: Iterable[Expectation], tolerance: float | None 
 
     result: the values shown; truth: the same program computed exactly where it is rational (default:
     result), which answers are compared with. backward_order: node positions in the order the backward
-    pass visits them (default: the reverse sweep, from the output down the tape).
+    pass visits them (default: the reverse sweep, from the output down the tape). A program with vectors or
+    matrices (a TensorResult) is graded element by element (grade_tensors).
     """
     items = list(items)
     truth = truth if truth is not None else result
-    truths = [correct_value(truth, e) for e in items]
-    errors = _rounding_errors(truth, items, truths)
-    verdicts = tuple(
-        grade_one(e, correct_value(result, e), tolerance, t, errors[k] * ROUNDING_SAFETY if errors else 0.0)
-        for k, (e, t) in enumerate(zip(items, truths))
-    )
+    tensor = getattr(truth, "tensor", False)
+    if tensor:
+        verdicts = grade_tensors(result, items, tolerance, truth)
+    else:
+        truths = [correct_value(truth, e) for e in items]
+        errors = _rounding_errors(truth, items, truths)
+        verdicts = tuple(
+            grade_one(e, correct_value(result, e), tolerance, t, errors[k] * ROUNDING_SAFETY if errors else 0.0)
+            for k, (e, t) in enumerate(zip(items, truths))
+        )
     if backward_order is None:
         backward_order = range(len(result.tape.nodes) - 1, -1, -1)
     rank = {node: r for r, node in enumerate(backward_order)}
@@ -169,10 +206,90 @@ def grade(result: Result, items: Iterable[Expectation], tolerance: float | None 
         feeding, fed = feeds_into(result.tape, node), computed_from(result.tape, node)
         right_before = [v for v in verdicts if v.ok and v.kind == GRADIENT and fed[v.expectation.node]]
         for v in wrong_grads:
-            if v is not first_wrong:
+            if v is not first_wrong and not (tensor and v.expectation.node == node):  # (W and W[1, 0]: one node)
                 (carried if feeding[v.expectation.node] else separate).append(v)
     return Grade(verdicts, tolerance, first_wrong, first_wrong_value, tuple(right_before), tuple(carried),
                  tuple(separate))
+
+
+# ---------------------------------------------------------------- vectors and matrices
+
+
+def grade_tensors(result, items: Sequence[Expectation], tolerance: float | None, truth) -> tuple[Verdict, ...]:
+    """The verdicts on answers to a program with vectors or matrices (TensorResults: `result` shown, `truth`
+    exact where rational): every element by grade_one, with its float's rounding error where it has one."""
+    blocks = [_block(truth, e) for e in items]
+    errors = None
+    if any(not isinstance(x, (Fraction, int)) for block in blocks for x in block):
+        from ..engine.tensor_rounding import rounding_errors
+
+        errors = rounding_errors(truth) if truth.exact else None
+    verdicts = []
+    for e, block in zip(items, blocks):
+        shown = _block(result, e)
+        rounding = [0.0] * len(block)
+        if errors is not None:
+            found = (errors[1] if e.kind == GRADIENT else errors[0])[e.node]
+            if found is not None:
+                start = _offset(truth, e)
+                rounding = [x * ROUNDING_SAFETY for x in found[start:start + len(block)]]
+        if e.answer.form != TENSOR_ANSWER:
+            verdicts.append(grade_one(e, shown[0], tolerance, block[0], rounding[0]))
+            continue
+        elements = tuple(grade_one(element, shown[j], tolerance, block[j], rounding[j])
+                         for j, element in enumerate(e.elements))
+        ok = all(v.ok for v in elements)
+        rule = _rules_in_words([v.rule for v in elements])
+        verdicts.append(Verdict(e, tuple(shown), ok, None, rule, elements,
+                                not ok and _transposed(e, block, shown, tolerance, rounding)))
+    return tuple(verdicts)
+
+
+def _rules_in_words(rules: list[str]) -> str:
+    """The rules applied to a tensor's elements, in one cell: the rule they share (elements whose true value is
+    0 aside: the rule under the table says what holds there), or the kind of rule they share when its
+    amount differs by element (`last digit, by element`), else `by element`."""
+    distinct = list(dict.fromkeys(rules))
+    if len(distinct) > 1:
+        distinct = [rule for rule in distinct if not rule.endswith("(true value 0)")] or distinct
+    if len(distinct) == 1:
+        return distinct[0]
+    kinds = {rule.partition(" (")[2] for rule in distinct if rule.startswith("±")}
+    if len(kinds) == 1 and all(rule.startswith("±") for rule in distinct):  # ±0.01 (last digit), ±0.001 (...)
+        return f"{kinds.pop().rstrip(')')}, by element"
+    return "by element"
+
+
+def _offset(result, e: Expectation) -> int:
+    """The row-major position of the first element of the block an answer is about (its index, then 0s)."""
+    node_shape = result.shape(e.node)
+    position = 0
+    for axis, n in enumerate(node_shape):
+        position = position * n + (e.index[axis] if axis < len(e.index) else 0)
+    return position
+
+
+def _block(result, e: Expectation) -> list:
+    """The numbers an answer is about, row-major: the whole node's, or its element or block (W[1] is row 1)."""
+    whole = result.flat(correct_value(result, e))
+    start = _offset(result, e)
+    count = 1
+    for n in e.shape:
+        count *= n
+    return whole[start:start + count]
+
+
+def _transposed(e: Expectation, block: list, shown: list, tolerance, rounding: list) -> bool:
+    """Whether a wrong square matrix answer is right element by element as the transpose of the truth."""
+    if len(e.shape) != 2 or e.shape[0] != e.shape[1] or e.shape[0] < 2:
+        return False
+    n = e.shape[0]
+    for j, element in enumerate(e.elements):
+        r, c = divmod(j, n)
+        k = c * n + r
+        if not grade_one(element, shown[k], tolerance, block[k], rounding[k]).ok:
+            return False
+    return True
 
 
 def _rounding_errors(truth: Result, items: list[Expectation], truths: list) -> list[float] | None:
