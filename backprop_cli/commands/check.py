@@ -22,7 +22,6 @@ from .options import (
     json_option,
     load,
     program_options,
-    refuse_tensors,
 )
 
 EXAMPLES = """
@@ -89,6 +88,33 @@ def _results(loaded, exact: bool, convention: str):
     return (truth if exact else as_floats(truth, keep_undefined=True)), truth
 
 
+# Past this much work (engine/tensor/sweeps.work, about one unit a multiply-add), a tensor program's truth is
+# computed in floats unless --exact asks: exact fractions cost some 2 µs a unit, and grow.
+EXACT_WORK = 200_000
+
+
+def _tensor_results(loaded, exact: bool, convention: str):
+    """_results for a program with vectors or matrices, on the tensor engine: exact where rational (unless the
+    work is too big for fractions and --exact was not asked), floats otherwise. Where a number does not exist
+    the tensor engine raises its MathError (it keeps no Undefined yet)."""
+    from ..engine.tensor import pure, sweeps
+    from ..engine.tensor_compute import as_floats
+    from ..engine.tensor_compute import differentiate as differentiate_tensors
+
+    tape = loaded.tape
+    if exact or sweeps.work(tape.nodes, [node.shape for node in tape.nodes]) <= EXACT_WORK:
+        try:
+            truth = differentiate_tensors(tape, loaded.inputs, EXACT, forward_mode=False, convention=convention)
+            return (truth if exact else as_floats(truth)), truth
+        except MathError:
+            if exact:
+                raise
+    floats = pure.backend(FLOAT)
+    inputs = {name: floats.tolist(floats.array(value)) for name, value in loaded.inputs.items()}
+    result = differentiate_tensors(tape, inputs, FLOAT, forward_mode=False, convention=convention)
+    return result, result
+
+
 @click.command("check", cls=ProgramCommand, epilog=EXAMPLES)
 @program_options
 @click.option("--expect", "expect", multiple=True, metavar="NAME=ANSWER",
@@ -119,11 +145,14 @@ def check_command(ctx, program, file, color, debug, expect, answers, tolerance, 
     if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
         raise UsageError(f"--tolerance must be a finite number >= 0, not {tolerance}")
     loaded = load(ctx, program, file, EXACT, stdin_busy=answers == "-")  # the decimals as written: 0.1 is 1/10
-    refuse_tensors(loaded.tape, "check")
     wanted = expectations(loaded.tape, items)
-    result, truth = _results(loaded, exact, convention)
-    graded = grade(result, wanted, tolerance, backward_order=[step.node for step in backward_steps(result)],
-                   truth=truth)
+    if loaded.tape.tensor:  # vectors and matrices: graded element by element
+        result, truth = _tensor_results(loaded, exact, convention)
+        graded = grade(result, wanted, tolerance, truth=truth)  # (the tensor sweep's order: the tape's, reversed)
+    else:
+        result, truth = _results(loaded, exact, convention)
+        graded = grade(result, wanted, tolerance, backward_order=[step.node for step in backward_steps(result)],
+                       truth=truth)
     if as_json:
         from ..render.check_report import check_document
         from ..render.json_report import dumps

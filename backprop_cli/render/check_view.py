@@ -1,6 +1,8 @@
 """Rich output of `backprop check`: the answers table, the rule, the steps of wrong answers, the verdict.
 
-Every cell is a rich.text.Text, so user text such as `[x]` is never read as markup.
+Every cell is a rich.text.Text, so user text such as `[x]` is never read as markup. A program with vectors
+or matrices has its own parts, from check_tensors.py: tensors in the heading and the table, and for a
+wrong answer its wrong elements and its local rule instead of explain's steps.
 """
 from __future__ import annotations
 
@@ -29,22 +31,27 @@ def output_symbol(result: Result) -> str:
 
 
 def meaning(result: Result, verdict: Verdict) -> str:
-    """What an answer is an answer to: `∂g/∂d`, `value of g`, `value of e`."""
+    """What an answer is an answer to: `∂g/∂d`, `value of g`, `value of e` (`∂L/∂W[1, 0]` for an element)."""
     e = verdict.expectation
+    at = "[" + ", ".join(map(str, e.index)) + "]" if e.index else ""
     if e.kind == GRADIENT:
-        return f"∂{output_symbol(result)}/∂{e.name}"
+        return f"∂{output_symbol(result)}/∂{e.name}{at}"
     if e.kind == VALUE:
-        return f"value of {output_symbol(result)}"
-    return f"value of {e.name}"
+        return f"value of {output_symbol(result)}{at}"
+    return f"value of {e.name}{at}"
 
 
 def _row_digits(verdict: Verdict, digits: int | None) -> int | None:
-    """A decimal answer is compared with as many digits as it was written with, and one more."""
-    answer = verdict.expectation.answer
-    if digits is None or answer.form != "decimal":
+    """A decimal answer is compared with as many digits as it was written with, and one more (a tensor's
+    decimals: as many as its longest)."""
+    if digits is None:
         return digits
-    mantissa = answer.text.lstrip("+-").split("e")[0].split("E")[0].replace(".", "").lstrip("0")
-    return min(17, max(digits, len(mantissa) + 1))
+    answers = [v.expectation.answer for v in verdict.elements] or [verdict.expectation.answer]
+    written = [len(a.text.lstrip("+-").split("e")[0].split("E")[0].replace(".", "").lstrip("0"))
+               for a in answers if a.form == "decimal"]
+    if not written:
+        return digits
+    return min(17, max(digits, max(written) + 1))
 
 
 def heading(result: Result, digits: int | None) -> list[Text]:
@@ -57,8 +64,13 @@ def heading(result: Result, digits: int | None) -> list[Text]:
         out = [Text("Program:")] + [Text(f"  {line}") for line in lines]
     else:
         out = [Text(f"Program: {len(lines)} lines, {len(tape.nodes)} nodes, output {output_symbol(result)}")]
-    given = ", ".join(f"{name} = {format_number(v, digits)}" for name, v in result.inputs.items())
-    out.append(Text(f"Given:   {given or 'no inputs'}"))
+    if result.tensor:  # vectors and matrices: abbreviated when big, an input a line when they do not fit on one
+        from .check_tensors import given_lines
+
+        out += [Text(line) for line in given_lines(result, digits)]
+    else:
+        given = ", ".join(f"{name} = {format_number(v, digits)}" for name, v in result.inputs.items())
+        out.append(Text(f"Given:   {given or 'no inputs'}"))
     out += [Text(f"Note: {reading}.", style=DIM) for reading in tape.notes]  # how 1/2x was read
     unnamed = [node.id for i, node in enumerate(tape.nodes)
                if node.display_name is None and node.op not in ("input", "const")
@@ -83,10 +95,13 @@ def answers_table(result: Result, grade: Grade, digits: int | None) -> Table:
         table.add_column(header, justify=justify, overflow="fold")  # never cut a number short with …
     for v in grade.verdicts:
         mark = Text("✓", style=GOOD_STYLE) if v.ok else Text("✗", style=BAD_STYLE)
-        table.add_row(
-            Text(v.target), Text(meaning(result, v)), Text(v.expectation.answer.text),
-            Text(format_number(v.correct, _row_digits(v, digits))), mark, Text(v.rule, style=DIM),
-        )
+        if result.tensor:
+            from .check_tensors import correct_text, given_text
+
+            cells = (meaning(result, v), given_text(v, digits), correct_text(v, _row_digits(v, digits)))
+        else:
+            cells = (meaning(result, v), v.expectation.answer.text, format_number(v.correct, _row_digits(v, digits)))
+        table.add_row(Text(v.target), *map(Text, cells), mark, Text(v.rule, style=DIM))
     return whole_words(table)
 
 
@@ -105,8 +120,7 @@ def verdict_lines(result: Result, grade: Grade, digits: int | None) -> list[Text
                   f"{'is' if len(wrong) == 1 else 'are'} wrong ({names}).", style=BAD_STYLE)]
     first = grade.first_wrong
     if first is not None and grade.gradient_answers > 1:
-        text = (f"First wrong step in backward order: {meaning(result, first)} "
-                f"(you wrote {first.expectation.answer.text}, it is {format_number(first.correct, digits)}). ")
+        text = f"First wrong step in backward order: {meaning(result, first)} ({_wrote(first, digits)}). "
         if grade.right_before:
             text += (f"Your gradients between it and the output, {_names(result, grade.right_before)}, "
                      "are right: the path went off at this step.")
@@ -122,14 +136,25 @@ def verdict_lines(result: Result, grade: Grade, digits: int | None) -> list[Text
         lines.append(Text(text))
     value = grade.first_wrong_value
     if value is not None and first is not None:
-        lines.append(Text(f"The forward pass already goes wrong at {value.target} (you wrote "
-                          f"{value.expectation.answer.text}, it is {format_number(value.correct, digits)}), and the "
-                          "gradients are computed from the forward values: fix that first."))
+        lines.append(Text(f"The forward pass already goes wrong at {value.target} ({_wrote(value, digits)}), and "
+                          "the gradients are computed from the forward values: fix that first."))
     return lines
 
 
+def _wrote(verdict: Verdict, digits: int | None) -> str:
+    """`you wrote 108, it is 1.33333`; for a tensor answer, how many of its elements are wrong."""
+    if verdict.elements:
+        from .check_tensors import wrong_count
+
+        return wrong_count(verdict)
+    return f"you wrote {verdict.expectation.answer.text}, it is {format_number(verdict.correct, digits)}"
+
+
 def steps_section(result: Result, verdict: Verdict, digits: int | None) -> Group:
-    """The steps that lead to the correct value of a wrong answer: the chain rule, or the forward pass."""
+    """The steps that lead to the correct value of a wrong answer: the chain rule, or the forward pass (for a
+    program with vectors or matrices: the wrong elements, and the local rule at tensor level)."""
+    if result.tensor:
+        return _tensor_section(result, verdict, digits)
     from .check_steps import gradient_steps, value_steps
 
     e = verdict.expectation
@@ -148,10 +173,26 @@ def steps_section(result: Result, verdict: Verdict, digits: int | None) -> Group
     return Group(title, Text("\n".join("  " + line for line in lines)))
 
 
+def _tensor_section(result, verdict: Verdict, digits: int | None) -> Group:
+    from .check_tensors import computed_by, wrong_section
+
+    if verdict.elements:
+        return wrong_section(result, verdict, meaning(result, verdict), digits)
+    title = Text()
+    title.append(f"How {meaning(result, verdict)} = {format_number(verdict.correct, digits)} is found", style="bold")
+    title.append(f" (you wrote {verdict.expectation.answer.text}):")
+    return Group(title, *(Text(f"  {line}") for line in computed_by(result, verdict) or ["(it is given)"]))
+
+
 def check_view(result: Result, grade: Grade, digits: int | None) -> Group:
     parts = [*heading(result, digits), Text(""), answers_table(result, grade, digits), Text(""),
              Text(f"Rule: {rule_statement(grade.tolerance)}.", style=DIM)]
-    notes = kink_notes(result, digits)  # the true value at a kink is a convention: say whose
+    if result.tensor:
+        from .tensor_tables import kink_notes as tensor_kink_notes
+
+        notes = tensor_kink_notes(result, digits)
+    else:
+        notes = kink_notes(result, digits)  # the true value at a kink is a convention: say whose
     if notes:
         parts += [Text(""), *notes]
     for v in grade.verdicts:

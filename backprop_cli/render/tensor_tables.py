@@ -23,10 +23,13 @@ KINK_NOTES = 5  # notes per node on a kink; the other elements are counted in on
 JACOBIAN_COLUMNS = 16  # a Jacobian with more columns (input elements) than this is left to --json
 
 
-def nested_text(value, digits: int | None, shape: tuple) -> str:
-    """A value of `shape` (nested lists of numbers, or a number) written for a table cell."""
+def nested_text(value, digits: int | None, shape: tuple, write=None) -> str:
+    """A value of `shape` (nested lists of numbers, or a number) written for a table cell; `write` writes an
+    element (default: format_number with `digits`; check writes an answer's elements as the student did)."""
+    if write is None:
+        write = lambda x: format_number(x, digits)  # noqa: E731
     if not shape:
-        return format_number(value, digits)
+        return write(value)
     full = size(shape) <= FULL_ELEMENTS
     last = len(shape) - 1
     parts = ["["]
@@ -46,7 +49,7 @@ def nested_text(value, digits: int | None, shape: tuple) -> str:
             parts.append("[")
             stack.append((item, 0))
         else:
-            parts.append(format_number(item, digits))
+            parts.append(write(item))
     text = "".join(parts)
     return text if full else f"{shape_text(shape)} {text}"
 

@@ -252,7 +252,6 @@ NOT_YET = ("is not yet for vectors and matrices: backprop eval gives their value
 
 @pytest.mark.parametrize("argv, what", [
     (["explain", *SUM_TANH], "explain"),
-    (["check", *SUM_TANH, "--expect", "x=1"], "check"),
     (["eval", *SUM_TANH, "--symbolic"], "--symbolic"),
     (["eval", *SUM_TANH, "--direction", "x=1"], "--direction"),
 ])

@@ -91,6 +91,13 @@ def test_scalar_step_optimize_and_hessian_load_no_tensor_module(argv):
             or m in ("backprop_cli.engine.element_tape", "backprop_cli.engine.tensor_second")] == []
 
 
+@pytest.mark.parametrize("extra", [(), ("--json",)])
+def test_a_scalar_check_loads_no_tensor_module(extra):
+    loaded = modules_loaded("check", *SEED[1:], "--expect", "d=4/3", "--expect", "value=4", *extra)
+    assert [m for m in loaded if m.startswith(TENSOR_MODULES) or m == "backprop_cli.engine.tensor"
+            or m in ("backprop_cli.render.check_tensors", "backprop_cli.engine.tensor_rounding")] == []
+
+
 def test_a_small_tensor_program_loads_the_tensor_engine_but_no_numpy():
     loaded = modules_loaded("eval", "sum(tanh(x) * w)", "x=[1,2,3]", "w=[0.5,-1,2]", "--json")
     assert "backprop_cli.engine.tensor.sweeps" in loaded and "backprop_cli.render.tensor_json" in loaded
