@@ -31,11 +31,15 @@ Examples:
   backprop check "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --expect d=-2 --expect e=2
   backprop check "sigmoid(x)" -x 1 --expect value="1/(1+exp(-1))" --expect x=0.197
   backprop check "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --answers alice.txt --json
+  backprop check "D = W @ X; L = sum(D * dD)" W="[[1, 2], [0, -1]]" X="[[1, 0], [2, 1]]"
+      dD="[[1, -1], [0, 2]]" --expect "W=[[1, 1], [0, 2]]" --expect "X[1, 0]=-1"
 
 \b
 ANSWER is an integer (108), a decimal (0.67, 1e-3), a fraction (-4/3) or a
 constant expression (sqrt(2)/2). NAME is `value` (the output's value), an input
 or intermediate name (d output / d NAME), or NAME.value (that node's value).
+For a vector or matrix, ANSWER is nested lists ([[0.1, 0.2], [0.3, 0.4]]),
+graded element by element; NAME[1, 0] answers one element.
 A decimal is right within one unit of its last written digit (0.67 passes for
 2/3); integers, fractions and expressions must match to 1e-9 relative.
 ANSWER may also be `undefined` (or `nan`): right where the number does not exist.
@@ -118,7 +122,7 @@ def _tensor_results(loaded, exact: bool, convention: str):
 @click.command("check", cls=ProgramCommand, epilog=EXAMPLES)
 @program_options
 @click.option("--expect", "expect", multiple=True, metavar="NAME=ANSWER",
-              help="An answer to grade (repeatable): value=4, d=4/3, e.value=-6.")
+              help="An answer to grade (repeatable): value=4, d=4/3, e.value=-6, W=[[1, 2], [3, 4]], W[1, 0]=0.25.")
 @click.option("--answers", "answers", type=str, metavar="FILE",
               help="Read answers from FILE, one NAME=ANSWER a line ('#' comments; '-' for standard input).")
 @click.option("--tolerance", type=float, default=None, metavar="T",

@@ -38,6 +38,8 @@ TENSOR_ANSWER = "tensor"  # the form of an answer written as nested lists, grade
 _TARGET = re.compile(r"(?P<name>" + NAME.pattern + r"(?:#[0-9]+)?)(?:\[(?P<index>\s*-?[0-9]+\s*(?:,\s*-?[0-9]+\s*)*)\])?"
                      r"(?P<suffix>\.value)?")
 
+_VALUE_THEN_INDEX = re.compile(r"(?P<name>[^\[\]]+)\.value(?P<index>\[[^\[\]]*\])")  # W.value[1, 0] is W[1, 0].value
+
 Answer = Constant  # one answer as the student wrote it, and the number it stands for
 
 
@@ -65,6 +67,7 @@ def split_expectation(item: str, where: str) -> tuple[str, str]:
     """`NAME=ANSWER` -> (NAME, ANSWER), or a usage error pointing at `where`."""
     target, sep, answer = item.partition("=")
     target, answer = target.strip(), answer.strip()
+    target = _VALUE_THEN_INDEX.sub(r"\g<name>\g<index>.value", target) if "]" in target else target
     if not sep or not target:
         raise UsageError(f"{where}: expected NAME=ANSWER (as in d=4/3 or value=4), not {_show(item)}")
     if _TARGET.fullmatch(target) is None:
