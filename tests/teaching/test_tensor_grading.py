@@ -240,6 +240,9 @@ def test_tolerance_replaces_the_rule_for_every_element(cli):
     (f"X[2, 1]={dX[2][1]}", True),
     (f"W[0]={written(dW[0])}", True),  # a row
     (f"D[0, 1].value={D_VALUE[0][1]}", True),
+    (f"D.value[0, 1]={D_VALUE[0][1]}", True),
+    (f"D.value[1]={written(D_VALUE[1])}", True),
+    (f"D.value[1]={written([v + 1 for v in D_VALUE[1]])}", False),
 ])
 def test_an_element_or_a_row_is_answered_by_its_index(cli, item, ok):
     run = cli("check", *CS231N, "--expect", item)
