@@ -50,7 +50,7 @@ def written(matrix) -> str:
 W = [[1, 2, 0], [0, -1, 3]]
 X = [[1, 0], [2, 1], [0, -1]]
 dD = [[1, -1], [0, 2]]
-CS231N = ["D = dot(W, X); L = sum(D * dD)", f"W={W}", f"X={X}", f"dD={dD}"]
+CS231N = ["D = W.dot(X); L = sum(D * dD)", f"W={W}", f"X={X}", f"dD={dD}"]
 dW = matmul(dD, transpose(X))  # [[1, 1, 1], [0, 2, -2]]
 dX = matmul(transpose(W), dD)  # [[1, -1], [2, -4], [0, 6]]
 D_VALUE = matmul(W, X)
@@ -58,7 +58,7 @@ D_VALUE = matmul(W, X)
 # the same with square matrices, where a transposed answer has the right shape
 W2 = [[1, 2], [0, -1]]
 X2 = [[1, 0], [2, 1]]
-SQUARE = ["D = dot(W, X); L = sum(D * dD)", f"W={W2}", f"X={X2}", f"dD={dD}"]
+SQUARE = ["D = W.dot(X); L = sum(D * dD)", f"W={W2}", f"X={X2}", f"dD={dD}"]
 dW2 = matmul(dD, transpose(X2))  # [[1, 1], [0, 2]]: not symmetric
 
 # Karpathy, "Yes you should understand backprop" (2016): logits [0, 3, -2, 1], correct class 3
@@ -101,9 +101,16 @@ def test_karpathys_answer_key_is_graded_right_with_cross_entropy(cli):
     assert doc["answers"][0]["rule"] == "±1e-5 (last digit)" and doc["ok"] is True
 
 
-def test_karpathys_answer_key_is_graded_right_step_by_step(cli):
-    run = cli("check", "counts = exp(logits - max(logits)); probs = counts / sum(counts); loss = -sum(log(probs) * t)",
-              "logits=[0, 3, -2, 1]", "t=[0, 0, 0, 1]", *expect(f"logits={KARPATHY_KEY}"))
+@pytest.mark.parametrize("program, bindings", [
+    ("counts = exp(logits - max(logits)); probs = counts / sum(counts); loss = -log(probs[k])", ["k=3"]),
+    ("counts = exp(logits - max(logits)); probs = counts / sum(counts); loss = -sum(log(probs) * t)",
+     ["t=[0, 0, 0, 1]"]),
+])
+def test_karpathys_answer_key_is_graded_right_step_by_step(cli, program, bindings):
+    # his intermediate dprobs: d loss / d probs is -1/probs[3] at class 3 and 0 elsewhere
+    probs3 = 1 / (1 + math.exp(-1) + math.exp(2) + math.exp(-3))  # exp(1 - 1) over the shifted sum, by hand
+    run = cli("check", program, "logits=[0, 3, -2, 1]", *bindings,
+              *expect(f"logits={KARPATHY_KEY}", f"probs=[0, 0, 0, {-1 / probs3:.4f}]", f"probs[3].value={probs3:.5f}"))
     assert run.code == 0, run.out + run.err
 
 
@@ -171,7 +178,7 @@ def test_many_wrong_elements_are_capped_with_how_many_more(cli):
 
 # -- the rounding rule, element by element ------------------------------------------------------------------
 
-THIRDS = ["L = sum(dot(W, x)) / 3", "W=[[1, 0], [0, 1]]", "x=[1, 2]"]  # dL/dW = [[1/3, 2/3], [1/3, 2/3]]
+THIRDS = ["L = sum(W @ x) / 3", "W=[[1, 0], [0, 1]]", "x=[1, 2]"]  # dL/dW = [[1/3, 2/3], [1/3, 2/3]]
 
 
 @pytest.mark.parametrize("answer, oks", [
