@@ -16,42 +16,10 @@ from ..base.numbers import format_number
 from ..engine.conventions import LABELS
 from ..engine.tensor.shapes import element_text, shape_text, size, unravel
 from .tables import GRAD_STYLE, VALUE_STYLE, _lines, _table, program_title, whole_words
+from .tensor_text import FULL_ELEMENTS, KEEP_LAST, KEEP_OUTER, nested_text  # noqa: F401 (named here too)
 
-FULL_ELEMENTS = 16  # a tensor of at most this many numbers is written in full, a bigger one abbreviated
-KEEP_LAST, KEEP_OUTER = 3, 2  # an abbreviated tensor shows this many items of its last axis, of the others
 KINK_NOTES = 5  # notes per node on a kink; the other elements are counted in one more note
 JACOBIAN_COLUMNS = 16  # a Jacobian with more columns (input elements) than this is left to --json
-
-
-def nested_text(value, digits: int | None, shape: tuple, write=None) -> str:
-    """A value of `shape` (nested lists of numbers, or a number) written for a table cell; `write` writes an
-    element (default: format_number with `digits`; check writes an answer's elements as the student did)."""
-    if write is None:
-        write = lambda x: format_number(x, digits)  # noqa: E731
-    if not shape:
-        return write(value)
-    full = size(shape) <= FULL_ELEMENTS
-    last = len(shape) - 1
-    parts = ["["]
-    stack = [(value, 0)]  # the lists being written and how far: no recursion over the dimensions
-    while stack:
-        items, k = stack[-1]
-        keep = len(items) if full else min(len(items), KEEP_LAST if len(stack) - 1 == last else KEEP_OUTER)
-        if k == keep:
-            parts.append(", ...]" if keep < len(items) else "]")
-            stack.pop()
-            continue
-        stack[-1] = (items, k + 1)
-        if k:
-            parts.append(", ")
-        item = items[k]
-        if type(item) is list:
-            parts.append("[")
-            stack.append((item, 0))
-        else:
-            parts.append(write(item))
-    text = "".join(parts)
-    return text if full else f"{shape_text(shape)} {text}"
 
 
 def _cell(result, value, shape, digits, style: str) -> Text:
