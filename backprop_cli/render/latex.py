@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from ..base.errors import ProgramError
 from ..language.parser import parse
-from ..language.syntax_tree import Name, Number
+from ..language.syntax_tree import Index, Name, Number, Slice
 
 _PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
 _DIGITS_TAIL = re.compile(r"([^\W\d_]+)(\d+)")
@@ -157,6 +157,32 @@ def _wrap(piece: Tex) -> str:
     return rf"\left({piece.text}\right)"
 
 
+def _children(node) -> list:
+    """The expressions a node's printing needs first: an operation's arguments; an index's target and the
+    parts of its items (a slice's start, stop and step where written)."""
+    if isinstance(node, Index):
+        parts = [node.target]
+        for item in node.items:
+            parts += [p for p in (item.start, item.stop, item.step) if p is not None] if isinstance(item, Slice) \
+                else [item]
+        return parts
+    return list(node.args)
+
+
+def _index(node: Index, parts: list[Tex]) -> Tex:
+    """`W[1, 0]`, `x[k]`, `W[:, 0]` over the printed target and item parts."""
+    target, rest = parts[0], iter(parts[1:])
+    items = []
+    for item in node.items:
+        if isinstance(item, Slice):
+            written = ["" if p is None else next(rest).text for p in (item.start, item.stop, item.step)]
+            items.append(":".join(written[:2] + ([written[2]] if item.step is not None else [])))
+        else:
+            items.append(next(rest).text)
+    base = _wrap(target) if target.prec < ATOM or target.signed else target.text
+    return Tex(f"{base}[{', '.join(items)}]", ATOM)
+
+
 def _emit(root, leaf) -> Tex:
     """The tree printed bottom-up, by an explicit stack (a formula's tree is as deep as the program)."""
     done: list[Tex] = []  # the printed operands waiting for their operation, in order
@@ -169,18 +195,21 @@ def _emit(root, leaf) -> Tex:
             found = leaf(node.name)
             done.append(found if found is not None else Tex(latex_name(node.name), ATOM))
         elif operands_printed:
-            count = len(node.args)
+            count = len(_children(node))
             args = done[len(done) - count:]
             del done[len(done) - count:]
-            done.append(_combine(node.op, args))
+            if isinstance(node, Index):
+                done.append(_index(node, args))
+            else:
+                done.append(_combine(node.op, args, tuple(k.name for k in getattr(node, "keywords", ()))))
         else:
             stack.append((node, True))
-            stack.extend((a, False) for a in reversed(node.args))
+            stack.extend((a, False) for a in reversed(_children(node)))
     return done[0]
 
 
-def _combine(op: str, args: list[Tex]) -> Tex:
-    """An operation over its printed operands."""
+def _combine(op: str, args: list[Tex], keywords: tuple = ()) -> Tex:
+    """An operation over its printed operands (the last len(keywords) given by keyword: axis=0)."""
     if op in ("add", "sub"):
         left, right = args
         needs = right.signed or right.prec < (PRODUCT if op == "sub" else SUM)
@@ -206,7 +235,21 @@ def _combine(op: str, args: list[Tex]) -> Tex:
         return Tex(("-" if op == "neg" else "+") + text, UNARY, True)
     if op == "copy":
         return args[0]
-    inner = ", ".join(a.text for a in args)
+    if op == "matmul":  # W @ x as math writes it: W x
+        left, right = args
+        left_text = _wrap(left) if left.prec < PRODUCT else left.text
+        right_text = _wrap(right) if right.prec < UNARY or right.signed else right.text
+        return Tex(f"{left_text} {right_text}", PRODUCT, left.signed and left.prec >= PRODUCT)
+    if op == "transpose":
+        (base,) = args
+        return Tex(f"{_wrap(base) if base.prec < ATOM or base.signed else base.text}^{{\\top}}", POWER)
+    if op == "stack":
+        return Tex(rf"\left[{', '.join(a.text for a in args)}\right]", ATOM)
+    # an axis is no value, so it keeps its keyword (sum(W, axis=0)); other keywords name a value and are
+    # written by position, as they always were (leaky_relu(x, 0.2))
+    given = len(args) - len(keywords)
+    named = [rf"\text{{{k}}} = {a.text}" if k == "axis" else a.text for k, a in zip(keywords, args[given:])]
+    inner = ", ".join([a.text for a in args[:given]] + named)
     if op == "sqrt":
         return Tex(rf"\sqrt{{{inner}}}", ATOM)
     if op == "abs":
