@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from ..base.errors import MATH, OK
+from ..base.errors import MATH, OK, UsageError
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import differentiate
@@ -18,6 +18,7 @@ Examples:
   backprop explain "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --exact
   backprop explain "(a+b)*(b+c)" -a -1 -b 3 -c 4 --wrt b
   backprop explain "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --format latex > answer.tex
+  backprop explain "L = sum(tanh(W @ x + b))" W="[[0.1, 0.2], [0.3, 0.4]]" x=[1,2] b=[0,0.5] --wrt "W[1, 0]"
 
 \b
 Reference (in the source tree):
@@ -30,7 +31,8 @@ Reference (in the source tree):
 @program_options
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "latex"]), default="text",
               show_default=True, help="Plain text, Markdown for a homework sheet, or a LaTeX document.")
-@click.option("--wrt", metavar="NAME", help="Only the backward steps on the paths from the output to NAME.")
+@click.option("--wrt", metavar="NAME", help="Only the backward steps on the paths from the output to NAME; with "
+              "vectors and matrices also an element, NAME[1, 0], written as the sum over the elements it reaches.")
 @exact_option
 @click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
               help="Significant digits of floats (exact fractions are always written in full).")
@@ -46,13 +48,17 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
     (∂g/∂e = ∂g/∂f · ∂f/∂e = (1/d) · c = (-1/3) · (-2) = 2/3), sums written out
     where a node feeds several others. Unnamed intermediates are called by their
     node ids (v3). Give each input a value: -x VALUE or NAME=VALUE.
+
+    With vectors and matrices, each step is at tensor level with its shapes
+    ((2, 2) @ (2,) -> (2,); ∂L/∂W = ∂L/∂v3 · xᵀ, (2, 1) · (1, 2) -> (2, 2)).
     """
     from ..render.explain import render
     from ..teaching.steps import resolve_wrt, worked_solution
 
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
-    refuse_tensors(loaded.tape, "explain")
+    if loaded.tape.tensor:
+        return _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention)
     if wrt is not None:
         resolve_wrt(loaded.tape, wrt)  # an unknown name is a usage error before any arithmetic
     # the steps that can be done are shown; an undefined one says so, and why (exit 4)
@@ -70,6 +76,35 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
         text = append_formulas(text, fmt, formulas, worked.output_label)
     _write(text)
     return MATH if result.undefined else OK
+
+
+def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention) -> int:
+    """The worked solution at tensor level (teaching/tensor_steps.py)."""
+    from ..engine.shaping import index_only
+    from ..engine.tensor.shapes import shape_text
+    from ..teaching.tensor_steps import check_wrt, tensor_worked
+
+    if fmt == "latex":
+        from ..render.explain_tensor_latex import render_latex as render
+    else:
+        from ..render.explain_tensor import render_markdown, render_text
+
+        render = render_markdown if fmt == "markdown" else render_text
+
+    if symbolic:
+        refuse_tensors(loaded.tape, "--symbolic")
+    tape = loaded.tape
+    shape = tape.nodes[tape.output].shape
+    if shape != ():
+        name = tape.output_name or "the output"
+        raise UsageError(f"{name} is a tensor of shape {shape_text(shape)}, and explain differentiates a scalar: "
+                         "reduce it to one (sum, mean, an element such as [0], or a loss such as cross_entropy or "
+                         "mse), or use backprop jacobian for the derivatives of every element")
+    if wrt is not None:
+        check_wrt(tape, wrt, index_only(tape))  # before any arithmetic
+    result = differentiate(tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention)
+    _write(render(tensor_worked(result, wrt), digits))
+    return OK
 
 
 _ASCII = str.maketrans({"∂": "d", "·": "*", "≈": "~", "—": "-"})

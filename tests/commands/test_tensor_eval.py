@@ -251,7 +251,6 @@ NOT_YET = ("is not yet for vectors and matrices: backprop eval gives their value
 
 
 @pytest.mark.parametrize("argv, what", [
-    (["explain", *SUM_TANH], "explain"),
     (["eval", *SUM_TANH, "--symbolic"], "--symbolic"),
     (["eval", *SUM_TANH, "--direction", "x=1"], "--direction"),
 ])

@@ -1,0 +1,386 @@
+"""The worked solution of a program with vectors and matrices, as data: explain at tensor level.
+
+`tensor_worked(result, wrt)` turns an engine/tensor_compute.TensorResult into a `TensorWorked`, the
+tensor counterpart of steps.Worked:
+
+- forward steps: each node's expression over its operands' labels, their values and shapes, and its value
+  and shape (`v3 = W @ x`, `(2, 2) @ (2,) -> (2,)`);
+- backward steps: each node's gradient as the sum, over the nodes that use it, of the local rule at tensor
+  level from the tensor table (`∂L/∂W = ∂L/∂v3 · xᵀ`), with the numbers it takes, an elementwise
+  rule's local derivative element by element (`∂L/∂v6 ⊙ (1 - tanh(v5)^2)`, the second factor's values),
+  and the shapes of a matrix product (`(2, 1) · (1, 2) -> (2, 2)`);
+- with `wrt` an element (`W[1, 0]`), the backward steps on the paths to W, then that element's gradient
+  as the sum over the elements it reaches (`∂L/∂W[1, 0] = ∂L/∂v3[1] · x[0]`).
+
+Values are nested lists of numbers (a number for a scalar) in the number system of the computation; the
+renderers (render/explain_tensor*.py) write them, in full or abbreviated, and compute nothing.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..base.errors import UsageError
+from ..engine.ops import CONST, INPUT, OPS
+from ..engine.tensor import shapes as sh
+from ..engine.tensor.elements import element_partials, elementwise_partial, factor_shapes
+from ..engine.tensor.rules import TENSOR_OPS
+from ..engine.tensor_compute import TensorResult
+from .steps import CONSTANT_STEP, OPERATION_STEP, Inexact, resolve_wrt
+
+UPSTREAM = "∂L/∂{out}"  # the upstream gradient in the table's rule texts (engine/tensor/op.py)
+_SUMMED = re.compile(r", summed to the shape \([0-9, ]*\)$")
+_ELEMENT = re.compile(r"(.+?)\[([-+0-9,\s]*)\]")
+
+
+@dataclass(frozen=True)
+class TensorForwardStep:
+    """`label = expression = numbers = value`, with the shapes `(2, 2) @ (2,) -> (2,)`."""
+
+    node: int
+    id: str
+    label: str
+    name: str | None
+    kind: str  # steps.CONSTANT_STEP (a named literal) or steps.OPERATION_STEP
+    expression: str  # over the operands' labels: "W @ x", "sum(v6)"
+    template: str | None  # "{0} @ {1}" (None for a constant)
+    operand_labels: tuple[str, ...]
+    operands: tuple  # their values, nested lists
+    operand_literals: tuple  # per operand: the literal as written for a constant ("[1, 2]", "0.5"), else None
+    operand_shapes: tuple
+    value: object
+    shape: tuple
+
+
+@dataclass(frozen=True)
+class TensorTerm:
+    """What one consumer sends back to the node: its local rule for that argument at tensor level."""
+
+    consumer: int
+    consumer_label: str
+    argument: int  # which argument of the consumer
+    rule: str  # the rule's right side over {0}, {1}, {out} and ∂L/∂{out}: "∂L/∂{out} · {1}ᵀ"
+    # an elementwise operation: ops.py's derivative over the operands ("1 - tanh({0})^2"), and its value
+    # element by element in the consumer's shape (None when it is 1 or -1: the rule is ±∂L/∂{out})
+    local_template: str | None
+    local: object
+    summed_to: tuple | None  # the argument's shape, when the product was summed back to it (broadcasting)
+    upstream: object  # ∂L/∂consumer
+    operand_labels: tuple[str, ...]  # the consumer's operands
+    operands: tuple
+    operand_literals: tuple
+    operand_shapes: tuple
+    consumer_value: object
+    consumer_shape: tuple
+    factors: tuple | None  # a matrix product's shapes: (left, right, product, argument); None otherwise
+    contribution: object  # the term's value, in the node's shape
+    from_output: bool  # the consumer is the output: the upstream is the seed 1
+
+
+@dataclass(frozen=True)
+class TensorBackwardStep:
+    """∂out/∂node as the sum of its terms; the output's step has none (the seed 1)."""
+
+    node: int
+    id: str
+    label: str
+    name: str | None
+    shape: tuple
+    terms: tuple[TensorTerm, ...]
+    gradient: object
+    is_output: bool
+    output_label: str
+
+
+@dataclass(frozen=True)
+class ElementTerm:
+    """∂L/∂c[at] · ∂c[at]/∂node[element], for one element of a consumer c the element reaches."""
+
+    consumer_label: str
+    at: tuple
+    upstream: object  # ∂L/∂c[at]
+    local_text: str | None  # the partial over the operands' elements ("x[0]", "1"); None: only its number
+    local: object
+    product: object
+
+
+@dataclass(frozen=True)
+class ElementStep:
+    """The gradient of one element (`--wrt W[1, 0]`): the sum of its terms."""
+
+    label: str
+    at: tuple
+    terms: tuple[ElementTerm, ...]
+    gradient: object
+
+
+@dataclass(frozen=True)
+class TensorKinkNote:
+    node: int
+    label: str
+    expression: str
+    at: tuple  # the element of the node on the kink (() for a scalar node)
+    sides: tuple  # per operand element meeting there: (its label, left, right, used)
+    convention: str
+
+
+@dataclass(frozen=True)
+class TensorWorked:
+    """Everything a worked solution at tensor level prints, in order (the fields of steps.Worked, and shapes)."""
+
+    source: str
+    output: int
+    output_id: str
+    output_label: str
+    output_value: object
+    output_shape: tuple
+    inputs: tuple  # (name, value, shape) in order of first use
+    forward: tuple[TensorForwardStep, ...]
+    backward: tuple[TensorBackwardStep, ...]
+    element: ElementStep | None  # with --wrt NAME[i, j]
+    # (label, gradient or None for an index, shape (None for an element)): the inputs, then named intermediates
+    answers: tuple
+    wrt: str | None
+    exact: bool
+    inexact: Inexact | None
+    kinks: tuple[TensorKinkNote, ...]
+    unnamed: tuple[str, ...]
+    readings: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
+    calls: tuple[str, ...] = ()
+    no_gradient: tuple[str, ...] = ()  # the inputs used only as indices (x[k]): no gradient flows to them
+    missing: tuple = ()  # a tensor computation keeps no Undefined: a missing number is an error
+    tensor: bool = True
+
+
+# -- --wrt --------------------------------------------------------------------------------------------------
+
+def parse_wrt(tape, wrt: str) -> tuple[int, tuple | None]:
+    """The node `--wrt` names (an input, a named intermediate or an id) and the element, when one is given
+    (`W[1, 0]`, `x[-1]`); a UsageError for a name the program lacks or an element its shape does not have."""
+    match = _ELEMENT.fullmatch(wrt.strip())
+    name = match.group(1).strip() if match else wrt
+    try:
+        node = resolve_wrt(tape, name)
+    except UsageError as err:  # the message names the option as given: --wrt q[0]
+        raise UsageError(err.message.replace(f"--wrt {name}:", f"--wrt {wrt}:", 1)) from None
+    if match is None:
+        return node, None
+    shape = tape.nodes[node].shape
+    try:
+        index = tuple(int(part) for part in match.group(2).split(",")) if match.group(2).strip() else ()
+    except ValueError:
+        index = None
+    if index is None or len(index) != len(shape):
+        raise UsageError(f"--wrt {wrt}: an element of {name} takes {len(shape)} whole-number "
+                         f"ind{'ex' if len(shape) == 1 else 'ices'}, as {name}{sh.element_text((0,) * len(shape))} "
+                         f"({name} has shape {sh.shape_text(shape)})" if shape else
+                         f"--wrt {wrt}: {name} is a number (shape ()), which has no elements: give --wrt {name}")
+    element = []
+    for axis, (i, n) in enumerate(zip(index, shape)):
+        if not -n <= i < n:
+            raise UsageError(f"--wrt {wrt}: the index {i} is out of range for axis {axis} of {name}, of size {n} "
+                             f"({name} has shape {sh.shape_text(shape)})")
+        element.append(i % n)
+    return node, tuple(element)
+
+
+def check_wrt(tape, wrt: str, no_gradient=frozenset()) -> None:
+    """--wrt checked before any arithmetic: a name the program has, an element its shape has, not an index."""
+    node, _ = parse_wrt(tape, wrt)
+    name = tape.nodes[node].name
+    if name in no_gradient:
+        raise UsageError(f"--wrt {wrt}: {name} is used only as an index, which has no gradient")
+
+
+# -- the steps ----------------------------------------------------------------------------------------------
+
+def _label(tape, i: int) -> str:
+    node = tape.nodes[i]
+    if i == tape.output and node.op == CONST and node.name is None:
+        return node.id
+    return tape.label(i)
+
+
+def _literal(tape, i: int):
+    node = tape.nodes[i]
+    return node.text if node.op == CONST and node.name is None else None
+
+
+def forward_steps(result: TensorResult, nested: list) -> list[TensorForwardStep]:
+    """Every computed node and named constant, in evaluation order (unnamed literals appear in the expressions
+    that use them)."""
+    tape = result.tape
+    steps = []
+    for i, node in enumerate(tape.nodes):
+        if node.op == INPUT or (node.op == CONST and node.name is None and i != tape.output):
+            continue
+        if node.op == CONST:
+            steps.append(TensorForwardStep(i, node.id, _label(tape, i), node.name, CONSTANT_STEP, node.text, None,
+                                           (), (), (), (), nested[i], node.shape))
+            continue
+        template = TENSOR_OPS[node.op].written(len(node.args), dict(node.params))
+        steps.append(TensorForwardStep(
+            i, node.id, _label(tape, i), node.name, OPERATION_STEP, tape.expression(i), template,
+            tuple(tape.label(a) for a in node.args), tuple(nested[a] for a in node.args),
+            tuple(_literal(tape, a) for a in node.args), tuple(tape.nodes[a].shape for a in node.args),
+            nested[i], node.shape))
+    return steps
+
+
+def _on_paths(result: TensorResult, target: int) -> list[bool]:
+    """Nodes that depend on `target` and send a gradient towards the output (with target and the output)."""
+    nodes = result.tape.nodes
+    depends = [False] * len(nodes)
+    depends[target] = True
+    for i in range(target + 1, len(nodes)):
+        depends[i] = any(depends[a] for a in nodes[i].args)
+    keep = [d and g is not None for d, g in zip(depends, result.grads)]
+    keep[result.tape.output] = keep[target] = True
+    return keep
+
+
+def _term(result: TensorResult, nested: list, consumer: int, k: int, contribution) -> TensorTerm:
+    tape, B = result.tape, result.backend
+    cnode = tape.nodes[consumer]
+    op = TENSOR_OPS[cnode.op]
+    shapes = [tape.nodes[a].shape for a in cnode.args]
+    text = op.rule_text(shapes, dict(cnode.params))[k]
+    rule = text.split(" = ", 1)[1]
+    summed = _SUMMED.search(rule)
+    rule = _SUMMED.sub("", rule)
+    local_template = local = None
+    if op.scalar is not None:
+        local_template = OPS[op.scalar].derivative_text[min(k, len(OPS[op.scalar].derivative_text) - 1)]
+        if local_template not in ("1", "-1"):
+            args = [result.values[a] for a in cnode.args]
+            local = B.tolist(elementwise_partial(B, cnode.op, args, result.values[consumer], k))
+    return TensorTerm(
+        consumer=consumer, consumer_label=_label(tape, consumer), argument=k, rule=rule,
+        local_template=local_template, local=local,
+        summed_to=shapes[k] if summed else None, upstream=_gradient(result, consumer),
+        operand_labels=tuple(tape.label(a) for a in cnode.args), operands=tuple(nested[a] for a in cnode.args),
+        operand_literals=tuple(_literal(tape, a) for a in cnode.args), operand_shapes=tuple(shapes),
+        consumer_value=nested[consumer], consumer_shape=cnode.shape,
+        factors=factor_shapes(cnode.op, shapes, k), contribution=B.tolist(contribution),
+        from_output=consumer == tape.output)
+
+
+def _gradient(result: TensorResult, i: int):
+    """Node i's gradient as nested lists, or None where no gradient reached it."""
+    g = result.grads[i]
+    return None if g is None else result.nested(g)
+
+
+def backward_steps(result: TensorResult, nested: list, target: int | None = None) -> list[TensorBackwardStep]:
+    """The chain rule at tensor level, node by node from the output (seed 1) down to the inputs; with
+    `target`, only the nodes on the paths from the output to it."""
+    tape = result.tape
+    keep = _on_paths(result, target) if target is not None else None
+    received = result.received()
+    output_label = _label(tape, tape.output)
+    steps = []
+    for i in range(len(tape.nodes) - 1, -1, -1):
+        if result.grads[i] is None or (keep is not None and not keep[i]):
+            continue
+        node = tape.nodes[i]
+        terms = []
+        if i != tape.output:
+            position: dict[int, int] = {}  # consumer -> next argument slot, for a node used twice by one consumer
+            for consumer, contribution in received[i]:
+                cnode = tape.nodes[consumer]
+                start = position.get(consumer, 0)
+                k = next(k for k in range(start, len(cnode.args)) if cnode.args[k] == i
+                         and result.contributions[consumer][k] is not None)
+                position[consumer] = k + 1
+                terms.append(_term(result, nested, consumer, k, contribution))
+        steps.append(TensorBackwardStep(i, node.id, _label(tape, i), node.name, node.shape, tuple(terms),
+                                        _gradient(result, i), i == tape.output, output_label))
+    return steps
+
+
+def element_step(result: TensorResult, target: int, element: tuple) -> ElementStep:
+    """The gradient of `element` of node `target` as the sum, over each consumer and each element of it the
+    element reaches, of the upstream gradient there times the partial."""
+    tape, B = result.tape, result.backend
+    terms = []
+    position: dict[int, int] = {}
+    for consumer, _ in result.received()[target]:
+        cnode = tape.nodes[consumer]
+        start = position.get(consumer, 0)
+        k = next(k for k in range(start, len(cnode.args)) if cnode.args[k] == target
+                 and result.contributions[consumer][k] is not None)
+        position[consumer] = k + 1
+        args = [result.values[a] for a in cnode.args]
+        upstream = result.flat(result.grads[consumer])
+        labels = [tape.label(a) for a in cnode.args]
+        for partial in element_partials(B, cnode.op, args, result.values[consumer], dict(cnode.params), k, element):
+            at = partial.at
+            g = upstream[sh.positions(cnode.shape, at)[0] if cnode.shape else 0]
+            text = None
+            if partial.text is not None:
+                text = partial.text.replace("{out}", _label(tape, consumer))
+                for m, label in enumerate(labels):
+                    text = text.replace(f"{{{m}}}", label)
+            terms.append(ElementTerm(_label(tape, consumer), at, g, text, partial.value, g * partial.value))
+    gradient = result.flat(result.grads[target])[sh.positions(tape.nodes[target].shape, element)[0]]
+    return ElementStep(_label(tape, target), element, tuple(terms), gradient)
+
+
+def _kinks(result: TensorResult) -> tuple[TensorKinkNote, ...]:
+    tape = result.tape
+    notes = []
+    for kink in result.kinks:
+        args = tape.nodes[kink.node].args
+        sides = tuple((tape.label(args[k]) + (sh.element_text(index) if index else ""), left, right, used)
+                      for (k, index), (left, right), used in zip(kink.sources, kink.one_sided, kink.used))
+        notes.append(TensorKinkNote(kink.node, _label(tape, kink.node), tape.expression(kink.node), kink.at, sides,
+                                    kink.convention))
+    return tuple(notes)
+
+
+def _inexact(result: TensorResult) -> Inexact | None:
+    lost = result.first_inexact()
+    if lost is None:
+        return None
+    i, what = lost
+    tape = result.tape
+    return Inexact(i, tape.nodes[i].id, _label(tape, i), tape.expression(i),
+                   "derivative" if what == "gradient" else what)
+
+
+def tensor_worked(result: TensorResult, wrt: str | None = None) -> TensorWorked:
+    """The whole worked solution at tensor level (see the module's docstring)."""
+    tape = result.tape
+    nested = [None if v is None else result.nested(v) for v in result.values]
+    target, element = parse_wrt(tape, wrt) if wrt is not None else (None, None)
+    forward = tuple(forward_steps(result, nested))
+    backward = tuple(backward_steps(result, nested, target))
+    step = None
+    if element is not None and result.grads[target] is not None and target != tape.output:
+        step = element_step(result, target, element)
+    if target is not None:
+        gradient = _gradient(result, target)
+        if element is not None and gradient is not None:
+            gradient = result.flat(result.grads[target])[sh.positions(tape.nodes[target].shape, element)[0]]
+        label = _label(tape, target) + (sh.element_text(element) if element else "")
+        answers = ((label, gradient, None if element else tape.nodes[target].shape),)
+    else:
+        answers = tuple((name, _gradient(result, at) if name not in result.no_gradient else None,
+                         tape.nodes[at].shape) for name, at in tape.inputs.items())
+        answers += tuple((node.name, _gradient(result, i), node.shape) for i, node in enumerate(tape.nodes)
+                         if node.name and node.name not in tape.inputs and i != tape.output
+                         and result.grads[i] is not None)
+    shown = {s.node for s in forward} | {s.node for s in backward}
+    shown |= {a for s in forward for a in tape.nodes[s.node].args}
+    unnamed = tuple(tape.nodes[i].id for i in sorted(shown)
+                    if tape.nodes[i].display_name is None and tape.nodes[i].op != CONST)
+    output = tape.output
+    return TensorWorked(
+        source=tape.source, output=output, output_id=tape.nodes[output].id, output_label=_label(tape, output),
+        output_value=nested[output], output_shape=tape.nodes[output].shape,
+        inputs=tuple((name, nested[at], tape.nodes[at].shape) for name, at in tape.inputs.items()),
+        forward=forward, backward=backward, element=step, answers=answers, wrt=wrt, exact=result.exact,
+        inexact=_inexact(result), kinks=_kinks(result), unnamed=unnamed, readings=tape.notes,
+        functions=tape.functions, no_gradient=tuple(sorted(result.no_gradient)),
+        calls=tuple(tape.nodes[i].call for i in sorted(shown) if tape.nodes[i].call and not tape.nodes[i].name))
