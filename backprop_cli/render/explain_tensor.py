@@ -3,13 +3,13 @@
 Pure functions from tensor_steps.TensorWorked to strings, laid out as the scalar worked solution
 (explain.py) is, each step with its shapes beside it:
 
-    v3 = W @ x = [[0.1, 0.2], [0.3, 0.4]] @ [1, 2] = [0.5, 1.1]      (2, 2) @ (2,) -> (2,)
-    ∂L/∂W = ∂L/∂v3 · xᵀ                                             (2, 1) · (1, 2) -> (2, 2)
+    v3 = W @ x = [[0.1, 0.2], [0.3, 0.4]] @ [1, 2] = [0.5, 1.1]   (2, 2) @ (2,) -> (2,)
+    ∂L/∂W = ∂L/∂v3 · xᵀ                                          (2, 1) · (1, 2) -> (2, 2)
           = [0.786448, 0.150527] · [1, 2]ᵀ
           = [[0.786448, 1.5729], [0.150527, 0.301054]]
 
-A step that fits in WIDTH columns is one line; a longer one puts each form on a line of its own, under
-the first `=`. Tensors are written as the eval tables write them (tensor_text.py): in full up to 16
+A step of at most SHAPE_COLUMN characters is one line; a longer one puts each form after the second on a
+line of its own, under the first `=`. Tensors are written as the eval tables write them (tensor_text.py): in full up to 16
 numbers, else with their shape and their first elements.
 """
 from __future__ import annotations
@@ -27,12 +27,13 @@ from .explain_tensor_parts import (
 )
 from .tensor_text import abbreviated, nested_text
 
-WIDTH = 100  # a step longer than this (with its shapes) puts each of its forms on a line of its own
+WIDTH = 100  # an element's sum longer than this puts each of its forms on a line of its own
 SHAPE_COLUMN = 64  # the shapes of one-line steps line up at most this far to the right
 _PLACEHOLDER = re.compile(r"\{(\d+|out|g)\}")
 _OPERATORS = tuple("+-*/^·⊙−@")
 _PLAIN_SYMBOL = re.compile(r"[\w.\[\], ]+")
 _CALL = re.compile(r"(\w+)\(([^()]*)\)")
+_SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
 
 
 def _needs_parens(text: str, before: str, after: str) -> bool:
@@ -42,7 +43,8 @@ def _needs_parens(text: str, before: str, after: str) -> bool:
     signed = text.startswith(("-", "≈"))
     if signed and (before in _OPERATORS or after in _OPERATORS or after == "ᵀ"):
         return True
-    return ("/" in text or "e" in text) and (before in ("*", "/", "^", "·", "⊙") or after in ("/", "^", "ᵀ"))
+    fraction = "/" in text or _SCIENTIFIC.search(text)
+    return bool(fraction) and (before in ("*", "/", "^", "·", "⊙") or after in ("/", "^", "ᵀ"))
 
 
 def fill(template: str, texts: dict, numbers: bool = True) -> str:
