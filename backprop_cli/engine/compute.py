@@ -23,7 +23,7 @@ from .arithmetic import EXACT, FLOAT, WIDE, OutOfRange
 from .conventions import DEFAULT, check_convention, follow
 from .forward import exact_out_of_range, forward_gradient, node_reason, sweep_values, to_float, too_large
 from .local import Kink, local_partials
-from .reverse import Contributions, backward, reverse_pass
+from .reverse import Contributions, backward, received, reverse_pass
 from .tape import Tape
 
 # Forward mode costs one sweep per input; past this many node-visits it is skipped
@@ -56,13 +56,7 @@ class Result(FrozenRecord):
 
     def received(self) -> list[list[tuple[int, object]]]:
         """Per node: the (consumer, contribution) pairs its gradient is the sum of."""
-        incoming: list[list] = [[] for _ in self.tape.nodes]
-        for i, sent in enumerate(self.contributions):
-            if sent is not None:
-                for a, c in zip(self.tape.nodes[i].args, sent):
-                    if c is not None:
-                        incoming[a].append((i, c))
-        return incoming
+        return received(self.tape, self.contributions)
 
     def first_inexact(self) -> tuple[int, str] | None:
         """In --exact mode: where exactness ended, as (node, "value" or "derivative"), or None if it never did."""

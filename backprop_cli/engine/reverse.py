@@ -175,3 +175,15 @@ def reverse_pass(tape: Tape, values: Sequence) -> tuple[list, list, list, Backwa
             raise OutOfRange  # a gradient overflowed: wide decimals say whether it truly does not fit
     branching.reverse()
     return partials, list(active), _kinks(tape, values, partials, branching), Backward(grads, Contributions(grads, partials))
+
+
+def received(tape: Tape, contributions: Sequence) -> list[list[tuple[int, object]]]:
+    """Per node: the (consumer, contribution) pairs its gradient is the sum of, from the contributions each
+    node sent to its arguments (None where nothing was sent); for scalar and tensor results alike."""
+    incoming: list[list] = [[] for _ in tape.nodes]
+    for i, sent in enumerate(contributions):
+        if sent is not None:
+            for a, c in zip(tape.nodes[i].args, sent):
+                if c is not None:
+                    incoming[a].append((i, c))
+    return incoming

@@ -25,6 +25,7 @@ from .arithmetic import FLOAT, WIDE, OutOfRange
 from .conventions import DEFAULT, LABELS, check_convention
 from .ops import CONST, CONSTANTS, INPUT
 from .shaping import index_only, located_error, rule_text, shaped
+from .reverse import received
 from .tape import Tape
 from .tensor import pure, sweeps
 from .tensor.backend import choose
@@ -118,13 +119,7 @@ class TensorResult(FrozenRecord):
 
     def received(self) -> list[list[tuple[int, object]]]:
         """Per node: the (consumer, contribution) pairs its gradient is the sum of."""
-        incoming: list[list] = [[] for _ in self.tape.nodes]
-        for i, sent in enumerate(self.contributions):
-            if sent is not None:
-                for a, c in zip(self.tape.nodes[i].args, sent):
-                    if c is not None:
-                        incoming[a].append((i, c))
-        return incoming
+        return received(self.tape, self.contributions)
 
     def first_inexact(self) -> tuple[int, str] | None:
         """In --exact mode: where exactness ended, as (node, "value" or "gradient"), or None if it never did."""
