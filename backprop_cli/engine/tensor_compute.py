@@ -22,7 +22,7 @@ from ..base.errors import MathError, UsageError
 from ..base.gc_pause import paused_gc
 from ..base.records import FrozenRecord, set_field
 from .arithmetic import FLOAT, WIDE, OutOfRange
-from .conventions import DEFAULT, LABELS, check_convention
+from .conventions import DEFAULT, check_convention
 from .ops import CONST, CONSTANTS, INPUT
 from .shaping import index_only, located_error, rule_text, shaped
 from .reverse import received
@@ -55,8 +55,29 @@ class ElementKink(FrozenRecord):
             set_field(self, name, value)
 
 
+class _Arrays:
+    """What TensorResult and JacobianResult share: a node's shape, and their arrays as the renderers read them
+    (`tape` and `backend` are fields of both)."""
+
+    __slots__ = ()
+
+    def shape(self, i: int) -> tuple:
+        return self.tape.nodes[i].shape
+
+    def nested(self, value):
+        """An array as nested lists of numbers (a number as itself), for the renderers."""
+        return self.backend.tolist(value)
+
+    def flat(self, value) -> list:
+        """The numbers of an array (or of nested lists), row-major; a number alone."""
+        flat = [self.backend.tolist(value)]
+        while flat and type(flat[0]) is list:
+            flat = [x for row in flat for x in row]
+        return flat
+
+
 @dataclass(frozen=True, eq=False, repr=False)
-class TensorResult(FrozenRecord):
+class TensorResult(_Arrays, FrozenRecord):
     tape: Tape  # shaped: each node's op is a key of TENSOR_OPS and its shape is known
     inputs: dict  # input name -> value as bound: a number, or nested lists of numbers
     values: list  # per node: an array of the backend, or a number
@@ -81,20 +102,6 @@ class TensorResult(FrozenRecord):
     def differentiated(self) -> bool:
         """Whether gradients were computed: the output is a scalar."""
         return self.tape.nodes[self.tape.output].shape == ()
-
-    def shape(self, i: int) -> tuple:
-        return self.tape.nodes[i].shape
-
-    def nested(self, value):
-        """An array as nested lists of numbers (a number as itself), for the renderers."""
-        return self.backend.tolist(value)
-
-    def flat(self, value) -> list:
-        """The numbers of an array (or of nested lists), row-major; a number alone."""
-        flat = [self.backend.tolist(value)]
-        while flat and type(flat[0]) is list:
-            flat = [x for row in flat for x in row]
-        return flat
 
     def rules(self, i: int) -> list[tuple[int, str]]:
         """The local rule of node i at tensor level, per argument that a gradient went back to:
@@ -300,7 +307,7 @@ def _forward(tape: Tape, values: list, backend, no_gradient: frozenset) -> tuple
     return found, None
 
 
-class JacobianResult(FrozenRecord):
+class JacobianResult(_Arrays, FrozenRecord):
     """d output / d input of every input, each of shape output.shape + input.shape."""
 
     __slots__ = __match_args__ = ("tape", "inputs", "values", "jacobians", "backend", "exact", "no_gradient")
@@ -319,18 +326,6 @@ class JacobianResult(FrozenRecord):
     @property
     def value(self):
         return self.values[self.tape.output]
-
-    def shape(self, i: int) -> tuple:
-        return self.tape.nodes[i].shape
-
-    def nested(self, value):
-        return self.backend.tolist(value)
-
-    def flat(self, value) -> list:
-        flat = [self.backend.tolist(value)]
-        while flat and type(flat[0]) is list:
-            flat = [x for row in flat for x in row]
-        return flat
 
     def all_exact(self) -> bool:
         return self.exact and all(isinstance(x, Fraction) for j in self.jacobians.values() if j is not None

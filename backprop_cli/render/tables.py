@@ -184,23 +184,26 @@ def undefined_notes(result: Result) -> list[Text]:
     return [Text(line, style=UNDEFINED_STYLE) for line in missing_lines(result)]
 
 
-def notes(result: Result, digits: int | None, report: CheckReport | None = None) -> list[Text]:
+def exact_notes(result) -> list[Text]:
+    """With --exact: that every number shown is an exact fraction, or where exactness ended (scalar and tensor
+    results alike)."""
+    if not result.exact:
+        return []
+    lost = result.first_inexact()
+    if lost is None:
+        return [Text("exact: every value and gradient above is an exact fraction.", style="green")]
+    i, what = lost
     tape = result.tape
+    return [Text(f"exact until {tape.nodes[i].id} = {tape.expression(i)}: its {what} is not rational, so it and "
+                 "what depends on it are shown as floats; the fractions shown are exact.", style="yellow")]
+
+
+def notes(result: Result, digits: int | None, report: CheckReport | None = None) -> list[Text]:
     out = []
     if result.forward_gradient is None:
         out.append(Text("note: forward mode was skipped: one pass per input over this many nodes is too slow; "
                         "the reverse-mode gradients above are complete.", style="yellow"))
-    if result.exact:
-        lost = result.first_inexact()
-        if lost is None:
-            out.append(Text("exact: every value and gradient above is an exact fraction.", style="green"))
-        else:
-            i, what = lost
-            out.append(Text(
-                f"exact until {tape.nodes[i].id} = {tape.expression(i)}: its {what} is not rational, so it and "
-                "what depends on it are shown as floats; the fractions shown are exact.",
-                style="yellow",
-            ))
+    out += exact_notes(result)
     out += kink_notes(result, digits)
     out += undefined_notes(result)
     if report is not None:

@@ -15,7 +15,7 @@ from rich.text import Text
 from ..base.numbers import format_number
 from ..engine.conventions import LABELS
 from ..engine.tensor.shapes import element_text, shape_text, size, unravel
-from .tables import GRAD_STYLE, VALUE_STYLE, _lines, _table, program_title, whole_words
+from .tables import GRAD_STYLE, VALUE_STYLE, _lines, _table, exact_notes, program_title, whole_words
 from .tensor_text import FULL_ELEMENTS, KEEP_LAST, KEEP_OUTER, nested_text  # noqa: F401 (named here too)
 
 KINK_NOTES = 5  # notes per node on a kink; the other elements are counted in one more note
@@ -128,21 +128,11 @@ def kink_notes(result, digits: int | None) -> list[Text]:
 
 
 def notes(result, digits: int | None) -> list[Text]:
-    tape = result.tape
     out = []
     if result.forward_gradient is None and result.forward_skipped:
         out.append(Text(f"note: forward mode was skipped: {result.forward_skipped}; the reverse-mode gradients "
                         "above are complete.", style="yellow"))
-    if result.exact:
-        lost = result.first_inexact()
-        if lost is None:
-            out.append(Text("exact: every value and gradient above is an exact fraction.", style="green"))
-        else:
-            i, what = lost
-            out.append(Text(f"exact until {tape.nodes[i].id} = {tape.expression(i)}: its {what} is not rational, so "
-                            "it and what depends on it are shown as floats; the fractions shown are exact.",
-                            style="yellow"))
-    return out + kink_notes(result, digits)
+    return out + exact_notes(result) + kink_notes(result, digits)
 
 
 def _too_many_rows(nodes: int, max_rows: int) -> list:
