@@ -92,14 +92,14 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
     if as_json:
         for item in run:
             if isinstance(item, Finish):
-                values.append(item.final.value)
+                finish = item
                 line = view.summary_document(item, s, names, values)
             else:
                 values.append(item.point.value)
                 line = view.record_document(item)
             sys.stdout.write(json.dumps(line, allow_nan=False) + "\n")
             sys.stdout.flush()
-        return OK
+        return done(finish)
 
     from ..render.console import can_encode, make_console
     from ..render.formulas import output_label
@@ -130,9 +130,18 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
                 finish = item
             else:
                 values.append(item.point.value)
-    values.append(finish.final.value)
+    if finish.failure is None:  # else the last point reached is the one the failed step started from
+        values.append(finish.final.value)
     unicode = can_encode(console.file, view.SPARK_UNICODE)
     console.print(view.optimize_view(output_label(loaded.tape), finish, s, names, values, digits, unicode,
                                      view.input_shapes(loaded.tape)),
                   crop=False)  # a table wider than the terminal keeps its numbers whole
+    return done(finish)
+
+
+def done(finish) -> int:
+    """The exit: OK, or the error of a step that left the finite numbers, raised once the steps taken are shown
+    (exit 4; a diverging run only warns, under the output)."""
+    if finish.failure is not None:
+        raise finish.failure
     return OK

@@ -66,18 +66,18 @@ def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, 
     check_lr(lr)
     loaded = load(ctx, program, file, FLOAT)
     names = select_inputs(loaded.tape, update or moving_inputs(loaded), "--update")
-    before, after = gradient_step(loaded.tape, loaded.inputs, lr, names, ascent, convention)
+    stepped = gradient_step(loaded.tape, loaded.inputs, lr, names, ascent, convention)
     if as_json:
         from ..render.json_report import dumps
         from ..render.training import step_document
 
-        doc = step_document(loaded.tape, before, after, names, lr, ascent)
+        doc = step_document(loaded.tape, stepped, names, lr, ascent)
         sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
         return OK
     from ..render.console import make_console
     from ..render.formulas import output_label
     from ..render.training import input_shapes, step_view
 
-    view = step_view(output_label(loaded.tape), before, after, names, lr, ascent, digits, input_shapes(loaded.tape))
+    view = step_view(output_label(loaded.tape), stepped, names, lr, ascent, digits, input_shapes(loaded.tape))
     make_console(color).print(view, crop=False)  # a table wider than the terminal keeps its numbers whole
     return OK

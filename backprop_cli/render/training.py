@@ -78,8 +78,9 @@ def _shape_cell(shapes, name) -> tuple:
 
 # -- backprop step -------------------------------------------------------------------------------
 
-def step_view(label: str, before, after, names, lr: float, ascent: bool, digits: int | None,
+def step_view(label: str, stepped, names, lr: float, ascent: bool, digits: int | None,
               shapes: dict | None = None) -> Group:
+    before, after = stepped.before, stepped.after
     moved = set(names)
     sign = "+" if ascent else "-"
     head = Text()
@@ -100,10 +101,42 @@ def step_view(label: str, before, after, names, lr: float, ascent: bool, digits:
                           _cell(new, digits, "bold " + VALUE_STYLE, shapes, name))
         else:
             table.add_row(*cells, Text("fixed", style=FIXED_STYLE), _cell(old, digits, VALUE_STYLE, shapes, name))
-    return Group(head, Text(""), whole_words(table))
+    parts = [head, Text(""), whole_words(table)]
+    if stepped.worse:
+        parts.append(_warning(f"the step {'lowered' if ascent else 'raised'} {label} from "
+                              f"{format_number(before.value, digits)} to {format_number(after.value, digits)}",
+                              stepped.suggestion))
+    return Group(*parts)
 
 
-def step_document(tape, before, after, names, lr: float, ascent: bool) -> dict:
+def _warning(what: str, suggestion) -> Text:
+    """The note under the output of a step or a run that made the value worse: what happened, and the learning
+    rate as the likely cause, with a smaller one to try (training/watch.py found it)."""
+    text = Text()
+    text.append("warning: ", style="bold yellow")
+    text.append(what + (f"; {suggestion.text()}" if suggestion is not None else ""))
+    return text
+
+
+def diverging_note(label: str, finish, digits: int | None) -> Text | None:
+    """`warning: out grew at each of steps 1 to 100 (from 9 to 5.06947e256): the run diverges; the learning rate
+    ...`, for a run that watch.diverging flagged; None for a healthy run, and for one that stopped on a number
+    that is not finite (its error says it)."""
+    growth = finish.diverging
+    if growth is None or finish.failure is not None:
+        return None
+    verb = "fell" if growth.ascent else "grew"
+    return _warning(f"{label} {verb} at each of steps {growth.first} to {growth.last} (from "
+                    f"{format_number(growth.before, digits)} to {format_number(growth.after, digits)}): "
+                    f"the run is diverging", finish.suggestion)
+
+
+def _suggested(suggestion) -> float | None:
+    return None if suggestion is None else json_number(suggestion.lr)
+
+
+def step_document(tape, stepped, names, lr: float, ascent: bool) -> dict:
+    before, after = stepped.before, stepped.after
     return {
         "program": tape.source,
         "output": tape.output_name,
@@ -113,6 +146,8 @@ def step_document(tape, before, after, names, lr: float, ascent: bool) -> dict:
         "gradient": _numbers(before.gradient),
         "before": {"value": json_number(before.value), "inputs": _numbers(before.inputs)},
         "after": {"value": json_number(after.value), "inputs": _numbers(after.inputs)},
+        "worse": stepped.worse,
+        "suggested_lr": _suggested(stepped.suggestion),
     }
 
 
@@ -145,6 +180,7 @@ STOPPED = {
     "steps": "ran every step",
     "gradient": "stopped: gradient norm <= --tol",
     "change": "stopped: change of the value <= --tol",
+    "not finite": "stopped: step {next} leaves the finite numbers",
 }
 
 
@@ -158,6 +194,8 @@ def summary_document(finish, settings, names, values: list) -> dict:
         "start": {"value": json_number(finish.start.value), "inputs": _numbers(finish.start.inputs)},
         "final": {"value": json_number(finish.final.value), "inputs": _numbers(finish.final.inputs),
                   "gradient": _numbers(finish.final.gradient)},
+        "diverging": finish.diverging is not None,
+        "suggested_lr": _suggested(finish.suggestion),
     }}
 
 
@@ -200,7 +238,7 @@ def optimize_view(label: str, finish, settings, names, values: list, digits: int
     result.append(format_number(finish.start.value, digits), style=VALUE_STYLE)
     result.append(" → ")
     result.append(format_number(finish.final.value, digits), style="bold " + VALUE_STYLE)
-    result.append(f" after {finish.steps} step{'s' * (finish.steps != 1)} ({STOPPED[finish.stopped]})", style="dim")
+    result.append(f" after {finish.steps} step{'s' * (finish.steps != 1)} ({STOPPED[finish.stopped].format(next=finish.steps + 1)})", style="dim")
     low, high = min(values), max(values)
     plot = Text()
     plot.append(f"{label} at steps 0..{len(values) - 1}", style="bold")
@@ -214,4 +252,5 @@ def optimize_view(label: str, finish, settings, names, values: list, digits: int
                       _cell(final, digits, "bold " + VALUE_STYLE, shapes, name) if name in moved
                       else Text("fixed", style=FIXED_STYLE),
                       _cell(finish.final.gradient[name], digits, GRAD_STYLE, shapes, name))
-    return Group(head, result, Text(""), plot, Text(""), whole_words(table))
+    note = diverging_note(label, finish, digits)
+    return Group(head, result, Text(""), plot, Text(""), whole_words(table), *([note] if note else []))

@@ -27,7 +27,7 @@ no gradient: it never moves.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator, Mapping, Sequence
 
 from ..base.errors import MathError, UsageError
@@ -35,6 +35,7 @@ from ..engine.compute import differentiate
 from ..engine.conventions import DEFAULT as DEFAULT_CONVENTION
 from ..engine.tape import Tape
 from ..engine.values import nested, position_text
+from .watch import Diverging, StepNotFinite, Suggestion, diverging, point_failure, step_failure, suggest, worse
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 
@@ -124,24 +125,23 @@ class Optimizer:
         except (ValueError, OverflowError):
             moved = math.nan
         if not math.isfinite(moved):
-            advice = self._advice(theta, grad, divided_by_zero)
-            raise MathError(f"step {t} of {self.s.optimizer} sends {label} to a value that is not a finite number "
-                            f"(from {theta!r} with gradient {grad!r})" + (f"; try {advice}" if advice else ""))
+            raise StepNotFinite(f"step {t} of {self.s.optimizer} sends {label} to a value that is not a finite "
+                                f"number (from {theta!r} with gradient {grad!r})",
+                                self._advice(theta, grad, divided_by_zero))
         return moved
 
     def _advice(self, theta: float, grad: float, divided_by_zero: bool) -> str:
-        """What to change when a step is not finite: only a setting that can be the cause."""
+        """Which setting to change when a step is not finite (watch.StepNotFinite): only one that can be the
+        cause."""
         s, eps = self.s, self.s.hyper.get("eps")
         if divided_by_zero:
-            return "an --eps > 0"
+            return "eps"
         if not math.isfinite(grad):
             return ""
         if not math.isfinite((-grad if s.ascent else grad) + s.weight_decay * theta):  # g of _one
-            return "a smaller --weight-decay"
+            return "weight_decay"
         # a smaller --lr helps only if there is one: with --lr 0 the step is 0 times something not finite
-        choices = ["a smaller --lr"] if s.lr > 0 else []
-        if eps == 0:
-            choices.append("an --eps > 0")
+        choices = (["lr"] if s.lr > 0 else []) + (["eps"] if eps == 0 else [])
         return " or ".join(choices)
 
     def _one(self, key, theta: float, grad: float, t: int) -> float:
@@ -256,12 +256,50 @@ def check_moving(tape: Tape, names: Sequence[str], option: str = "--update") -> 
                              f"cannot move it (leave it out of {option})")
 
 
+def label_of(tape: Tape) -> str:
+    """The output's name in the messages: its name, or `out` for a bare expression (as the tables call it)."""
+    return tape.output_name or "out"
+
+
+@dataclass(frozen=True)
+class Stepped:
+    """One gradient step: the point before and after it; `worse` when it made the value worse (grew in a descent,
+    fell in an ascent), with a smaller learning rate to try (`suggestion`)."""
+
+    before: Point
+    after: Point
+    worse: bool
+    suggestion: Suggestion | None
+
+
 def gradient_step(tape: Tape, inputs: Mapping[str, float], lr: float, names: Sequence[str],
-                  ascent: bool = False, convention: str = DEFAULT_CONVENTION) -> tuple[Point, Point]:
-    """One plain gradient step x ← x ∓ lr·∂f/∂x on `names`: (before, after). `convention`: the derivative
-    taken at a kink (engine/conventions.py)."""
+                  ascent: bool = False, convention: str = DEFAULT_CONVENTION) -> Stepped:
+    """One plain gradient step x ← x ∓ lr·∂f/∂x on `names`. `convention`: the derivative taken at a kink
+    (engine/conventions.py). A step that leaves the finite numbers is a MathError naming the learning rate and
+    a smaller one to try."""
     check_moving(tape, names)
     before = at(tape, inputs, convention)
+    label = label_of(tape)
+
+    def advice() -> Suggestion | None:
+        return suggest(lr, label, ascent, before.value, lambda smaller: _value_at(
+            tape, lambda: _stepped(before, names, smaller, ascent), convention))
+
+    try:
+        moved = _stepped(before, names, lr, ascent)
+    except StepNotFinite as err:
+        raise step_failure(err, advice() if "lr" in err.advice else None) from None
+    try:
+        after = at(tape, moved, convention)
+    except MathError as err:
+        quantity, last = _what_failed(tape, moved, convention, before, label, "before the step")
+        raise point_failure(err, f"after the step (lr {_number(lr)})", quantity, last, advice()) from None
+    got_worse = worse(after.value, before.value, ascent)
+    return Stepped(before, after, got_worse, advice() if got_worse else None)
+
+
+def _stepped(before: Point, names: Sequence[str], lr: float, ascent: bool) -> dict:
+    """The inputs after one plain step from `before` (StepNotFinite if one leaves the finite numbers)."""
     moved = dict(before.inputs)
     for name in names:
         x, g = before.inputs[name], before.gradient[name]
@@ -271,21 +309,58 @@ def gradient_step(tape: Tape, inputs: Mapping[str, float], lr: float, names: Seq
                                          for e, (xe, ge) in enumerate(zip(xs, elements(g)[1]))])
         else:
             moved[name] = _moved(name, x, g, lr, ascent)
-    try:
-        after = at(tape, moved, convention)
-    except MathError as err:
-        raise MathError(f"after the step: {err.message}") from None
-    return before, after
+    return moved
 
 
 def _moved(label: str, x: float, g: float, lr: float, ascent: bool) -> float:
     moved = x + lr * g if ascent else x - lr * g
     if not math.isfinite(moved):
         # a smaller --lr helps only when the step itself overflowed: not with --lr 0, nor a gradient not finite
-        advice = "; try a smaller --lr" if lr > 0 and math.isfinite(g) else ""
-        raise MathError(f"the step sends {label} to a value that is not a finite number "
-                        f"({x!r} {'+' if ascent else '-'} {lr!r} * {g!r}){advice}")
+        raise StepNotFinite(f"the step sends {label} to a value that is not a finite number "
+                            f"({x!r} {'+' if ascent else '-'} {lr!r} * {g!r})",
+                            "lr" if lr > 0 and math.isfinite(g) else "")
     return moved
+
+
+def _value_at(tape: Tape, inputs, convention: str) -> float | None:
+    """The program's value at inputs() (a trial step), None where the step or the value is not finite."""
+    try:
+        value = at(tape, inputs(), convention).value
+    except MathError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _what_failed(tape: Tape, moved: Mapping[str, object], convention: str, last: Point, label: str,
+                 when: str) -> tuple[str, str]:
+    """(what is not finite after a step, its last finite value), for the error: the value of the output or the
+    gradient of an input, found by the sweeps that go on past a missing number. A tensor program (whose engine
+    keeps no undefined entries yet) names the value before the step instead."""
+    fallback = "", f"{label} was {_number(last.value)} {when}"
+    if tape.tensor:
+        return fallback
+    from ..base.undefined import Undefined
+
+    try:
+        result = differentiate(tape, dict(moved), forward_mode=False, convention=convention, keep_undefined=True)
+    except MathError:
+        return fallback
+    verb = {"too large": "overflows", "undefined": "is undefined"}
+    if isinstance(result.value, Undefined):
+        return (f"the value of {label} {verb.get(result.value.word, 'is not a finite number')}",
+                f"its last finite value was {_number(last.value)}, {when}")
+    gradient = result.gradient()
+    for name in tape.inputs:
+        if isinstance(gradient[name], Undefined):
+            return (f"∂{label}/∂{name} {verb.get(gradient[name].word, 'is not a finite number')}",
+                    f"its last finite value was {_number(last.gradient[name])}, {when}")
+    return fallback
+
+
+def _number(value: float) -> str:
+    from .watch import number
+
+    return number(value)
 
 
 @dataclass(frozen=True)
@@ -299,21 +374,34 @@ class Record:
 @dataclass(frozen=True)
 class Finish:
     steps: int  # steps taken
-    stopped: str  # "steps", "gradient" or "change"
-    final: Point
+    stopped: str  # "steps", "gradient", "change" or "not finite"
+    final: Point  # the last point reached with every number finite
     start: Point
+    diverging: Diverging | None = None  # a run of steps that kept making the value worse (watch.diverging)
+    suggestion: Suggestion | None = None  # with `diverging`: a smaller learning rate to try
+    failure: MathError | None = None  # stopped "not finite": the error to raise once the steps so far are shown
 
 
 def optimize(tape: Tape, inputs: Mapping[str, float], s: Settings, steps: int, names: Sequence[str],
              tol: float | None = None, convention: str = DEFAULT_CONVENTION) -> Iterator[Record | Finish]:
     """Yield a Record per step, then a Finish. Stops early, with --tol, when the gradient norm over the updated
-    inputs is <= tol, or when the value changed by <= tol in the last step."""
+    inputs is <= tol, or when the value changed by <= tol in the last step; and when a step leaves the finite
+    numbers (the Finish holds the error, which the command raises after showing the steps taken)."""
     check_moving(tape, names)
     optimizer = Optimizer(s, names)
     point = start = at(tape, inputs, convention)
+    label = label_of(tape)
+    values = [start.value]
     previous = None
     taken = 0
     stopped = "steps"
+    failure = None
+
+    def advice() -> Suggestion | None:
+        return suggest(s.lr, label, s.ascent, start.value, lambda smaller: _value_at(
+            tape, lambda: Optimizer(replace(s, lr=smaller), names).update(start.inputs, start.gradient),
+            convention))
+
     for k in range(1, steps + 1):
         if tol is not None and point.norm(names) <= tol:
             stopped = "gradient"
@@ -322,10 +410,23 @@ def optimize(tape: Tape, inputs: Mapping[str, float], s: Settings, steps: int, n
             stopped = "change"
             break
         yield Record(k, point)
-        moved = optimizer.update(point.inputs, point.gradient)
+        when = f"after step {k - 1}" if k > 1 else "at the start"
         try:
-            previous, point = point, at(tape, moved, convention)
-        except MathError as err:
-            raise MathError(f"after step {k}: {err.message}") from None
+            moved = optimizer.update(point.inputs, point.gradient)
+            try:
+                reached = at(tape, moved, convention)
+            except MathError as err:
+                quantity, last = _what_failed(tape, moved, convention, point, label, when)
+                failure = point_failure(err, f"after step {k} of {s.optimizer}", quantity, last,
+                                        advice() if s.lr > 0 else None, diverging(values, s.ascent), label)
+        except StepNotFinite as err:
+            failure = step_failure(err, advice() if "lr" in err.advice else None, diverging(values, s.ascent),
+                                   label)
+        if failure is not None:
+            stopped = "not finite"
+            break
+        previous, point = point, reached
+        values.append(point.value)
         taken = k
-    yield Finish(taken, stopped, point, start)
+    growth = diverging(values, s.ascent)
+    yield Finish(taken, stopped, point, start, growth, advice() if growth and failure is None else None, failure)

@@ -223,10 +223,14 @@ def test_a_step_out_of_the_floats_names_the_element(cli, helpers):
     run = cli("step", "L = sum(x * c)", "x=[1, 1]", "c=[1, 1e200]", "--lr", "1e200", "--update", "x")
     assert (run.code, run.out) == (4, "")
     helpers.assert_one_paragraph_error(run.err, "math error")
+    # L = x[0] + 1e200·x[1]: any lr' >= 1e109 sends x[1] = 1 - lr'·1e200 past the floats, and lr/10^12 = 1e188
     assert run.err == ("backprop: math error: the step sends x[1] to a value that is not a finite number "
-                       "(1.0 - 1e+200 * 1e+200); try a smaller --lr\n")
+                       "(1.0 - 1e+200 * 1e+200)\nThe learning rate 1e200 is likely too large: with each of 1e199, "
+                       "1e198, ... down to 1e188 the first step does not lower L either; try a much smaller one.\n")
     optimizer = cli("optimize", "L = sum(x * c)", "x=[[1, 2], [3, 4]]", "c=[[1, 2], [3, 1e200]]", "--lr", "1e200",
                     "--optimizer", "momentum", "--steps", "2", "--update", "x")
     assert optimizer.code == 4
     assert optimizer.err == ("backprop: math error: step 1 of momentum sends x[1, 1] to a value that is not a finite "
-                             "number (from 4.0 with gradient 1e+200); try a smaller --lr\n")
+                             "number (from 4.0 with gradient 1e+200)\nThe learning rate 1e200 is likely too large: "
+                             "with each of 1e199, 1e198, ... down to 1e188 the first step does not lower L either; try "
+                             "a much smaller one.\n")
