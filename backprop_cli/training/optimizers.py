@@ -35,7 +35,8 @@ from ..engine.compute import differentiate
 from ..engine.conventions import DEFAULT as DEFAULT_CONVENTION
 from ..engine.tape import Tape
 from ..engine.values import nested, position_text
-from .watch import Diverging, StepNotFinite, Suggestion, diverging, point_failure, step_failure, suggest, worse
+from .watch import (Diverging, StepNotFinite, Suggestion, diverging, number, point_failure, step_failure, suggest,
+                    worse)
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
 
@@ -293,7 +294,7 @@ def gradient_step(tape: Tape, inputs: Mapping[str, float], lr: float, names: Seq
         after = at(tape, moved, convention)
     except MathError as err:
         quantity, last = _what_failed(tape, moved, convention, before, label, "before the step")
-        raise point_failure(err, f"after the step (lr {_number(lr)})", quantity, last, advice()) from None
+        raise point_failure(err, f"after the step (lr {number(lr)})", quantity, last, advice()) from None
     got_worse = worse(after.value, before.value, ascent)
     return Stepped(before, after, got_worse, advice() if got_worse else None)
 
@@ -336,7 +337,7 @@ def _what_failed(tape: Tape, moved: Mapping[str, object], convention: str, last:
     """(what is not finite after a step, its last finite value), for the error: the value of the output or the
     gradient of an input, found by the sweeps that go on past a missing number. A tensor program (whose engine
     keeps no undefined entries yet) names the value before the step instead."""
-    fallback = "", f"{label} was {_number(last.value)} {when}"
+    fallback = "", f"{label} was {number(last.value)} {when}"
     if tape.tensor:
         return fallback
     from ..base.undefined import Undefined
@@ -348,19 +349,13 @@ def _what_failed(tape: Tape, moved: Mapping[str, object], convention: str, last:
     verb = {"too large": "overflows", "undefined": "is undefined"}
     if isinstance(result.value, Undefined):
         return (f"the value of {label} {verb.get(result.value.word, 'is not a finite number')}",
-                f"its last finite value was {_number(last.value)}, {when}")
+                f"its last finite value was {number(last.value)}, {when}")
     gradient = result.gradient()
     for name in tape.inputs:
         if isinstance(gradient[name], Undefined):
             return (f"∂{label}/∂{name} {verb.get(gradient[name].word, 'is not a finite number')}",
-                    f"its last finite value was {_number(last.gradient[name])}, {when}")
+                    f"its last finite value was {number(last.gradient[name])}, {when}")
     return fallback
-
-
-def _number(value: float) -> str:
-    from .watch import number
-
-    return number(value)
 
 
 @dataclass(frozen=True)

@@ -414,10 +414,11 @@ def test_optimize_advice_names_only_a_setting_that_can_help(cli, argv, message):
 def test_step_advice_names_only_a_setting_that_can_help(cli, monkeypatch):
     too_large = ("The learning rate 1e300 is likely too large: with each of 1e299, 1e298, ... down to 1e288 the first "
                  "step does not {} out either; try a much smaller one.")
+    sends = "the step sends x to a value that is not a finite number (1e+100 {} 1e+300 * 2e+100)\n"
     assert math_error(cli, "step", "x^2", "-x", "1e100", "--lr", "1e300") == \
-        "the step sends x to a value that is not a finite number (1e+100 - 1e+300 * 2e+100)\n" + too_large.format("lower")
+        sends.format("-") + too_large.format("lower")
     assert math_error(cli, "step", "x^2", "-x", "1e100", "--lr", "1e300", "--ascent") == \
-        "the step sends x to a value that is not a finite number (1e+100 + 1e+300 * 2e+100)\n" + too_large.format("raise")
+        sends.format("+") + too_large.format("raise")
     doc = cli("step", "x^2", "-x", "3", "--lr", "0", "--json").json()  # --lr 0 moves nothing
     assert doc["after"] == doc["before"] == {"value": 9.0, "inputs": {"x": 3.0}}
 

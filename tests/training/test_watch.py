@@ -225,8 +225,8 @@ def test_a_gradient_that_overflows_at_step_3(cli, helpers):
     helpers.assert_one_paragraph_error(run.err, "math error")
     assert "after 2 steps (stopped: step 3 leaves the finite numbers)" in flat_text(run.out)
     head, _, _, *rest = run.err.rstrip("\n").split("\n")
-    assert head.startswith("backprop: math error: after step 3 of sgd, ∂out/∂x overflows: the gradient d v5 / d x is "
-                           "-2.16e+308, too large for a 64-bit float (overflow)")
+    assert head.startswith("backprop: math error: after step 3 of sgd, ∂out/∂x overflows: the gradient d v5 / d x "
+                           "is -2.16e+308, too large for a 64-bit float (overflow)")
     assert rest == ["Its last finite value was 7.2e307, after step 2.",
                     "The learning rate 2e-308 is likely too large: try --lr 2e-309, the largest of 2e-309, 2e-310, "
                     "2e-311, ... with which the first step lowers out (from 1.6e305 to 5.76e304)."]
