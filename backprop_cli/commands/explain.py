@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from ..base.errors import MATH, OK, UsageError
+from ..base.errors import MATH, OK, MathError, UsageError
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import differentiate
@@ -16,6 +16,7 @@ EXAMPLES = """
 Examples:
   backprop explain "e = a + b; f = e * c; g = f / d" -a 5 -b 1 -c -2 -d -3
   backprop explain "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --exact
+  backprop explain "o = tanh(x1*w1 + x2*w2 + b)" x1=1 w1=0.5 x2=2 w2=-0.3 b=0.1 --float
   backprop explain "(a+b)*(b+c)" -a -1 -b 3 -c 4 --wrt b
   backprop explain "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --format latex > answer.tex
   backprop explain "L = sum(tanh(W @ x + b))" W="[[0.1, 0.2], [0.3, 0.4]]" x=[1,2] b=[0,0.5] --wrt "W[1, 0]"
@@ -34,12 +35,15 @@ Reference (in the source tree):
 @click.option("--wrt", metavar="NAME", help="Only the backward steps on the paths from the output to NAME; with "
               "vectors and matrices also an element, NAME[1, 0], written as the sum over the elements it reaches.")
 @exact_option
+@click.option("--float", "floats", is_flag=True,
+              help="Compute in floats, as eval does (0.1 + 0.2 = 0.3 but -0.1 + 0.1 = 2.77556e-17 can show); "
+                   "by default a program of decimals and fractions is computed exactly and shown as decimals.")
 @click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
               help="Significant digits of floats (exact fractions are always written in full).")
 @click.option("--symbolic", is_flag=True, help="Also write d output / d input for each input as a formula.")
 @convention_option
 @click.pass_context
-def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, symbolic, convention):
+def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, floats, digits, symbolic, convention):
     """Print the worked solution of PROGRAM at a point: forward pass, then the chain rule step by step.
 
     Each forward line is a node's definition, its operands' values and its value
@@ -47,7 +51,12 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
     rule, written symbolically with the operands' names, then with numbers
     (∂g/∂e = ∂g/∂f · ∂f/∂e = (1/d) · c = (-1/3) · (-2) = 2/3), sums written out
     where a node feeds several others. Unnamed intermediates are called by their
-    node ids (v3). Give each input a value: -x VALUE or NAME=VALUE.
+    names in order (u1, u2). Give each input a value: -x VALUE or NAME=VALUE.
+
+    Values are computed exactly wherever they are rational and written as
+    decimals (-0.1 + 0.1 = 0; 2/3 rounded to --digits); where a value is
+    irrational (exp, sin, sqrt of a non-square) it is a float. --exact writes
+    the exact values as fractions; --float computes in floats throughout.
 
     With vectors and matrices, each step is at tensor level with its shapes
     ((2, 2) @ (2,) -> (2,); ∂L/∂W = ∂L/∂v3 · xᵀ, (2, 1) · (1, 2) -> (2, 2)).
@@ -55,16 +64,18 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
     from ..render.explain import render
     from ..teaching.steps import resolve_wrt, worked_solution
 
-    arithmetic = EXACT if exact else FLOAT
+    if exact and floats:
+        raise UsageError("--exact and --float ask for two different number systems: give one of them (without "
+                         "either, values are exact where rational and written as decimals)")
+    arithmetic = FLOAT if floats else EXACT
     loaded = load(ctx, program, file, arithmetic)
     if loaded.tape.tensor:
-        return _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention)
+        return _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact)
     if wrt is not None:
         resolve_wrt(loaded.tape, wrt)  # an unknown name is a usage error before any arithmetic
     # the steps that can be done are shown; an undefined one says so, and why (exit 4)
-    result = differentiate(loaded.tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention,
-                           keep_undefined=True)
-    worked = worked_solution(result, wrt)
+    result = _differentiate(loaded, arithmetic, convention, strict=exact)
+    worked = worked_solution(result, wrt, decimals=not exact)
     text = render(worked, fmt, digits)
     if symbolic:
         from ..engine.symbolic.derive import gradient_formulas
@@ -78,7 +89,25 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, digits, s
     return MATH if result.undefined else OK
 
 
-def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention) -> int:
+def _differentiate(loaded, arithmetic, convention, strict: bool):
+    """The Result to explain: in `arithmetic`; exact arithmetic that cannot go on (numbers past the exact
+    limit) is done again in floats, unless --exact asked for it (`strict`: its MathError stands)."""
+    try:
+        return differentiate(loaded.tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention,
+                             keep_undefined=True)
+    except MathError:
+        if arithmetic is FLOAT or strict:
+            raise
+    inputs = {name: float(value) for name, value in loaded.inputs.items()}
+    return differentiate(loaded.tape, inputs, FLOAT, forward_mode=False, convention=convention, keep_undefined=True)
+
+
+# Past this much work (engine/tensor/sweeps.work, about one unit a multiply-add), a tensor program is explained
+# in floats unless --exact asks: exact fractions cost some 2 µs a unit, and grow (check's EXACT_WORK).
+EXACT_WORK = 200_000
+
+
+def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact) -> int:
     """The worked solution at tensor level (teaching/tensor_steps.py)."""
     from ..engine.shaping import index_only
     from ..engine.tensor.shapes import shape_text
@@ -102,9 +131,25 @@ def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention)
                          "mse), or use backprop jacobian for the derivatives of every element")
     if wrt is not None:
         check_wrt(tape, wrt, index_only(tape))  # before any arithmetic
-    result = differentiate(tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention)
-    _write(render(tensor_worked(result, wrt), digits))
+    result = _differentiate_tensors(tape, loaded.inputs, arithmetic, convention, exact)
+    _write(render(tensor_worked(result, wrt, decimals=not exact), digits))
     return OK
+
+
+def _differentiate_tensors(tape, inputs, arithmetic, convention, exact: bool):
+    """A tensor program's Result: exact where rational unless the work is too big for fractions (and --exact
+    was not asked) or exact arithmetic cannot go on; floats otherwise."""
+    from ..engine.tensor import pure, sweeps
+
+    if arithmetic is EXACT and (exact or sweeps.work(tape.nodes, [node.shape for node in tape.nodes]) <= EXACT_WORK):
+        try:
+            return differentiate(tape, inputs, EXACT, forward_mode=False, convention=convention)
+        except MathError:
+            if exact:
+                raise
+    floats = pure.backend(FLOAT)
+    inputs = {name: floats.tolist(floats.array(value)) for name, value in inputs.items()}
+    return differentiate(tape, inputs, FLOAT, forward_mode=False, convention=convention)
 
 
 _ASCII = str.maketrans({"∂": "d", "·": "*", "≈": "~", "—": "-"})

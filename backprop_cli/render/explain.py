@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 import textwrap
 
-from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
 from ..teaching.steps import INPUT_STEP, BackwardStep, ForwardStep, Term, Worked
-from .explain_parts import Piece, backward_parts, forward_parts, nothing_backward, unreached_note
+from .explain_parts import Piece, backward_parts, forward_parts, nothing_backward, number_text, unreached_note
 from .missing import cause_lines
 
 PROSE_WIDTH = 80  # sentences wrap here; equations never do
@@ -95,8 +95,9 @@ def _symbol_piece(text: str, piecewise: bool = False) -> Piece:
 class TextDialect:
     """How the parts are written in plain text (and, escaped, in Markdown)."""
 
-    def __init__(self, digits: int | None = DEFAULT_DIGITS) -> None:
+    def __init__(self, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> None:
         self.digits = digits
+        self.decimals = decimals  # exact values as decimals (0.6), not fractions (3/5)
 
     def label(self, label: str) -> str:
         return label
@@ -105,7 +106,7 @@ class TextDialect:
         return text
 
     def number(self, value) -> Piece:
-        text = format_number(value, self.digits)
+        text = number_text(value, self.digits, self.decimals)
         return Piece(text, not (text.startswith("-") or "/" in text or "≈" in text), not text.startswith("-"))
 
     def operand(self, value, literal: str | None) -> str:
@@ -137,20 +138,21 @@ class TextDialect:
         return substitute_text(term.local_template, values, out=self.number(term.consumer_value).text)
 
 
-def forward_line(step: ForwardStep, digits: int | None = DEFAULT_DIGITS) -> str:
+def forward_line(step: ForwardStep, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> str:
     """`e = a + b = 5 + 1 = 6`"""
-    return " = ".join(forward_parts(step, TextDialect(digits)))
+    return " = ".join(forward_parts(step, TextDialect(digits, decimals)))
 
 
-def backward_line(step: BackwardStep, digits: int | None = DEFAULT_DIGITS) -> str:
+def backward_line(step: BackwardStep, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> str:
     """`∂g/∂e = ∂g/∂f · ∂f/∂e = (1/d) · c = (-1/3) · (-2) = 2/3`"""
-    line = " = ".join(backward_parts(step, TextDialect(digits)))
+    line = " = ".join(backward_parts(step, TextDialect(digits, decimals)))
     note = unreached_note(step)
     return f"{line}   ({note})" if note else line
 
 
 def _given(worked: Worked, digits) -> str:
-    return ", ".join(f"{name} = {format_number(value, digits)}" for name, value in worked.inputs) or "no inputs"
+    return ", ".join(f"{name} = {number_text(value, digits, worked.decimals)}"
+                     for name, value in worked.inputs) or "no inputs"
 
 
 def _program_lines(source: str) -> list[str]:
@@ -166,13 +168,21 @@ def intro_sentences(worked: Worked) -> list[str]:
         out.append("A call of a function is worked out as the nodes of its body, with the call's arguments for "
                    f"its parameters; the node that is its result is called by the call{example}.")
     if worked.unnamed:
-        ids = ", ".join(worked.unnamed)
-        sentence = (f"Intermediate results the program does not name are called by their node ids "
-                    f"(as in `backprop eval`): {ids}.")
-        if worked.output_label == worked.output_id:
-            sentence += f" The output is {worked.output_id}."
-        out.append(sentence)
+        out.append(unnamed_sentence(worked, str, lambda ids: f"`{ids}`"))
     return out
+
+
+def unnamed_sentence(worked, name, code) -> str:
+    """How the unnamed intermediates are called (u1, u2, ...) and which node ids they are in `backprop eval`;
+    `name` writes a label, `code` a piece of code, in the format at hand."""
+    names = ", ".join(name(label) for label in worked.unnamed)
+    sentence = f"Intermediate results the program does not name are numbered in the order they are computed: {names}"
+    if worked.unnamed_ids:
+        sentence += f" ({code(', '.join(worked.unnamed_ids))} in {code('backprop eval')})"
+    sentence += "."
+    if worked.output_label in worked.unnamed:
+        sentence += f" The output is {name(worked.output_label)}."
+    return sentence
 
 
 def backward_heading(worked: Worked) -> str:
@@ -184,18 +194,18 @@ def backward_heading(worked: Worked) -> str:
 def note_sentences(worked: Worked, digits) -> list[str]:
     """Where numbers are missing and why, the exactness note (with --exact) and the kink notes, as sentences."""
     out = cause_lines(worked.missing, worked.output_label, len(worked.inputs))
-    if worked.exact:
+    number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
+    if worked.exact and not worked.decimals:
         if worked.inexact is None:
             out.append("exact: every value and gradient above is an exact fraction.")
         else:
             lost = worked.inexact
             what = "its derivative is not rational" if lost.what == "derivative" else "not rational"
-            out.append(f"exact until {lost.id} = {lost.expression}: {what}, so it and what depends on it are shown "
+            out.append(f"exact until {lost.label} = {lost.expression}: {what}, so it and what depends on it are shown "
                        "as floats; the fractions shown are exact.")
     for kink in worked.kinks:
         sides = "; ".join(
-            f"∂{kink.label}/∂{arg}: left {format_number(left, digits)}, right {format_number(right, digits)}, "
-            f"used {format_number(used, digits)}"
+            f"∂{kink.label}/∂{arg}: left {number(left)}, right {number(right)}, used {number(used)}"
             for arg, left, right, used in kink.sides
         )
         out.append(f"note: {kink.label} = {kink.expression} sits exactly on its kink, where the derivative is a "
@@ -222,16 +232,17 @@ def render_text(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     lines.append("")
     lines.append("Forward pass: the value of every node, in order")
     computed = [s for s in worked.forward if s.kind != INPUT_STEP]
-    lines += [f"  {forward_line(s, digits)}" for s in computed] or ["  (nothing to compute: the output is an input)"]
+    lines += [f"  {forward_line(s, digits, worked.decimals)}" for s in computed] or ["  (nothing to compute: the output is an input)"]
     lines.append("")
     lines.append(f"Backward pass: {backward_heading(worked)}")
-    lines += [f"  {backward_line(s, digits)}" for s in worked.backward] or [f"  ({nothing_backward(worked)})"]
+    lines += [f"  {backward_line(s, digits, worked.decimals)}" for s in worked.backward] or [f"  ({nothing_backward(worked)})"]
     lines.append("")
-    lines.append(f"Answer: {worked.output_label} = {format_number(worked.output_value, digits)}")
+    number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
+    lines.append(f"Answer: {worked.output_label} = {number(worked.output_value)}")
     width = max((len(f"∂{worked.output_label}/∂{label}") for label, _ in worked.answers), default=0)
     for label, gradient in worked.answers:
         lhs = f"∂{worked.output_label}/∂{label}"
-        lines.append(f"  {lhs:<{width}} = {format_number(gradient, digits)}")
+        lines.append(f"  {lhs:<{width}} = {number(gradient)}")
     notes = note_sentences(worked, digits)
     if notes:
         lines.append("")
@@ -274,23 +285,24 @@ def render_markdown(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
         out += [f"**{heading}:** " + ", ".join(f"`{definition}`" for definition in worked.functions), ""]
     for sentence in intro_sentences(worked):
         out += [markdown_sentence(sentence), ""]
+    number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
     out += ["### Forward pass", "", "The value of every node, in order:", ""]
     computed = [s for s in worked.forward if s.kind != INPUT_STEP]
     if computed:
-        out += [f"{k}. {md(forward_line(s, digits))}" for k, s in enumerate(computed, 1)]
+        out += [f"{k}. {md(forward_line(s, digits, worked.decimals))}" for k, s in enumerate(computed, 1)]
     else:
         out.append("Nothing to compute: the output is an input.")
     heading = backward_heading(worked)
     out += ["", "### Backward pass", "", md(heading[0].upper() + heading[1:]) + ":", ""]
     if worked.backward:
-        out += [f"{k}. {md(backward_line(s, digits))}" for k, s in enumerate(worked.backward, 1)]
+        out += [f"{k}. {md(backward_line(s, digits, worked.decimals))}" for k, s in enumerate(worked.backward, 1)]
     else:
         text = nothing_backward(worked)
         out.append(md(text[0].upper() + text[1:] + "."))
     out += ["", "### Answer", "", "| quantity | value |", "| --- | ---: |",
-            f"| {md(worked.output_label)} | {md(format_number(worked.output_value, digits))} |"]
+            f"| {md(worked.output_label)} | {md(number(worked.output_value))} |"]
     for label, gradient in worked.answers:
-        out.append(f"| {md(f'∂{worked.output_label}/∂{label}')} | {md(format_number(gradient, digits))} |")
+        out.append(f"| {md(f'∂{worked.output_label}/∂{label}')} | {md(number(gradient))} |")
     for sentence in note_sentences(worked, digits):
         out += ["", f"> {markdown_sentence(sentence)}"]
     return "\n".join(out) + "\n"

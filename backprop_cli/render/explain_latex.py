@@ -6,10 +6,11 @@ expressions). Only amsmath is needed; the document is plain ASCII.
 """
 from __future__ import annotations
 
-from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
 from ..teaching.steps import INPUT_STEP, Term, Worked
-from .explain_parts import Piece, backward_part_terms, forward_parts, nothing_backward, unreached_note
+from .explain import unnamed_sentence
+from .explain_parts import Piece, backward_part_terms, forward_parts, nothing_backward, number_text, unreached_note
 from .missing import cause_lines
 from .latex import (
     ATOM, LOOSE, POWER, SUM, UNARY, Tex, escape_text, latex_expression, latex_name, latex_number_text, latex_template,
@@ -23,11 +24,12 @@ def _piece(tex: Tex) -> Piece:
 
 
 class LatexDialect:
-    def __init__(self, digits: int | None = DEFAULT_DIGITS) -> None:
+    def __init__(self, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> None:
         self.digits = digits
+        self.decimals = decimals
 
     def number_tex(self, value) -> Tex:
-        return latex_number_text(format_number(value, self.digits))
+        return latex_number_text(number_text(value, self.digits, self.decimals))
 
     def number(self, value) -> Piece:
         tex = self.number_tex(value)
@@ -118,7 +120,7 @@ def _program_block(source: str) -> list[str]:
 
 
 def render_latex(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
-    d = LatexDialect(digits)
+    d = LatexDialect(digits, worked.decimals)
     out_label = worked.output_label
     lines = [
         "% The worked solution printed by `backprop explain --format latex`. Compile as is: pdflatex FILE.tex",
@@ -187,11 +189,8 @@ def _intro(worked: Worked) -> list[str]:
                 f"parameters; the node that is its result is called by the call{example}.", ""]
     if not worked.unnamed:
         return out
-    ids = ", ".join(_math(latex_name(i)) for i in worked.unnamed)
-    sentence = (rf"Intermediate results the program does not name are called by their node ids "
-                rf"(as in \texttt{{backprop eval}}): {ids}.")
-    if worked.output_label == worked.output_id:
-        sentence += f" The output is {_math(latex_name(worked.output_id))}."
+    sentence = unnamed_sentence(worked, lambda label: _math(latex_name(label)),
+                                lambda code: rf"\texttt{{{escape_text(code)}}}")
     return [*out, sentence, ""]
 
 
@@ -201,13 +200,13 @@ def _node_definition(node_id: str, label: str, expression: str) -> str:
 
 def _notes(worked: Worked, d: LatexDialect) -> list[str]:
     out = [escape_text(line) for line in cause_lines(worked.missing, worked.output_label, len(worked.inputs))]
-    if worked.exact:
+    if worked.exact and not worked.decimals:
         if worked.inexact is None:
             out.append("Exact: every value and gradient above is an exact fraction.")
         else:
             lost = worked.inexact
             what = "its derivative is not rational" if lost.what == "derivative" else "not rational"
-            out.append(f"Exact until {_node_definition(lost.id, lost.id, lost.expression)}: {what}, so it and what "
+            out.append(f"Exact until {_node_definition(lost.id, lost.label, lost.expression)}: {what}, so it and what "
                        "depends on it are shown as decimals; the fractions shown are exact.")
     for kink in worked.kinks:
         sides = "; ".join(

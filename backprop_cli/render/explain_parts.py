@@ -8,9 +8,39 @@ LatexDialect in explain_latex.py) says how each piece is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
+from ..base.numbers import DEFAULT_DIGITS, decimal_text, format_number
 from ..base.undefined import Undefined
 from ..teaching.steps import CONSTANT_STEP, INPUT_STEP, BackwardStep, ForwardStep, Worked
+
+# ---------------------------------------------------------------------------------------------
+# Numbers
+
+# An exact decimal is written in full up to this many significant digits (or --digits, if more): 0.044253432 is
+# 0.123 * 0.456 * 0.789 to the last digit. A longer one (0.345584192064786, as long as a float's digits), and one
+# that does not terminate (2/3), is rounded to --digits as a float is.
+EXACT_DECIMAL_DIGITS = 12
+
+
+def number_text(value, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> str:
+    """A number of a worked solution: as format_number writes it (a fraction as 2/3), but with `decimals` an
+    exact value as a decimal: exactly where it terminates (0, -0.6, 0.125), else rounded (0.666667)."""
+    if not decimals or not isinstance(value, Fraction):
+        return format_number(value, digits)
+    text = decimal_text(value)
+    if text is not None and _significant(text) <= max(EXACT_DECIMAL_DIGITS, digits or 0):
+        return text
+    try:
+        return format_number(float(value), digits)
+    except OverflowError:  # beyond any float: approximately, as format_number writes a long fraction
+        return format_number(value, digits)
+
+
+def _significant(text: str) -> int:
+    """The significant digits of a decimal as decimal_text writes it (`-0.0125` has 3, `1.5e-7` 2)."""
+    return len(text.lstrip("-").split("e")[0].replace(".", "").strip("0")) or 1
+
 
 # ---------------------------------------------------------------------------------------------
 # The parts of a line, shared by every format: a dialect says how each piece is written.

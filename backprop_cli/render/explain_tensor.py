@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 import textwrap
 
-from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
 from ..engine.tensor.shapes import element_text, shape_text
 from ..teaching.tensor_steps import UPSTREAM, TensorTerm, TensorWorked
 from .explain import PROSE_WIDTH, _fence, _program_lines, escape_markdown, intro_sentences, markdown_sentence
+from .explain_parts import number_text
 from .explain_tensor_parts import (
     answer_rows, backward_parts, backward_shapes, element_left_out, element_part_terms, forward_parts, forward_shapes,
 )
@@ -92,8 +93,9 @@ def _summed(term: TensorTerm) -> str:
 class TensorTextDialect:
     """How the parts of a tensor step are written in plain text (and, escaped, in Markdown)."""
 
-    def __init__(self, digits: int | None = DEFAULT_DIGITS) -> None:
+    def __init__(self, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> None:
         self.digits = digits
+        self.decimals = decimals  # exact values as decimals (0.6), not fractions (3/5)
 
     # values and names
     def label(self, text: str) -> str:
@@ -103,10 +105,10 @@ class TensorTextDialect:
         return text
 
     def value(self, nested, shape: tuple) -> str:
-        return nested_text(nested, self.digits, shape)
+        return nested_text(nested, self.digits, shape, self.number)
 
     def number(self, value) -> str:
-        return format_number(value, self.digits)
+        return number_text(value, self.digits, self.decimals)
 
     def operand(self, nested, shape: tuple, literal: str | None, label: str) -> str:
         """An operand in a form with numbers: its literal, its value, or its label when it is too big."""
@@ -277,13 +279,13 @@ def element_lines(worked: TensorWorked, d) -> list[str]:
 def note_sentences(worked: TensorWorked, d: TensorTextDialect) -> list[str]:
     """The exactness note (with --exact) and one note per element on a kink."""
     out = []
-    if worked.exact:
+    if worked.exact and not worked.decimals:
         if worked.inexact is None:
             out.append("exact: every value and gradient above is an exact fraction.")
         else:
             lost = worked.inexact
             what = "its derivative is not rational" if lost.what == "derivative" else "not rational"
-            out.append(f"exact until {lost.id} = {lost.expression}: {what}, so it and what depends on it are shown "
+            out.append(f"exact until {lost.label} = {lost.expression}: {what}, so it and what depends on it are shown "
                        "as floats; the fractions shown are exact.")
     for kink in worked.kinks:
         sides = "; ".join(f"∂{kink.label}{element_text(kink.at) if kink.at else ''}/∂{source}: left "
@@ -296,7 +298,7 @@ def note_sentences(worked: TensorWorked, d: TensorTextDialect) -> list[str]:
 
 
 def render_text(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
-    d = TensorTextDialect(digits)
+    d = TensorTextDialect(digits, worked.decimals)
     program = _program_lines(worked.source)
     lines = [f"Program: {program[0].strip()}"] if len(program) == 1 else ["Program:", *(f"  {p}" for p in program)]
     lines += _given_lines(worked, d)
@@ -335,7 +337,7 @@ def _item(k: int, parts: list[str], shapes: str) -> str:
 
 
 def render_markdown(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
-    d = TensorTextDialect(digits)
+    d = TensorTextDialect(digits, worked.decimals)
     md = escape_markdown
     out = [f"## Worked solution: {md(worked.output_label)} and its gradient", ""]
     out += ["Program:", "", *_fence(worked.source), ""]

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 
-from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
 from ..engine.tensor.shapes import element_text, shape_text
 from ..teaching.tensor_steps import UPSTREAM, TensorTerm, TensorWorked
+from .explain import unnamed_sentence
+from .explain_parts import number_text
 from .explain_latex import _rows
 from .explain_tensor import TensorTextDialect, split_prose
 from .explain_tensor_parts import (
@@ -88,13 +90,14 @@ def matrix_tex(nested, shape: tuple, write) -> str:
 # The dialect the shared line builders write with
 
 class TensorLatexDialect:
-    def __init__(self, digits: int | None = DEFAULT_DIGITS) -> None:
+    def __init__(self, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> None:
         self.digits = digits
-        self.text = TensorTextDialect(digits)
+        self.decimals = decimals
+        self.text = TensorTextDialect(digits, decimals)
 
     # values and names
     def number_tex(self, value) -> Tex:
-        return latex_number_text(format_number(value, self.digits))
+        return latex_number_text(number_text(value, self.digits, self.decimals))
 
     def number(self, value) -> str:
         return self.number_tex(value).text
@@ -295,7 +298,7 @@ def _align(rows: list[str]) -> list[str]:
 
 
 def render_latex(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
-    d = TensorLatexDialect(digits)
+    d = TensorLatexDialect(digits, worked.decimals)
     out_label = worked.output_label
     lines = [
         "% The worked solution printed by `backprop explain --format latex`. Compile as is: pdflatex FILE.tex",
@@ -354,24 +357,20 @@ def _intro(worked: TensorWorked) -> list[str]:
             shown.append(f"${latex_expression(call).text} = {latex_expression(body).text}$")
         out += ["", rf"\noindent Function{'s' * (len(shown) > 1)}: {', '.join(shown)}."]
     if worked.unnamed:
-        ids = ", ".join(f"${latex_name(i)}$" for i in worked.unnamed)
-        sentence = (rf"Intermediate results the program does not name are called by their node ids "
-                    rf"(as in \texttt{{backprop eval}}): {ids}.")
-        if worked.output_label == worked.output_id:
-            sentence += f" The output is ${latex_name(worked.output_id)}$."
-        out += ["", sentence]
+        out += ["", unnamed_sentence(worked, lambda label: f"${latex_name(label)}$",
+                                     lambda code: rf"\texttt{{{escape_text(code)}}}")]
     return out
 
 
 def _notes(worked: TensorWorked, d: TensorLatexDialect) -> list[str]:
     out = []
-    if worked.exact:
+    if worked.exact and not worked.decimals:
         if worked.inexact is None:
             out.append("Exact: every value and gradient above is an exact fraction.")
         else:
             lost = worked.inexact
             what = "its derivative is not rational" if lost.what == "derivative" else "not rational"
-            out.append(f"Exact until ${latex_name(lost.id)} = {latex_expression(lost.expression).text}$: {what}, so "
+            out.append(f"Exact until ${latex_name(lost.label)} = {latex_expression(lost.expression).text}$: {what}, so "
                        "it and what depends on it are shown as decimals; the fractions shown are exact.")
     for kink in worked.kinks:
         at = element_text(kink.at) if kink.at else ""

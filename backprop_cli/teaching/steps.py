@@ -8,13 +8,18 @@ only format, never compute. Nothing here formats numbers or knows about text,
 Markdown or LaTeX.
 
 Nodes are referred to by their labels: their names, the literal for constants,
-or the id (v3) for intermediates the program does not name.
+or, for intermediates the program does not name, the id (v3) in the steps `check`
+shows, and in a worked solution a short name numbered in the order they are
+computed, with no gaps (u1, u2, ...: `key_labels`). A local derivative is its
+rule from ops.py with the literal operands put in and simplified
+(engine/symbolic/tidy.py): `2*v2`, not `2*v2^(2 - 1)`.
 
 It stays one module (about 300 lines): the forward steps, the backward steps
 and the Worked record that holds both share the labelling of nodes.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..base.errors import UsageError
@@ -23,6 +28,7 @@ from ..engine.compute import Result
 from ..engine.conventions import DEFAULT, LABELS
 from ..engine.local import reaches_output
 from ..engine.ops import CONSTANTS, OPS
+from ..engine.symbolic.tidy import tidy_rule
 from ..engine.tape import CONST, INPUT, Tape
 
 INPUT_STEP = "input"
@@ -122,7 +128,7 @@ class Worked:
     exact: bool
     inexact: Inexact | None
     kinks: tuple[KinkNote, ...]
-    unnamed: tuple[str, ...]  # ids of the unnamed intermediates the steps refer to
+    unnamed: tuple[str, ...]  # the labels of the unnamed intermediates the steps refer to (u1, u2, ...)
     readings: tuple[str, ...] = ()  # how what could be misread was read (Tape.notes: `1/2x is read as ...`)
     # the functions the program defines and calls, once each (`f(x) = x^2 + 1`): the steps show their calls
     # expanded into the nodes of their bodies, each result labelled with its call
@@ -131,6 +137,9 @@ class Worked:
     # where numbers are missing at this point and why (engine/undefined.py's Causes); a step's number there
     # is an Undefined with its reason; with the output undefined there are no backward steps
     missing: tuple = ()
+    unnamed_ids: tuple[str, ...] = ()  # their node ids (v3, v5: as `backprop eval` calls them), in the same order
+    # exact values written as decimals (explain's default: 0.6, 2/3 rounded to 0.666667), not as fractions
+    decimals: bool = False
 
 
 def _literal(tape: Tape, i: int):
@@ -148,12 +157,55 @@ def _label(tape: Tape, i: int) -> str:
     return tape.label(i)
 
 
-def forward_steps(result: Result) -> list[ForwardStep]:
+def tape_labels(tape: Tape) -> list[str]:
+    """Every node's label as the tables write it: its name, call, literal, or id (v3)."""
+    return [_label(tape, i) for i in range(len(tape.nodes))]
+
+
+KEY_PREFIXES = ("u", "t", "s", "r", "q", "p")  # the first whose names the program does not use already
+
+
+def unnamed_nodes(tape: Tape) -> list[int]:
+    """The nodes a worked solution names itself, in evaluation order: the computed nodes without a name or a
+    call (and an unnamed constant that is the output)."""
+    return [i for i, node in enumerate(tape.nodes) if node.display_name is None
+            and (node.op not in (INPUT, CONST) or (i == tape.output and node.op == CONST))]
+
+
+def key_labels(tape: Tape) -> list[str]:
+    """Every node's label in a worked solution: as tape_labels, but the unnamed intermediates numbered u1, u2,
+    u3... in evaluation order (no gaps where inputs and constants have ids), with another letter when the
+    program already uses one of those names."""
+    labels = tape_labels(tape)
+    unnamed = unnamed_nodes(tape)
+    if not unnamed:
+        return labels
+    taken = set(tape.named) | {label for label in labels} | {f.split("(", 1)[0] for f in tape.functions}
+    prefix = next((p for p in KEY_PREFIXES if not any(f"{p}{k}" in taken for k in range(1, len(unnamed) + 1))),
+                  None)
+    while prefix is None or any(f"{prefix}{k}" in taken for k in range(1, len(unnamed) + 1)):
+        prefix = (prefix or KEY_PREFIXES[0]) + KEY_PREFIXES[0]
+    for k, i in enumerate(unnamed, 1):
+        labels[i] = f"{prefix}{k}"
+    return labels
+
+
+def _expression(tape: Tape, i: int, labels: list[str]) -> str:
+    """Node i written in source form over its arguments' labels: `e * c`, `exp(u1)`."""
+    node = tape.nodes[i]
+    if node.op in (INPUT, CONST):
+        return tape.expression(i)
+    return OPS[node.op].template_for(len(node.args)).format(*(labels[a] for a in node.args))
+
+
+def forward_steps(result: Result, labels: list[str] | None = None) -> list[ForwardStep]:
     """The given values first (inputs, in order of first use), then every computed node in evaluation order.
 
-    Unnamed literals are not steps of their own: they appear in the expressions that use them.
+    Unnamed literals are not steps of their own: they appear in the expressions that use them. `labels` (one
+    per node, key_labels) are how nodes are called; by default as the tables call them (tape_labels).
     """
     tape = result.tape
+    labels = labels or tape_labels(tape)
     steps: list[ForwardStep] = []
     for name, i in tape.inputs.items():
         steps.append(ForwardStep(i, tape.nodes[i].id, name, name, INPUT_STEP, INPUT, name, None, (), (), (),
@@ -164,28 +216,35 @@ def forward_steps(result: Result) -> list[ForwardStep]:
         if node.op == CONST:
             if node.name is None and i != tape.output:
                 continue
-            steps.append(ForwardStep(i, node.id, _label(tape, i), node.name, CONSTANT_STEP, CONST, node.text, None,
+            steps.append(ForwardStep(i, node.id, labels[i], node.name, CONSTANT_STEP, CONST, node.text, None,
                                      (), (), (), result.values[i]))
             continue
         steps.append(ForwardStep(
-            i, node.id, _label(tape, i), node.name, OPERATION_STEP, node.op, tape.expression(i), OPS[node.op].template_for(len(node.args)),
-            tuple(tape.label(a) for a in node.args), tuple(result.values[a] for a in node.args),
+            i, node.id, labels[i], node.name, OPERATION_STEP, node.op, _expression(tape, i, labels),
+            OPS[node.op].template_for(len(node.args)),
+            tuple(labels[a] for a in node.args), tuple(result.values[a] for a in node.args),
             tuple(_literal(tape, a) for a in node.args), result.values[i],
         ))
     return steps
 
 
 def resolve_wrt(tape: Tape, wrt: str, grads=None) -> int:
-    """The node `wrt` names: an input or named intermediate, or a node id (v3); else a UsageError."""
+    """The node `wrt` names: an input or named intermediate, an unnamed one by its name in a worked solution
+    (u1, key_labels), or a node id (v3); else a UsageError."""
     named = tape.named
     if wrt in named:
         return named[wrt]
+    if wrt[:1] in KEY_PREFIXES:
+        labels = key_labels(tape)
+        for i in unnamed_nodes(tape):
+            if labels[i] == wrt and (grads is None or grads[i] is not None):
+                return i
     for i, node in enumerate(tape.nodes):
         if node.id == wrt and (grads is None or grads[i] is not None):
             return i
     names = ", ".join(named) or "none"
     raise UsageError(f"--wrt {wrt}: the program has no input or named intermediate {wrt} "
-                     f"(the names are: {names}; unnamed nodes can be given by id, as in v3)")
+                     f"(the names are: {names}; unnamed nodes can be given by their names in the worked solution, as in u1, or by id, as in v3)")
 
 
 def _on_paths(tape: Tape, target: int) -> list[bool]:
@@ -212,16 +271,18 @@ def _short_symbolic(upstream: str | None, local: str) -> str | None:
     return None
 
 
-def backward_steps(result: Result, wrt: str | None = None) -> list[BackwardStep]:
+def backward_steps(result: Result, wrt: str | None = None, labels: list[str] | None = None) -> list[BackwardStep]:
     """The chain rule node by node, in backward order from the output (seed 1) down to the inputs.
 
     Every differentiated node is a step (constants are not); with `wrt`, only the
-    nodes on the paths from the output down to that name (or id).
+    nodes on the paths from the output down to that name (or id). Each local
+    derivative is its rule with the literal operands put in, simplified (tidy_rule).
     """
     tape = result.tape
+    labels = labels or tape_labels(tape)
     nodes = tape.nodes
     output = tape.output
-    output_label = _label(tape, output)
+    output_label = labels[output]
     keep = _on_paths(tape, resolve_wrt(tape, wrt, result.grads)) if wrt is not None else None
     if type(result.values[output]) is Undefined:
         return []  # no value, no derivatives: there is no chain rule to apply
@@ -247,24 +308,25 @@ def backward_steps(result: Result, wrt: str | None = None) -> list[BackwardStep]
                 k = next(k for k in range(start, len(cnode.args)) if cnode.args[k] == i
                          and result.contributions[consumer][k] is not None)
                 position[consumer] = k + 1
-                template = OPS[cnode.op].derivative_text[k]
+                literals = tuple(_literal(tape, a) for a in cnode.args)
+                template = tidy_rule(OPS[cnode.op].derivative_text[k], literals)
                 if consumer in conventional:  # "JAX's convention if on the kink, else sign(x)"
                     template = (f"{conventional[consumer]} convention if on the kink, "
                                 + (template if " if " in template else f"else {template}"))
-                labels = tuple(tape.label(a) for a in cnode.args)
+                operand_labels = tuple(labels[a] for a in cnode.args)
                 terms.append(Term(
                     consumer=consumer,
-                    consumer_label=_label(tape, consumer),
+                    consumer_label=labels[consumer],
                     argument=k,
                     upstream=result.grads[consumer],
                     upstream_symbolic=symbolic[consumer],
-                    local_symbolic=template.format(*labels, out=_label(tape, consumer)),
+                    local_symbolic=template.format(*operand_labels, out=labels[consumer]),
                     local=result.partials[consumer][k],
                     product=product,
                     local_template=template,
-                    operand_labels=labels,
+                    operand_labels=operand_labels,
                     operands=tuple(result.values[a] for a in cnode.args),
-                    operand_literals=tuple(_literal(tape, a) for a in cnode.args),
+                    operand_literals=literals,
                     consumer_value=result.values[consumer],
                     from_output=consumer == output,
                     piecewise=" if " in template,
@@ -274,43 +336,68 @@ def backward_steps(result: Result, wrt: str | None = None) -> list[BackwardStep]
         if keep is not None and not keep[i]:
             continue
         steps.append(BackwardStep(
-            node=i, id=node.id, label=_label(tape, i), name=node.name, terms=tuple(terms),
+            node=i, id=node.id, label=labels[i], name=node.name, terms=tuple(terms),
             gradient=result.grads[i], symbolic=symbolic[i], is_output=i == output, output_label=output_label,
             reaches_output=reach[i],
         ))
     return steps
 
 
-def _kinks(result: Result) -> tuple[KinkNote, ...]:
+def _kinks(result: Result, labels: list[str]) -> tuple[KinkNote, ...]:
     tape = result.tape
     notes = []
     for kink in result.kinks:
         node = tape.nodes[kink.node]
         sides = tuple(
-            (tape.label(a), left, right, used)
+            (labels[a], left, right, used)
             for a, (left, right), used in zip(node.args, kink.one_sided, kink.used) if used is not None
         )
-        notes.append(KinkNote(kink.node, _label(tape, kink.node), tape.expression(kink.node), sides, kink.convention))
+        notes.append(KinkNote(kink.node, labels[kink.node], _expression(tape, kink.node, labels), sides,
+                              kink.convention))
     return tuple(notes)
 
 
-def _inexact(result: Result) -> Inexact | None:
+def _inexact(result: Result, labels: list[str]) -> Inexact | None:
     lost = result.first_inexact()
     if lost is None:
         return None
     i, what = lost
     tape = result.tape
-    return Inexact(i, tape.nodes[i].id, _label(tape, i), tape.expression(i), what)
+    return Inexact(i, tape.nodes[i].id, labels[i], _expression(tape, i, labels), what)
 
 
-def worked_solution(result: Result, wrt: str | None = None) -> Worked:
-    """The whole worked solution: forward steps, backward steps (limited to `wrt`), answers and notes."""
+_ID = re.compile(r"\bv\d+\b")
+
+
+def _renamed(causes, tape: Tape, labels: list[str]) -> tuple:
+    """The causes of missing numbers (engine/undefined.py, written with the tables' ids) with the unnamed
+    intermediates called as the worked solution calls them (u1, not v2)."""
+    from ..engine.undefined import Cause
+
+    names = {tape.nodes[i].id: labels[i] for i in unnamed_nodes(tape)}
+
+    def rename(text: str) -> str:
+        return _ID.sub(lambda m: names.get(m.group(0), m.group(0)), text)
+
+    out = []
+    for cause in causes:
+        missing = cause.missing
+        out.append(Cause(Undefined(rename(missing.reason), missing.node, rename(missing.cause), missing.word),
+                         tuple(rename(s) for s in cause.subjects), cause.output, cause.gradients))
+    return tuple(out)
+
+
+def worked_solution(result: Result, wrt: str | None = None, decimals: bool = False) -> Worked:
+    """The whole worked solution: forward steps, backward steps (limited to `wrt`), answers and notes; the
+    unnamed intermediates called u1, u2, ... (key_labels). `decimals`: exact values are to be written as
+    decimals, not fractions (the renderers read Worked.decimals)."""
     tape = result.tape
-    forward = tuple(forward_steps(result))
-    backward = tuple(backward_steps(result, wrt))
+    labels = key_labels(tape)
+    forward = tuple(forward_steps(result, labels))
+    backward = tuple(backward_steps(result, wrt, labels))
     if wrt is not None:
         target = resolve_wrt(tape, wrt, result.grads)
-        answers = ((_label(tape, target), result.grads[target]),)
+        answers = ((labels[target], result.grads[target]),)
     else:
         gradient = result.gradient()
         order = list(tape.inputs) + [name for name in gradient if name not in tape.inputs]
@@ -319,14 +406,14 @@ def worked_solution(result: Result, wrt: str | None = None) -> Worked:
                         if name in gradient and (named[name] != tape.output or name in tape.inputs))
     shown = {s.node for s in forward} | {s.node for s in backward}
     shown |= {a for s in forward for a in tape.nodes[s.node].args}
-    unnamed = tuple(tape.nodes[i].id for i in sorted(shown)
-                    if tape.nodes[i].display_name is None and tape.nodes[i].op != CONST)
+    unnamed = [i for i in unnamed_nodes(tape) if i in shown]
     output = tape.output
     return Worked(
-        source=tape.source, output=output, output_id=tape.nodes[output].id, output_label=_label(tape, output),
+        source=tape.source, output=output, output_id=tape.nodes[output].id, output_label=labels[output],
         output_value=result.values[output], inputs=tuple(result.inputs.items()), forward=forward, backward=backward,
-        answers=answers, wrt=wrt, exact=result.exact, inexact=_inexact(result), kinks=_kinks(result),
-        unnamed=unnamed, readings=tape.notes, functions=tape.functions,
+        answers=answers, wrt=wrt, exact=result.exact, inexact=_inexact(result, labels), kinks=_kinks(result, labels),
+        unnamed=tuple(labels[i] for i in unnamed), readings=tape.notes, functions=tape.functions,
         calls=tuple(tape.nodes[i].call for i in sorted(shown) if tape.nodes[i].call and not tape.nodes[i].name),
-        missing=tuple(result.causes()) if result.undefined else (),
+        missing=_renamed(result.causes(), tape, labels) if result.undefined else (),
+        unnamed_ids=tuple(tape.nodes[i].id for i in unnamed), decimals=decimals,
     )

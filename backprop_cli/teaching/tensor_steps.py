@@ -26,7 +26,8 @@ from ..engine.tensor import shapes as sh
 from ..engine.tensor.elements import element_partials, elementwise_partial, factor_shapes
 from ..engine.tensor.rules import TENSOR_OPS
 from ..engine.tensor_compute import TensorResult
-from .steps import CONSTANT_STEP, OPERATION_STEP, Inexact, resolve_wrt
+from ..engine.symbolic.tidy import tidy_rule
+from .steps import CONSTANT_STEP, OPERATION_STEP, Inexact, key_labels, resolve_wrt, unnamed_nodes
 
 UPSTREAM = "∂L/∂{out}"  # the upstream gradient in the table's rule texts (engine/tensor/op.py)
 _SUMMED = re.compile(r", summed to the shape \([0-9, ]*\)$")
@@ -151,6 +152,8 @@ class TensorWorked:
     no_gradient: tuple[str, ...] = ()  # the inputs used only as indices (x[k]): no gradient flows to them
     missing: tuple = ()  # a tensor computation keeps no Undefined: a missing number is an error
     tensor: bool = True
+    unnamed_ids: tuple[str, ...] = ()  # the node ids of the unnamed intermediates (as `backprop eval` calls them)
+    decimals: bool = False  # exact values written as decimals (explain's default), not fractions
 
 
 # -- --wrt --------------------------------------------------------------------------------------------------
@@ -195,34 +198,36 @@ def check_wrt(tape, wrt: str, no_gradient=frozenset()) -> None:
 
 # -- the steps ----------------------------------------------------------------------------------------------
 
-def _label(tape, i: int) -> str:
-    node = tape.nodes[i]
-    if i == tape.output and node.op == CONST and node.name is None:
-        return node.id
-    return tape.label(i)
-
-
 def _literal(tape, i: int):
     node = tape.nodes[i]
     return node.text if node.op == CONST and node.name is None else None
 
 
-def forward_steps(result: TensorResult, nested: list) -> list[TensorForwardStep]:
+def _expression(tape, i: int, labels: list[str]) -> str:
+    """Node i over its arguments' labels: `W @ u1`, `sum(h, axis=0)`."""
+    node = tape.nodes[i]
+    if node.op in (INPUT, CONST):
+        return tape.expression(i)
+    return TENSOR_OPS[node.op].written(len(node.args), dict(node.params)).format(*(labels[a] for a in node.args))
+
+
+def forward_steps(result: TensorResult, nested: list, labels: list[str] | None = None) -> list[TensorForwardStep]:
     """Every computed node and named constant, in evaluation order (unnamed literals appear in the expressions
-    that use them)."""
+    that use them); `labels` (steps.key_labels) are how nodes are called."""
     tape = result.tape
+    labels = labels or key_labels(tape)
     steps = []
     for i, node in enumerate(tape.nodes):
         if node.op == INPUT or (node.op == CONST and node.name is None and i != tape.output):
             continue
         if node.op == CONST:
-            steps.append(TensorForwardStep(i, node.id, _label(tape, i), node.name, CONSTANT_STEP, node.text, None,
+            steps.append(TensorForwardStep(i, node.id, labels[i], node.name, CONSTANT_STEP, node.text, None,
                                            (), (), (), (), nested[i], node.shape))
             continue
         template = TENSOR_OPS[node.op].written(len(node.args), dict(node.params))
         steps.append(TensorForwardStep(
-            i, node.id, _label(tape, i), node.name, OPERATION_STEP, tape.expression(i), template,
-            tuple(tape.label(a) for a in node.args), tuple(nested[a] for a in node.args),
+            i, node.id, labels[i], node.name, OPERATION_STEP, _expression(tape, i, labels), template,
+            tuple(labels[a] for a in node.args), tuple(nested[a] for a in node.args),
             tuple(_literal(tape, a) for a in node.args), tuple(tape.nodes[a].shape for a in node.args),
             nested[i], node.shape))
     return steps
@@ -240,7 +245,7 @@ def _on_paths(result: TensorResult, target: int) -> list[bool]:
     return keep
 
 
-def _term(result: TensorResult, nested: list, consumer: int, k: int, contribution) -> TensorTerm:
+def _term(result: TensorResult, nested: list, consumer: int, k: int, contribution, labels: list[str]) -> TensorTerm:
     tape, B = result.tape, result.backend
     cnode = tape.nodes[consumer]
     op = TENSOR_OPS[cnode.op]
@@ -251,15 +256,23 @@ def _term(result: TensorResult, nested: list, consumer: int, k: int, contributio
     rule = _SUMMED.sub("", rule)
     local_template = local = None
     if op.scalar is not None:
-        local_template = OPS[op.scalar].derivative_text[min(k, len(OPS[op.scalar].derivative_text) - 1)]
+        written = OPS[op.scalar].derivative_text[min(k, len(OPS[op.scalar].derivative_text) - 1)]
+        # the scalar rule with the literal operands put in and simplified (`2*u2`, not `2*u2^(2 - 1)`), in the
+        # tensor rule too, where it stands after ⊙ (engine/tensor/elementwise.py)
+        literals = tuple(_literal(tape, a) if not tape.nodes[a].shape else None for a in cnode.args)
+        local_template = tidy_rule(written, literals)
+        if local_template != written:
+            rule = (UPSTREAM if local_template == "1" else f"-{UPSTREAM}" if local_template == "-1"
+                    else rule.replace(f"({written})", f"({local_template})") if f"({written})" in rule
+                    else rule.replace(written, f"({local_template})"))
         if local_template not in ("1", "-1"):
             args = [result.values[a] for a in cnode.args]
             local = B.tolist(elementwise_partial(B, cnode.op, args, result.values[consumer], k))
     return TensorTerm(
-        consumer=consumer, consumer_label=_label(tape, consumer), argument=k, rule=rule,
+        consumer=consumer, consumer_label=labels[consumer], argument=k, rule=rule,
         local_template=local_template, local=local,
         summed_to=shapes[k] if summed else None, upstream=_gradient(result, consumer),
-        operand_labels=tuple(tape.label(a) for a in cnode.args), operands=tuple(nested[a] for a in cnode.args),
+        operand_labels=tuple(labels[a] for a in cnode.args), operands=tuple(nested[a] for a in cnode.args),
         operand_literals=tuple(_literal(tape, a) for a in cnode.args), operand_shapes=tuple(shapes),
         consumer_value=nested[consumer], consumer_shape=cnode.shape,
         factors=factor_shapes(cnode.op, shapes, k), contribution=B.tolist(contribution),
@@ -272,13 +285,15 @@ def _gradient(result: TensorResult, i: int):
     return None if g is None else result.nested(g)
 
 
-def backward_steps(result: TensorResult, nested: list, target: int | None = None) -> list[TensorBackwardStep]:
+def backward_steps(result: TensorResult, nested: list, target: int | None = None,
+                   labels: list[str] | None = None) -> list[TensorBackwardStep]:
     """The chain rule at tensor level, node by node from the output (seed 1) down to the inputs; with
     `target`, only the nodes on the paths from the output to it."""
     tape = result.tape
+    labels = labels or key_labels(tape)
     keep = _on_paths(result, target) if target is not None else None
     received = result.received()
-    output_label = _label(tape, tape.output)
+    output_label = labels[tape.output]
     steps = []
     for i in range(len(tape.nodes) - 1, -1, -1):
         if result.grads[i] is None or (keep is not None and not keep[i]):
@@ -293,13 +308,13 @@ def backward_steps(result: TensorResult, nested: list, target: int | None = None
                 k = next(k for k in range(start, len(cnode.args)) if cnode.args[k] == i
                          and result.contributions[consumer][k] is not None)
                 position[consumer] = k + 1
-                terms.append(_term(result, nested, consumer, k, contribution))
-        steps.append(TensorBackwardStep(i, node.id, _label(tape, i), node.name, node.shape, tuple(terms),
+                terms.append(_term(result, nested, consumer, k, contribution, labels))
+        steps.append(TensorBackwardStep(i, node.id, labels[i], node.name, node.shape, tuple(terms),
                                         _gradient(result, i), i == tape.output, output_label))
     return steps
 
 
-def element_step(result: TensorResult, target: int, element: tuple) -> ElementStep:
+def element_step(result: TensorResult, target: int, element: tuple, labels: list[str]) -> ElementStep:
     """The gradient of `element` of node `target` as the sum, over each consumer and each element of it the
     element reaches, of the upstream gradient there times the partial."""
     tape, B = result.tape, result.backend
@@ -313,57 +328,58 @@ def element_step(result: TensorResult, target: int, element: tuple) -> ElementSt
         position[consumer] = k + 1
         args = [result.values[a] for a in cnode.args]
         upstream = result.flat(result.grads[consumer])
-        labels = [tape.label(a) for a in cnode.args]
+        operand_labels = [labels[a] for a in cnode.args]
         for partial in element_partials(B, cnode.op, args, result.values[consumer], dict(cnode.params), k, element):
             at = partial.at
             g = upstream[sh.positions(cnode.shape, at)[0] if cnode.shape else 0]
             text = None
             if partial.text is not None:
-                text = partial.text.replace("{out}", _label(tape, consumer))
-                for m, label in enumerate(labels):
+                text = partial.text.replace("{out}", labels[consumer])
+                for m, label in enumerate(operand_labels):
                     text = text.replace(f"{{{m}}}", label)
-            terms.append(ElementTerm(_label(tape, consumer), at, g, text, partial.value, g * partial.value))
+            terms.append(ElementTerm(labels[consumer], at, g, text, partial.value, g * partial.value))
     gradient = result.flat(result.grads[target])[sh.positions(tape.nodes[target].shape, element)[0]]
-    return ElementStep(_label(tape, target), element, tuple(terms), gradient)
+    return ElementStep(labels[target], element, tuple(terms), gradient)
 
 
-def _kinks(result: TensorResult) -> tuple[TensorKinkNote, ...]:
+def _kinks(result: TensorResult, labels: list[str]) -> tuple[TensorKinkNote, ...]:
     tape = result.tape
     notes = []
     for kink in result.kinks:
         args = tape.nodes[kink.node].args
-        sides = tuple((tape.label(args[k]) + (sh.element_text(index) if index else ""), left, right, used)
+        sides = tuple((labels[args[k]] + (sh.element_text(index) if index else ""), left, right, used)
                       for (k, index), (left, right), used in zip(kink.sources, kink.one_sided, kink.used))
-        notes.append(TensorKinkNote(kink.node, _label(tape, kink.node), tape.expression(kink.node), kink.at, sides,
+        notes.append(TensorKinkNote(kink.node, labels[kink.node], _expression(tape, kink.node, labels), kink.at, sides,
                                     kink.convention))
     return tuple(notes)
 
 
-def _inexact(result: TensorResult) -> Inexact | None:
+def _inexact(result: TensorResult, labels: list[str]) -> Inexact | None:
     lost = result.first_inexact()
     if lost is None:
         return None
     i, what = lost
     tape = result.tape
-    return Inexact(i, tape.nodes[i].id, _label(tape, i), tape.expression(i),
+    return Inexact(i, tape.nodes[i].id, labels[i], _expression(tape, i, labels),
                    "derivative" if what == "gradient" else what)
 
 
-def tensor_worked(result: TensorResult, wrt: str | None = None) -> TensorWorked:
+def tensor_worked(result: TensorResult, wrt: str | None = None, decimals: bool = False) -> TensorWorked:
     """The whole worked solution at tensor level (see the module's docstring)."""
     tape = result.tape
     nested = [None if v is None else result.nested(v) for v in result.values]
+    labels = key_labels(tape)
     target, element = parse_wrt(tape, wrt) if wrt is not None else (None, None)
-    forward = tuple(forward_steps(result, nested))
-    backward = tuple(backward_steps(result, nested, target))
+    forward = tuple(forward_steps(result, nested, labels))
+    backward = tuple(backward_steps(result, nested, target, labels))
     step = None
     if element is not None and result.grads[target] is not None and target != tape.output:
-        step = element_step(result, target, element)
+        step = element_step(result, target, element, labels)
     if target is not None:
         gradient = _gradient(result, target)
         if element is not None and gradient is not None:
             gradient = result.flat(result.grads[target])[sh.positions(tape.nodes[target].shape, element)[0]]
-        label = _label(tape, target) + (sh.element_text(element) if element else "")
+        label = labels[target] + (sh.element_text(element) if element else "")
         answers = ((label, gradient, None if element else tape.nodes[target].shape),)
     else:
         answers = tuple((name, _gradient(result, at) if name not in result.no_gradient else None,
@@ -373,14 +389,15 @@ def tensor_worked(result: TensorResult, wrt: str | None = None) -> TensorWorked:
                          and result.grads[i] is not None)
     shown = {s.node for s in forward} | {s.node for s in backward}
     shown |= {a for s in forward for a in tape.nodes[s.node].args}
-    unnamed = tuple(tape.nodes[i].id for i in sorted(shown)
-                    if tape.nodes[i].display_name is None and tape.nodes[i].op != CONST)
+    unnamed = [i for i in unnamed_nodes(tape) if i in shown]
     output = tape.output
     return TensorWorked(
-        source=tape.source, output=output, output_id=tape.nodes[output].id, output_label=_label(tape, output),
+        source=tape.source, output=output, output_id=tape.nodes[output].id, output_label=labels[output],
         output_value=nested[output], output_shape=tape.nodes[output].shape,
         inputs=tuple((name, nested[at], tape.nodes[at].shape) for name, at in tape.inputs.items()),
         forward=forward, backward=backward, element=step, answers=answers, wrt=wrt, exact=result.exact,
-        inexact=_inexact(result), kinks=_kinks(result), unnamed=unnamed, readings=tape.notes,
+        inexact=_inexact(result, labels), kinks=_kinks(result, labels), unnamed=tuple(labels[i] for i in unnamed),
+        unnamed_ids=tuple(tape.nodes[i].id for i in unnamed), readings=tape.notes,
         functions=tape.functions, no_gradient=tuple(sorted(result.no_gradient)),
-        calls=tuple(tape.nodes[i].call for i in sorted(shown) if tape.nodes[i].call and not tape.nodes[i].name))
+        calls=tuple(tape.nodes[i].call for i in sorted(shown) if tape.nodes[i].call and not tape.nodes[i].name),
+        decimals=decimals)

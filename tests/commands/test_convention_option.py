@@ -33,7 +33,7 @@ def _eval_forward(run):
 
 
 def _explain(run):
-    answer = next(line for line in run.out.splitlines() if line.strip().startswith("∂v4/∂x = ")
+    answer = next(line for line in run.out.splitlines() if line.strip().startswith("∂u2/∂x = ")
                   and line.count("=") == 1)
     return float(answer.split("=")[1])
 

@@ -22,8 +22,9 @@ COMMANDS = {
     "eval --direction (its own overflow)": ["eval", "x*y", "-x", "2", "-y", "3", "--direction", "x=1e308,y=1e308"],
     "eval --graph tree": ["eval", PROGRAM, *POINT, "--graph", "tree"],
     "eval --graph dot": ["eval", PROGRAM, *POINT, "--graph", "dot"],
-    "explain": ["explain", PROGRAM, *POINT],
-    "explain --format latex": ["explain", PROGRAM, *POINT, "--format", "latex"],
+    # (explain computes exactly by default, where 5e349 is a number: its floats are --float)
+    "explain --float": ["explain", PROGRAM, *POINT, "--float"],
+    "explain --float --format latex": ["explain", PROGRAM, *POINT, "--float", "--format", "latex"],
     "check": ["check", PROGRAM, *POINT, "--expect", "x=1"],
     "check --json": ["check", PROGRAM, *POINT, "--expect", "x=1", "--json"],
     "hessian": ["hessian", PROGRAM, *POINT],

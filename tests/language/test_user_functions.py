@@ -318,7 +318,7 @@ def test_explain_shows_the_function_once_and_labels_its_calls(cli):
     lines = run.out.splitlines()
     assert lines[2] == "Function: f(x) = x^2 + 1"
     assert run.out.count("x^2 + 1") == 1  # the program line has it as typed, x^2+1
-    assert "  f(a) = v3 + 1 = 1 + 1 = 2" in lines
+    assert "  f(a) = u1 + 1 = 1 + 1 = 2" in lines
     assert "  y = f(a) * f(b) = 2 * 5 = 10" in lines
     assert "  ∂y/∂f(a) = f(b) = 5" in lines
     assert "called by the call (`f(a)`)" in " ".join(run.out.split())
@@ -327,7 +327,7 @@ def test_explain_shows_the_function_once_and_labels_its_calls(cli):
     assert "**Function:** `f(x) = x^2 + 1`" in markdown.splitlines()
     latex = cli("explain", PROGRAM, "-a", "1", "-b", "2", "--format", "latex").out
     assert r"\noindent Function: $f\left(x\right) = x^{2} + 1$." in latex.splitlines()
-    assert r"  f\left(a\right) &= v_{3} + 1 = 1 + 1 = 2 \\" in latex.splitlines()
+    assert r"  f\left(a\right) &= u_{1} + 1 = 1 + 1 = 2 \\" in latex.splitlines()
 
 
 def test_explain_lists_several_functions(cli):

@@ -83,65 +83,66 @@ def test_example_1_program_form_exact_pinned(cli):
 def test_example_1_expression_form_exact_pinned(cli):
     run = cli("explain", *EXAMPLE_1, "--exact")
     assert run.code == 0, run.err
-    # unnamed intermediates are called by their ids, and the text says so
-    assert "called by their node ids" in run.out and "v3, v5, v7" in run.out and "The output is v7." in run.out
+    # unnamed intermediates are numbered u1, u2, u3 with no gaps, and the text says which node ids they are
+    assert ("numbered in the order they are computed: u1, u2, u3 (`v3, v5, v7` in `backprop eval`)"
+            in " ".join(run.out.split())) and "The output is u3." in run.out
     assert section(run.out, "Forward pass") == [
-        "v3 = a + b = 5 + 1 = 6",
-        "v5 = v3 * c = 6 * (-2) = -12",
-        "v7 = v5 / d = -12 / (-3) = 4",
+        "u1 = a + b = 5 + 1 = 6",
+        "u2 = u1 * c = 6 * (-2) = -12",
+        "u3 = u2 / d = -12 / (-3) = 4",
     ]
     assert section(run.out, "Backward pass") == [
-        "∂v7/∂v7 = 1",
-        "∂v7/∂d = -v5/d^2 = -(-12)/(-3)^2 = 4/3",
-        "∂v7/∂v5 = 1/d = 1/(-3) = -1/3",
-        "∂v7/∂c = ∂v7/∂v5 · ∂v5/∂c = (1/d) · v3 = (-1/3) · 6 = -2",
-        "∂v7/∂v3 = ∂v7/∂v5 · ∂v5/∂v3 = (1/d) · c = (-1/3) · (-2) = 2/3",
-        "∂v7/∂b = ∂v7/∂v3 · ∂v3/∂b = ∂v7/∂v3 · 1 = (2/3) · 1 = 2/3",
-        "∂v7/∂a = ∂v7/∂v3 · ∂v3/∂a = ∂v7/∂v3 · 1 = (2/3) · 1 = 2/3",
+        "∂u3/∂u3 = 1",
+        "∂u3/∂d = -u2/d^2 = -(-12)/(-3)^2 = 4/3",
+        "∂u3/∂u2 = 1/d = 1/(-3) = -1/3",
+        "∂u3/∂c = ∂u3/∂u2 · ∂u2/∂c = (1/d) · u1 = (-1/3) · 6 = -2",
+        "∂u3/∂u1 = ∂u3/∂u2 · ∂u2/∂u1 = (1/d) · c = (-1/3) · (-2) = 2/3",
+        "∂u3/∂b = ∂u3/∂u1 · ∂u1/∂b = ∂u3/∂u1 · 1 = (2/3) · 1 = 2/3",
+        "∂u3/∂a = ∂u3/∂u1 · ∂u1/∂a = ∂u3/∂u1 · 1 = (2/3) · 1 = 2/3",
     ]
-    assert section(run.out, "Answer: v7 = 4") == ["∂v7/∂a = 2/3", "∂v7/∂b = 2/3", "∂v7/∂c = -2", "∂v7/∂d = 4/3"]
+    assert section(run.out, "Answer: u3 = 4") == ["∂u3/∂a = 2/3", "∂u3/∂b = 2/3", "∂u3/∂c = -2", "∂u3/∂d = 4/3"]
 
 
 def test_example_1_floats_by_default(cli):
     run = cli("explain", *EXAMPLE_1)
     assert run.code == 0, run.err
-    assert "∂v7/∂v3 = ∂v7/∂v5 · ∂v5/∂v3 = (1/d) · c = (-0.333333) · (-2) = 0.666667" in run.out
-    assert "∂v7/∂d = -v5/d^2 = -(-12)/(-3)^2 = 1.33333" in run.out
+    assert "∂u3/∂u1 = ∂u3/∂u2 · ∂u2/∂u1 = (1/d) · c = (-0.333333) · (-2) = 0.666667" in run.out
+    assert "∂u3/∂d = -u2/d^2 = -(-12)/(-3)^2 = 1.33333" in run.out
     assert "exact" not in run.out
 
 
 def test_example_2(cli):
     run = cli("explain", *EXAMPLE_2, "--exact")
     assert run.code == 0, run.err
-    assert section(run.out, "Forward pass") == ["v3 = x + y = -2 + 5 = 3", "v5 = v3 * z = 3 * (-4) = -12"]
+    assert section(run.out, "Forward pass") == ["u1 = x + y = -2 + 5 = 3", "u2 = u1 * z = 3 * (-4) = -12"]
     assert section(run.out, "Backward pass") == [
-        "∂v5/∂v5 = 1",
-        "∂v5/∂z = v3 = 3",
-        "∂v5/∂v3 = z = -4",
-        "∂v5/∂y = ∂v5/∂v3 · ∂v3/∂y = z · 1 = (-4) · 1 = -4",
-        "∂v5/∂x = ∂v5/∂v3 · ∂v3/∂x = z · 1 = (-4) · 1 = -4",
+        "∂u2/∂u2 = 1",
+        "∂u2/∂z = u1 = 3",
+        "∂u2/∂u1 = z = -4",
+        "∂u2/∂y = ∂u2/∂u1 · ∂u1/∂y = z · 1 = (-4) · 1 = -4",
+        "∂u2/∂x = ∂u2/∂u1 · ∂u1/∂x = z · 1 = (-4) · 1 = -4",
     ]
-    assert section(run.out, "Answer: v5 = -12") == ["∂v5/∂x = -4", "∂v5/∂y = -4", "∂v5/∂z = 3"]
+    assert section(run.out, "Answer: u2 = -12") == ["∂u2/∂x = -4", "∂u2/∂y = -4", "∂u2/∂z = 3"]
 
 
 def test_example_3_sum_written_out(cli):
     run = cli("explain", *EXAMPLE_3, "--exact")
     assert run.code == 0, run.err
     assert section(run.out, "Forward pass") == [
-        "v3 = a + b = -1 + 3 = 2",
-        "v5 = b + c = 3 + 4 = 7",
-        "v6 = v3 * v5 = 2 * 7 = 14",
+        "u1 = a + b = -1 + 3 = 2",
+        "u2 = b + c = 3 + 4 = 7",
+        "u3 = u1 * u2 = 2 * 7 = 14",
     ]
     backward = section(run.out, "Backward pass")
     assert backward == [
-        "∂v6/∂v6 = 1",
-        "∂v6/∂v5 = v3 = 2",
-        "∂v6/∂c = ∂v6/∂v5 · ∂v5/∂c = v3 · 1 = 2 · 1 = 2",
-        "∂v6/∂v3 = v5 = 7",
-        "∂v6/∂b = ∂v6/∂v3·∂v3/∂b + ∂v6/∂v5·∂v5/∂b = v5·1 + v3·1 = 7·1 + 2·1 = 9",
-        "∂v6/∂a = ∂v6/∂v3 · ∂v3/∂a = v5 · 1 = 7 · 1 = 7",
+        "∂u3/∂u3 = 1",
+        "∂u3/∂u2 = u1 = 2",
+        "∂u3/∂c = ∂u3/∂u2 · ∂u2/∂c = u1 · 1 = 2 · 1 = 2",
+        "∂u3/∂u1 = u2 = 7",
+        "∂u3/∂b = ∂u3/∂u1·∂u1/∂b + ∂u3/∂u2·∂u2/∂b = u2·1 + u1·1 = 7·1 + 2·1 = 9",
+        "∂u3/∂a = ∂u3/∂u1 · ∂u1/∂a = u2 · 1 = 7 · 1 = 7",
     ]
-    assert section(run.out, "Answer: v6 = 14") == ["∂v6/∂a = 7", "∂v6/∂b = 9", "∂v6/∂c = 2"]
+    assert section(run.out, "Answer: u3 = 14") == ["∂u3/∂a = 7", "∂u3/∂b = 9", "∂u3/∂c = 2"]
 
 
 def test_example_4_named_intermediates(cli):
@@ -247,13 +248,13 @@ def test_wrt_limits_the_backward_pass(cli):
     run = cli("explain", *EXAMPLE_3, "--exact", "--wrt", "b")
     assert run.code == 0, run.err
     assert section(run.out, "Backward pass") == [
-        "∂v6/∂v6 = 1",
-        "∂v6/∂v5 = v3 = 2",
-        "∂v6/∂v3 = v5 = 7",
-        "∂v6/∂b = ∂v6/∂v3·∂v3/∂b + ∂v6/∂v5·∂v5/∂b = v5·1 + v3·1 = 7·1 + 2·1 = 9",
+        "∂u3/∂u3 = 1",
+        "∂u3/∂u2 = u1 = 2",
+        "∂u3/∂u1 = u2 = 7",
+        "∂u3/∂b = ∂u3/∂u1·∂u1/∂b + ∂u3/∂u2·∂u2/∂b = u2·1 + u1·1 = 7·1 + 2·1 = 9",
     ]
-    assert "only along the paths from the output v6 to b" in run.out
-    assert section(run.out, "Answer") == ["∂v6/∂b = 9"]
+    assert "only along the paths from the output u3 to b" in run.out
+    assert section(run.out, "Answer") == ["∂u3/∂b = 9"]
     # the forward pass is complete
     assert len(section(run.out, "Forward pass")) == 3
 
@@ -261,9 +262,10 @@ def test_wrt_limits_the_backward_pass(cli):
 def test_wrt_named_intermediate_and_id(cli):
     run = cli("explain", *EXAMPLE_4, "--wrt", "e")
     assert [line.split(" = ")[0] for line in section(run.out, "Backward pass")] == ["∂L/∂L", "∂L/∂d", "∂L/∂e"]
-    run = cli("explain", *EXAMPLE_3, "--wrt", "v3")
-    assert run.code == 0, run.err
-    assert [line.split(" = ")[0] for line in section(run.out, "Backward pass")] == ["∂v6/∂v6", "∂v6/∂v3"]
+    for name in ("u1", "v3"):  # an unnamed node by its name in the worked solution, or by its node id
+        run = cli("explain", *EXAMPLE_3, "--wrt", name)
+        assert run.code == 0, run.err
+        assert [line.split(" = ")[0] for line in section(run.out, "Backward pass")] == ["∂u3/∂u3", "∂u3/∂u1"]
 
 
 def test_wrt_unknown_is_a_usage_error(cli, helpers):
@@ -292,9 +294,9 @@ def test_exactness_lost_is_named_and_exact_nodes_stay_fractions(cli):
     run = cli("explain", "n = a/3; m = exp(n) * a; k = m/2", "-a", "0.3", "--exact", "--digits", "4")
     assert run.code == 0, run.err
     assert "n = a / 3 = (3/10) / 3 = 1/10" in run.out
-    assert "v4 = exp(n) = exp(1/10) = 1.105" in run.out
+    assert "u1 = exp(n) = exp(1/10) = 1.105" in run.out
     assert "∂k/∂m = 1/2" in run.out  # still exact
-    assert "exact until v4 = exp(n): not rational" in run.out
+    assert "exact until u1 = exp(n): not rational" in run.out
 
 
 def test_digits_for_floats(cli):
@@ -308,7 +310,7 @@ def test_kink_is_noted(cli):
     run = cli("explain", "y = relu(x) + abs(x)", "-x", "0")
     assert run.code == 0, run.err
     assert "sits exactly on its kink" in run.out
-    assert "∂y/∂x = ∂y/∂v2·∂v2/∂x + ∂y/∂v3·∂v3/∂x = 1·(1 if x > 0, else 0) + 1·sign(x) = 1·0 + 1·0 = 0" in run.out
+    assert "∂y/∂x = ∂y/∂u1·∂u1/∂x + ∂y/∂u2·∂u2/∂x = 1·(1 if x > 0, else 0) + 1·sign(x) = 1·0 + 1·0 = 0" in run.out
 
 
 def test_errors_keep_their_exit_codes(cli, helpers):
@@ -317,7 +319,7 @@ def test_errors_keep_their_exit_codes(cli, helpers):
     helpers.assert_one_paragraph_error(run.err, "syntax error")
     run = cli("explain", "log(x)", "-x", "-1")  # the steps, the value undefined and why (issue 13)
     assert run.code == 4 and run.err == ""
-    assert "v2 = log(x) = log(-1) = undefined" in run.out
+    assert "u1 = log(x) = log(-1) = undefined" in run.out
     run = cli("explain", "2^2^2^2^2^2*x", "-x", "1", "--exact")  # no point has an exact answer: an error
     assert run.code == 4
     helpers.assert_one_paragraph_error(run.err, "math error")
@@ -335,7 +337,7 @@ def test_edge_programs(cli):
     assert section(run.out, "Backward pass") == ["∂x/∂x = 1"]
     run = cli("explain", "3")
     assert run.code == 0, run.err
-    assert section(run.out, "Forward pass") == ["v1 = 3"]
+    assert section(run.out, "Forward pass") == ["u1 = 3"]
     run = cli("explain", "k = 0.5; y = k*x + pi", "-x", "2", "--exact")
     assert run.code == 0, run.err
     assert "k = 1/2" in run.out  # k = 0.5 is an input with the default 0.5 (issue 13), exact as 1/2
@@ -384,7 +386,7 @@ def test_markdown_structure(cli):
     assert run.code == 0, run.err
     tokens = _markdown_tokens(run.out)
     headings = [(t.tag, tokens[k + 1].content) for k, t in enumerate(tokens) if t.type == "heading_open"]
-    assert headings == [("h2", "Worked solution: v6 and its gradient"), ("h3", "Forward pass"),
+    assert headings == [("h2", "Worked solution: u3 and its gradient"), ("h3", "Forward pass"),
                         ("h3", "Backward pass"), ("h3", "Answer")]
     lists = [k for k, t in enumerate(tokens) if t.type == "ordered_list_open"]
     assert len(lists) == 2
@@ -398,8 +400,8 @@ def test_markdown_structure(cli):
     from markdown_it import MarkdownIt
 
     html = MarkdownIt("commonmark").enable("table").render(run.out)
-    assert "v6 = v3 * v5 = 2 * 7 = 14" in html
-    assert "∂v6/∂b = ∂v6/∂v3·∂v3/∂b + ∂v6/∂v5·∂v5/∂b = v5·1 + v3·1 = 7·1 + 2·1 = 9" in html
+    assert "u3 = u1 * u2 = 2 * 7 = 14" in html
+    assert "∂u3/∂b = ∂u3/∂u1·∂u1/∂b + ∂u3/∂u2·∂u2/∂b = u2·1 + u1·1 = 7·1 + 2·1 = 9" in html
     assert "<code>backprop eval</code>" in html
     assert any("Given" in c for c in inline)
 
@@ -411,8 +413,8 @@ def test_markdown_escapes_names(cli):
 
     html = MarkdownIt("commonmark").enable("table").render(run.out)
     assert "<em>" not in html and "<strong>" not in html.split("</p>", 2)[-1]
-    assert "E_o1 = v5 / 2 = 0.0625 / 2 = 0.03125" in html
-    assert "∂E_o1/∂t_1 = ∂E_o1/∂v3 · ∂v3/∂t_1 = ∂E_o1/∂v3 · (-1) = 0.25 · (-1) = -0.25" in html
+    assert "E_o1 = u2 / 2 = 0.0625 / 2 = 0.03125" in html
+    assert "∂E_o1/∂t_1 = ∂E_o1/∂u1 · ∂u1/∂t_1 = ∂E_o1/∂u1 · (-1) = 0.25 · (-1) = -0.25" in html
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from backprop_cli.engine.compute import differentiate
 from backprop_cli.engine.tape import lower
 from backprop_cli.engine.tensor.shapes import Slice, Variable
 from backprop_cli.language.parser import parse
+from backprop_cli.teaching.steps import key_labels
 from backprop_cli.teaching.tensor_steps import TensorWorked, tensor_worked
 
 np = pytest.importorskip("numpy")
@@ -227,11 +228,11 @@ def test_the_shapes_of_a_layer_as_the_textbooks_write_them(cli):
     run = cli("explain", "z = W @ x + b; L = sum(z * z)", "W=[[1, 2, 3], [4, 5, 6]]", "x=[1, 0, -1]", "b=[1, 1]")
     assert run.code == 0, run.err
     lines = [line.strip() for line in run.out.splitlines()]
-    assert any(line.startswith("v3 = W @ x = [[1, 2, 3], [4, 5, 6]] @ [1, 0, -1] = [-2, -2]")
+    assert any(line.startswith("u1 = W @ x = [[1, 2, 3], [4, 5, 6]] @ [1, 0, -1] = [-2, -2]")
                and line.endswith("(2, 3) @ (3,) -> (2,)") for line in lines)
     # ∂L/∂W = ∂L/∂z · xᵀ: a column (2, 1) times a row (1, 3); ∂L/∂x = Wᵀ · ∂L/∂z, (3, 2) · (2, 1)
-    assert "∂L/∂W = ∂L/∂v3 · xᵀ                            (2, 1) · (1, 3) -> (2, 3)" in run.out
-    assert "∂L/∂x = Wᵀ · ∂L/∂v3                            (3, 2) · (2, 1) -> (3, 1) -> (3,)" in run.out
+    assert "∂L/∂W = ∂L/∂u1 · xᵀ                            (2, 1) · (1, 3) -> (2, 3)" in run.out
+    assert "∂L/∂x = Wᵀ · ∂L/∂u1                            (3, 2) · (2, 1) -> (3, 1) -> (3,)" in run.out
     assert "= [-2, -2] · [1, 0, -1]ᵀ\n" in run.out and "= [[-2, 0, 2], [-2, 0, 2]]\n" in run.out
     assert "∂L/∂b = ∂L/∂z = [-2, -2]" in run.out
 
@@ -290,39 +291,39 @@ def test_a_weight_used_twice_sums_its_two_gradients(cli):
     (step,) = [s for s in worked.backward if s.label == "W"]
     y = W @ x
     ones = np.ones((2, 2))
-    want = [np.outer(2 * y, x), ones @ W.T, W.T @ ones]  # ∂L/∂y xᵀ, ∂L/∂v6 Wᵀ, Wᵀ ∂L/∂v6
-    assert [t.consumer_label for t in step.terms] == ["y", "v6", "v6"]
+    want = [np.outer(2 * y, x), ones @ W.T, W.T @ ones]  # ∂L/∂y xᵀ, ∂L/∂u3 Wᵀ, Wᵀ ∂L/∂u3
+    assert [t.consumer_label for t in step.terms] == ["y", "u3", "u3"]
     assert [t.argument for t in step.terms] == [0, 0, 1]
     for term, hand in zip(step.terms, want):
         assert close(term.contribution, hand, rel=1e-15)
     assert close(step.gradient, sum(want), rel=1e-15)
     run = cli("explain", *FORK)
-    assert ("  ∂L/∂W = ∂L/∂y · xᵀ + ∂L/∂v6 · Wᵀ + Wᵀ · ∂L/∂v6" + " " * 18 +
+    assert ("  ∂L/∂W = ∂L/∂y · xᵀ + ∂L/∂u3 · Wᵀ + Wᵀ · ∂L/∂u3" + " " * 18 +
             "(2, 1) · (1, 2) -> (2, 2); (2, 2) · (2, 2) -> (2, 2); (2, 2) · (2, 2) -> (2, 2)\n"
             "        = [-2, -2] · [1, -1]ᵀ + [[1, 1], [1, 1]] · [[1, 2], [3, 4]]ᵀ + "
             "[[1, 2], [3, 4]]ᵀ · [[1, 1], [1, 1]]\n"
             "        = [[5, 13], [7, 15]]\n") in run.out
-    assert "  ∂L/∂y = ∂L/∂v4 ⊙ y + ∂L/∂v4 ⊙ y " in run.out  # y * y: y used twice by one node
+    assert "  ∂L/∂y = ∂L/∂u1 ⊙ y + ∂L/∂u1 ⊙ y " in run.out  # y * y: y used twice by one node
 
 
 # ---------------------------------------------------------------------------------------------
 # --wrt an element, and a whole input
 
 def test_wrt_an_element_is_the_sum_over_the_elements_it_reaches(cli):
-    """∂L/∂W[1, 0] = ∂L/∂v3[1] · x[0] for z = W @ x: W[1, 0] reaches only z[1]."""
+    """∂L/∂W[1, 0] = ∂L/∂u1[1] · x[0] for z = W @ x: W[1, 0] reaches only z[1]."""
     worked = worked_of(MLP_LAYER, "W[1,0]")
-    assert [s.label for s in worked.backward] == ["L", "v6", "v5", "v3", "W"]  # the paths from L to W only
+    assert [s.label for s in worked.backward] == ["L", "u3", "u2", "u1", "W"]  # the paths from L to W only
     step = worked.element
     (term,) = step.terms
     W, x, b = np.array([[0.1, 0.2], [0.3, 0.4]]), np.array([1.0, 2]), np.array([0, 0.5])
     dz = 1 - np.tanh(W @ x + b) ** 2
-    assert (term.consumer_label, term.at, term.local_text) == ("v3", (1,), "x[0]")
+    assert (term.consumer_label, term.at, term.local_text) == ("u1", (1,), "x[0]")
     assert term.local == x[0] and close(term.upstream, dz[1], rel=1e-15) and close(step.gradient, dz[1] * x[0])
     assert worked.answers == (("W[1, 0]", step.gradient, None),)
     run = cli("explain", *MLP_LAYER, "--wrt", "W[1,0]")
     assert run.code == 0, run.err
-    assert ("The element W[1, 0]: the sum over the elements of v3 it reaches\n"
-            "  ∂L/∂W[1, 0] = ∂L/∂v3[1] · ∂v3[1]/∂W[1, 0] = ∂L/∂v3[1] · x[0] = 0.150527 · 1 = 0.150527\n") in run.out
+    assert ("The element W[1, 0]: the sum over the elements of u1 it reaches\n"
+            "  ∂L/∂W[1, 0] = ∂L/∂u1[1] · ∂u1[1]/∂W[1, 0] = ∂L/∂u1[1] · x[0] = 0.150527 · 1 = 0.150527\n") in run.out
     assert run.out.endswith("Answer: L = 1.38379\n  ∂L/∂W[1, 0] = 0.150527\n")
 
 
@@ -344,7 +345,8 @@ def test_an_elements_terms_against_numpy(case, wrt, cli):
     element = step.at
     total = 0.0
     for term in step.terms:
-        (consumer,) = {i for i, n in enumerate(tape.nodes) if result.tape.label(i) == term.consumer_label}
+        labels = key_labels(tape)  # the worked solution's names: u1, u2, ... for the unnamed nodes
+        (consumer,) = {i for i, n in enumerate(tape.nodes) if labels[i] == term.consumer_label}
         cnode = tape.nodes[consumer]
         args = [np.array(result.nested(result.values[a]), dtype=float) for a in cnode.args]
         f = NUMPY[cnode.op](dict(cnode.params))
@@ -369,7 +371,7 @@ def test_an_elements_terms_against_numpy(case, wrt, cli):
 
 def test_wrt_a_whole_input_shows_its_paths_and_its_gradient(cli):
     worked = worked_of(MLP_LAYER, "x")
-    assert [s.label for s in worked.backward] == ["L", "v6", "v5", "v3", "x"] and worked.element is None
+    assert [s.label for s in worked.backward] == ["L", "u3", "u2", "u1", "x"] and worked.element is None
     assert worked.answers[0][0] == "x" and close(worked.answers[0][1], [0.123803, 0.2175], rel=1e-5)
     run = cli("explain", *MLP_LAYER, "--wrt", "x")
     assert "only along the paths from the output L to x" in run.out and "∂L/∂W" not in run.out
@@ -404,29 +406,29 @@ Given:
   W = [[0.1, 0.2], [0.3, 0.4]]   (2, 2)
   x = [1, 2]                     (2,)
   b = [0, 0.5]                   (2,)
-Intermediate results the program does not name are called by their node ids (as
-in `backprop eval`): v3, v5, v6.
+Intermediate results the program does not name are numbered in the order they
+are computed: u1, u2, u3 (`v3, v5, v6` in `backprop eval`).
 
 Forward pass: the value of every node, in order (the shapes on the right)
-  v3 = W @ x = [[0.1, 0.2], [0.3, 0.4]] @ [1, 2] = [0.5, 1.1]   (2, 2) @ (2,) -> (2,)
-  v5 = v3 + b = [0.5, 1.1] + [0, 0.5] = [0.5, 1.6]              (2,) + (2,) -> (2,)
-  v6 = tanh(v5) = tanh([0.5, 1.6]) = [0.462117, 0.921669]       tanh: (2,) -> (2,)
-  L = sum(v6) = sum([0.462117, 0.921669]) = 1.38379             sum: (2,) -> ()
+  u1 = W @ x = [[0.1, 0.2], [0.3, 0.4]] @ [1, 2] = [0.5, 1.1]   (2, 2) @ (2,) -> (2,)
+  u2 = u1 + b = [0.5, 1.1] + [0, 0.5] = [0.5, 1.6]              (2,) + (2,) -> (2,)
+  u3 = tanh(u2) = tanh([0.5, 1.6]) = [0.462117, 0.921669]       tanh: (2,) -> (2,)
+  L = sum(u3) = sum([0.462117, 0.921669]) = 1.38379             sum: (2,) -> ()
 
 Backward pass: the chain rule at tensor level, from the output L down to every input
   ∂L/∂L = 1                                      ()
-  ∂L/∂v6 = ∂L/∂L, copied along the summed axes   () -> (2,)
+  ∂L/∂u3 = ∂L/∂L, copied along the summed axes   () -> (2,)
          = 1, copied along the summed axes
          = [1, 1]
-  ∂L/∂v5 = ∂L/∂v6 ⊙ (1 - tanh(v5)^2)             (2,) ⊙ (2,) -> (2,)
+  ∂L/∂u2 = ∂L/∂u3 ⊙ (1 - tanh(u2)^2)             (2,) ⊙ (2,) -> (2,)
          = [1, 1] ⊙ [0.786448, 0.150527]
          = [0.786448, 0.150527]
-  ∂L/∂b = ∂L/∂v5 = [0.786448, 0.150527]          (2,) -> (2,)
-  ∂L/∂v3 = ∂L/∂v5 = [0.786448, 0.150527]         (2,) -> (2,)
-  ∂L/∂x = Wᵀ · ∂L/∂v3                            (2, 2) · (2, 1) -> (2, 1) -> (2,)
+  ∂L/∂b = ∂L/∂u2 = [0.786448, 0.150527]          (2,) -> (2,)
+  ∂L/∂u1 = ∂L/∂u2 = [0.786448, 0.150527]         (2,) -> (2,)
+  ∂L/∂x = Wᵀ · ∂L/∂u1                            (2, 2) · (2, 1) -> (2, 1) -> (2,)
         = [[0.1, 0.2], [0.3, 0.4]]ᵀ · [0.786448, 0.150527]
         = [0.123803, 0.2175]
-  ∂L/∂W = ∂L/∂v3 · xᵀ                            (2, 1) · (1, 2) -> (2, 2)
+  ∂L/∂W = ∂L/∂u1 · xᵀ                            (2, 1) · (1, 2) -> (2, 2)
         = [0.786448, 0.150527] · [1, 2]ᵀ
         = [[0.786448, 1.5729], [0.150527, 0.301054]]
 
@@ -485,7 +487,7 @@ def test_latex_content(cli):
             r"\begin{bmatrix}1 & 0 \\ 2 & 1 \\ 0 & -1\end{bmatrix} \\") in out
     assert (r"\frac{\partial L}{\partial X} &= W^{\top} \cdot \frac{\partial L}{\partial D} "
             r"&& \text{(3, 2) $\cdot$ (2, 2) $\to$ (3, 2)} \\") in out
-    assert r"\frac{\partial L}{\partial D} &= \frac{\partial L}{\partial v_{5}} \odot \mathit{dD}" in out
+    assert r"\frac{\partial L}{\partial D} &= \frac{\partial L}{\partial u_{1}} \odot \mathit{dD}" in out
     assert r"\frac{\partial L}{\partial D[0, 0]} \cdot W[0, 1]" in out
     big = cli("explain", *LATEX_CASES[-1], "--format", "latex").out
     assert r"\underset{5 \times 20}{\begin{bmatrix}0 & 0.1 & 0.2 & \cdots \\ 1 & 1.1 & 1.2 & \cdots \\ " \
@@ -500,8 +502,8 @@ def test_exact_fractions_and_the_kink_notes(cli):
     assert "  ∂L/∂w = [1/3, 0, 0]   (3,)" in run.out
     assert "exact: every value and gradient above is an exact fraction." in run.out
     notes = " ".join(run.out.split("\n\n")[-1].split())
-    assert ("note: v2 = relu(x) sits exactly on its kink at [1], where the derivative is a convention (PyTorch's), "
-            "not a fact. One-sided derivatives: ∂v2[1]/∂x[1]: left 0, right 1, used 0.") in notes
+    assert ("note: u1 = relu(x) sits exactly on its kink at [1], where the derivative is a convention (PyTorch's), "
+            "not a fact. One-sided derivatives: ∂u1[1]/∂x[1]: left 0, right 1, used 0.") in notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,8 +543,8 @@ def test_the_mlp_of_the_issue_is_readable(cli, tmp_path):
     assert len(run.out.splitlines()) < 80 and max(map(len, run.out.splitlines())) < 140
     for numbers in re.findall(r"\[[^\[\]]*\]", run.out):
         assert numbers.count(",") < 16, numbers  # no row of more than 16 numbers
-    assert "  v3 = X @ W1                         (32, 64) @ (64, 64) -> (32, 64)\n     = (32, 64) [[" in run.out
-    assert "  ∂L/∂W1 = Xᵀ · ∂L/∂v3                            (64, 32) · (32, 64) -> (64, 64)\n" in run.out
+    assert "  u1 = X @ W1                         (32, 64) @ (64, 64) -> (32, 64)\n     = (32, 64) [[" in run.out
+    assert "  ∂L/∂W1 = Xᵀ · ∂L/∂u1                            (64, 32) · (32, 64) -> (64, 64)\n" in run.out
     X, W1, W2, y = (np.array(v[k]) for k in ("X", "W1", "W2", "y"))
     h = np.tanh(X @ W1)
     p = _softmax(h @ W2)

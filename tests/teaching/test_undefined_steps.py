@@ -23,12 +23,12 @@ def test_explain_does_the_steps_that_can_be_done(cli):
     run = cli("explain", *NEGATIVE_BASE)
     assert run.code == 4 and run.err == ""
     lines = run.out.splitlines()
-    assert "  v3 = x^y = (-2)^2 = 4" in lines
-    assert "  ∂v3/∂y = x^y*log(x) = (-2)^2*log(-2) = undefined" in lines
-    assert "  ∂v3/∂x = y*x^(y - 1) = 2*(-2)^(2 - 1) = -4" in lines
-    assert "  ∂v3/∂x = -4" in lines and "  ∂v3/∂y = undefined" in lines
-    assert ("undefined: ∂v3/∂y, and so the gradient of y: the derivative of x^y with respect to the exponent y is "
-            "x^y·log(x), and log needs x > 0 in v3 = x^y where x = -2.0, y = 2.0") in " ".join(run.out.split())
+    assert "  u1 = x^y = (-2)^2 = 4" in lines
+    assert "  ∂u1/∂y = x^y*log(x) = (-2)^2*log(-2) = undefined" in lines
+    assert "  ∂u1/∂x = y*x^(y - 1) = 2*(-2)^(2 - 1) = -4" in lines
+    assert "  ∂u1/∂x = -4" in lines and "  ∂u1/∂y = undefined" in lines
+    assert ("undefined: ∂u1/∂y, and so the gradient of y: the derivative of x^y with respect to the exponent y is "
+            "x^y·log(x), and log needs x > 0 in u1 = x^y where x = -2, y = 2") in " ".join(run.out.split())
 
 
 def test_explain_with_the_output_undefined(cli):
@@ -47,7 +47,7 @@ def test_explain_with_the_output_undefined(cli):
 def test_explain_wrt_an_input_whose_gradient_is_undefined(cli):
     run = cli("explain", *NEGATIVE_BASE, "--wrt", "y")
     assert run.code == 4
-    assert "  ∂v3/∂y = x^y*log(x) = (-2)^2*log(-2) = undefined" in run.out.splitlines()
+    assert "  ∂u1/∂y = x^y*log(x) = (-2)^2*log(-2) = undefined" in run.out.splitlines()
 
 
 @pytest.mark.parametrize("argv", [NEGATIVE_BASE, LOG_BRANCH, ["sqrt(x) + y^2", "-x", "0", "-y", "3", "--exact"]])
