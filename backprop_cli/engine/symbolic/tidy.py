@@ -23,7 +23,7 @@ from ...base.numbers import decimal_text
 from ...language.syntax_tree import Apply, Name, Number
 
 _PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
-_NUMBER = re.compile(r"\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")  # a literal, or a number given signed
 _SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5
 _BINARY = {"add": (_SUM, " + "), "sub": (_SUM, " - "), "mul": (_PRODUCT, "*"), "div": (_PRODUCT, "/"),
            "pow": (_POWER, "^")}
