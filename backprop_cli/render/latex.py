@@ -7,7 +7,9 @@ and parentheses appear exactly where precedence needs them. The trees are
 mostly a few nodes deep (templates and rules), but a formula of `--symbolic`
 can be as deep as the program, so the tree is walked with an explicit stack.
 
-Names: `E_o1` is `E_{o1}`, `x1` is `x_{1}`, `out` is `\\mathit{out}`, ids `v3` are `v_{3}`.
+Names: `E_o1` is `E_{o1}`, `x1` is `x_{1}`, `out` is `\\mathit{out}`, ids `v3` are `v_{3}`; Greek letters,
+written or spelled out, are LaTeX's (`alpha`, `α` -> `\\alpha`, `w_alpha` -> `w_{\\alpha}`), and a word as a
+subscript is upright (`E_total` -> `E_{\\text{total}}`).
 Text mode: escape_text makes any user text safe in a LaTeX document.
 """
 from __future__ import annotations
@@ -101,11 +103,36 @@ def escape_text(text: str) -> str:
     return "".join(out)
 
 
+# Greek letters spelled out, as names in a program (alpha, w_alpha, theta1) and LaTeX writes them: \alpha. The
+# capitals that look like Latin ones (Alpha, Beta...) have no macro and are not taken for Greek.
+GREEK_NAMES = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho varrho sigma "
+    "varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
+# A subscript of at least this many letters is a word, set upright (E_total -> E_{\text{total}}); a shorter one
+# is an index, in italic (w_ij, E_o1, W_hh). `in` is the one short word courses write as a subscript (x_in).
+UPRIGHT_LETTERS = 3
+_UPRIGHT_WORDS = frozenset({"in"})
+
+
 def _base(text: str) -> str:
-    """One letter as itself (a Greek one as its macro), a longer name in italic text: rate -> \\mathit{rate}."""
+    """One letter as itself (a Greek one as its macro, spelled out or not), a longer name in italic text:
+    rate -> \\mathit{rate}."""
+    if text in GREEK_NAMES:
+        return "\\" + text
     if len(text) == 1 or all(ch in GREEK for ch in text):
         return _greek(text)
     return rf"\mathit{{{_greek(text)}}}"
+
+
+def _subscript(sub: str) -> str:
+    """What goes in a name's subscript: digits as they are (w_12), a Greek letter as its macro (w_alpha), a word
+    upright (E_total -> \\text{total}), an index in italic (E_o1, w_ij)."""
+    if sub in GREEK_NAMES:
+        return "\\" + sub
+    letters = sum(ch.isalpha() for ch in sub)
+    if (letters >= UPRIGHT_LETTERS or sub in _UPRIGHT_WORDS) and not all(ch in GREEK for ch in sub if ch.isalpha()):
+        return rf"\text{{{escape_text(sub)}}}"
+    return _greek(sub.replace("_", chr(92) + "_"))
 
 
 def latex_name(label: str) -> str:
@@ -121,7 +148,7 @@ def latex_name(label: str) -> str:
         return latex_number_text(label).text
     base, sep, sub = label.partition("_")
     if sep and base and sub:
-        return f"{_base(base)}_{{{_greek(sub.replace('_', chr(92) + '_'))}}}"
+        return f"{_base(base)}_{{{_subscript(sub)}}}"
     match = _DIGITS_TAIL.fullmatch(label)
     if match:
         return f"{_base(match.group(1))}_{{{match.group(2)}}}"
@@ -256,7 +283,7 @@ def _combine(op: str, args: list[Tex], keywords: tuple = ()) -> Tex:
         return Tex(rf"\left|{inner}\right|", ATOM)
     # a one-letter function (the program's own f, φ) is written as math writes f(x); longer names upright
     name = _FUNCTIONS.get(op) or (rf"\operatorname{{{escape_text(op)}}}" if len(op) > 1 and op.isascii()
-                                  else latex_name(op))
+                                  and op not in GREEK_NAMES else latex_name(op))
     return Tex(rf"{name}\left({inner}\right)", ATOM)
 
 
