@@ -18,7 +18,9 @@ import textwrap
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
 from ..teaching.steps import INPUT_STEP, BackwardStep, ForwardStep, Term, Worked
-from .explain_parts import Piece, backward_parts, forward_parts, nothing_backward, number_text, unreached_note
+from .explain_parts import (
+    Piece, backward_parts, forward_parts, nothing_backward, number_text, unnamed_sentence, unreached_note,
+)
 from .missing import cause_lines
 
 PROSE_WIDTH = 80  # sentences wrap here; equations never do
@@ -172,19 +174,6 @@ def intro_sentences(worked: Worked) -> list[str]:
     return out
 
 
-def unnamed_sentence(worked, name, code) -> str:
-    """How the unnamed intermediates are called (u1, u2, ...) and which node ids they are in `backprop eval`;
-    `name` writes a label, `code` a piece of code, in the format at hand."""
-    names = ", ".join(name(label) for label in worked.unnamed)
-    sentence = f"Intermediate results the program does not name are numbered in the order they are computed: {names}"
-    if worked.unnamed_ids:
-        sentence += f" ({code(', '.join(worked.unnamed_ids))} in {code('backprop eval')})"
-    sentence += "."
-    if worked.output_label in worked.unnamed:
-        sentence += f" The output is {name(worked.output_label)}."
-    return sentence
-
-
 def backward_heading(worked: Worked) -> str:
     if worked.wrt is None:
         return f"the chain rule, from the output {worked.output_label} down to every input"
@@ -232,10 +221,12 @@ def render_text(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     lines.append("")
     lines.append("Forward pass: the value of every node, in order")
     computed = [s for s in worked.forward if s.kind != INPUT_STEP]
-    lines += [f"  {forward_line(s, digits, worked.decimals)}" for s in computed] or ["  (nothing to compute: the output is an input)"]
+    lines += [f"  {forward_line(s, digits, worked.decimals)}" for s in computed] or [
+        "  (nothing to compute: the output is an input)"]
     lines.append("")
     lines.append(f"Backward pass: {backward_heading(worked)}")
-    lines += [f"  {backward_line(s, digits, worked.decimals)}" for s in worked.backward] or [f"  ({nothing_backward(worked)})"]
+    lines += [f"  {backward_line(s, digits, worked.decimals)}" for s in worked.backward] or [
+        f"  ({nothing_backward(worked)})"]
     lines.append("")
     number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
     lines.append(f"Answer: {worked.output_label} = {number(worked.output_value)}")

@@ -9,8 +9,9 @@ from __future__ import annotations
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
 from ..teaching.steps import INPUT_STEP, Term, Worked
-from .explain import unnamed_sentence
-from .explain_parts import Piece, backward_part_terms, forward_parts, nothing_backward, number_text, unreached_note
+from .explain_parts import (
+    Piece, backward_part_terms, forward_parts, nothing_backward, number_text, unnamed_sentence, unreached_note,
+)
 from .missing import cause_lines
 from .latex import (
     ATOM, LOOSE, POWER, SUM, UNARY, Tex, escape_text, latex_expression, latex_name, latex_number_text, latex_template,

@@ -145,3 +145,16 @@ def unreached_note(step: BackwardStep) -> str | None:
     if step.is_output or step.terms:
         return None
     return f"{step.label} does not affect {step.output_label}"
+
+
+def unnamed_sentence(worked, name, code) -> str:
+    """How the unnamed intermediates are called (u1, u2, ...) and which node ids they are in `backprop eval`;
+    `name` writes a label, `code` a piece of code, in the format at hand."""
+    names = ", ".join(name(label) for label in worked.unnamed)
+    sentence = f"Intermediate results the program does not name are numbered in the order they are computed: {names}"
+    if worked.unnamed_ids:
+        sentence += f" ({code(', '.join(worked.unnamed_ids))} in {code('backprop eval')})"
+    sentence += "."
+    if worked.output_label in worked.unnamed:
+        sentence += f" The output is {name(worked.output_label)}."
+    return sentence

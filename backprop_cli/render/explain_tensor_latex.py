@@ -14,8 +14,7 @@ from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
 from ..engine.tensor.shapes import element_text, shape_text
 from ..teaching.tensor_steps import UPSTREAM, TensorTerm, TensorWorked
-from .explain import unnamed_sentence
-from .explain_parts import number_text
+from .explain_parts import number_text, unnamed_sentence
 from .explain_latex import _rows
 from .explain_tensor import TensorTextDialect, split_prose
 from .explain_tensor_parts import (

@@ -244,7 +244,8 @@ def resolve_wrt(tape: Tape, wrt: str, grads=None) -> int:
             return i
     names = ", ".join(named) or "none"
     raise UsageError(f"--wrt {wrt}: the program has no input or named intermediate {wrt} "
-                     f"(the names are: {names}; unnamed nodes can be given by their names in the worked solution, as in u1, or by id, as in v3)")
+                     f"(the names are: {names}; unnamed nodes can be given by their names in the worked solution, "
+                     "as in u1, or by id, as in v3)")
 
 
 def _on_paths(tape: Tape, target: int) -> list[bool]:

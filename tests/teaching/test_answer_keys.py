@@ -43,8 +43,8 @@ def test_the_neuron_key_adds_to_zero_in_every_format(cli):
         "u4 = u3 + b = -0.1 + 0.1 = 0",
         "o = tanh(u4) = tanh(0) = 0",
     ]
-    assert section(text.out, "Answer: o = 0") == ["∂o/∂x1 = 0.5", "∂o/∂w1 = 1", "∂o/∂x2 = -0.3", "∂o/∂w2 = 2",
-                                                  "∂o/∂b  = 1"]
+    assert section(text.out, "Answer: o = 0") == [
+        "∂o/∂x1 = 0.5", "∂o/∂w1 = 1", "∂o/∂x2 = -0.3", "∂o/∂w2 = 2", "∂o/∂b  = 1"]
     assert "e-17" not in text.out and "exact" not in text.out  # no note: the decimals are the answer
     markdown = cli("explain", *NEURON, "--format", "markdown").out
     assert "4. u4 = u3 + b = -0.1 + 0.1 = 0" in markdown.splitlines()
