@@ -80,6 +80,10 @@ def test_greek_and_upright_subscripts_compile(cli, tmp_path):
 HOSTILE_COMMENT = r"\end{verbatim}\input{/etc/passwd}\write18{touch pwned} ``` </pre><script>alert(1)</script> ~~~"
 HOSTILE = (f"y = x^2  # {HOSTILE_COMMENT}\nz = y*w  # $\\def\\x{{}}$ & % ^ _ {{ }} \\\\",)
 HOSTILE_ARGS = ("-x", "3", "-w", "2")
+# the same comments in a program of vectors (render/explain_tensor*.py write its key)
+HOSTILE_TENSOR = (f"y = sum(x^2)  # {HOSTILE_COMMENT}\nz = y*w  # $\\def\\x{{}}$ & % ^ _ {{ }} \\\\",)
+HOSTILE_TENSOR_ARGS = ("x=[1, 2]", "-w", "2")
+KEYS = [(HOSTILE, HOSTILE_ARGS), (HOSTILE_TENSOR, HOSTILE_TENSOR_ARGS)]
 
 # every control sequence the renderer writes itself: anything else in a document came from the user
 RENDERER_MACROS = {
@@ -94,8 +98,9 @@ def _macros(source: str) -> set[str]:
     return set(re.findall(r"\\([A-Za-z]+)", source))
 
 
-def test_hostile_text_is_escaped_in_the_latex_source(cli):
-    run = cli("explain", *HOSTILE, *HOSTILE_ARGS, "--format", "latex")
+@pytest.mark.parametrize("program, args", KEYS, ids=["numbers", "vectors"])
+def test_hostile_text_is_escaped_in_the_latex_source(program, args, cli):
+    run = cli("explain", *program, *args, "--format", "latex")
     assert run.code == 0, run.err
     out = run.out
     assert _macros(out) <= RENDERER_MACROS, _macros(out) - RENDERER_MACROS
@@ -113,8 +118,9 @@ def test_hostile_text_is_escaped_in_the_latex_source(cli):
 
 
 @needs_tex
-def test_hostile_text_compiles_to_text_and_reads_no_file(cli, tmp_path):
-    run = cli("explain", *HOSTILE, *HOSTILE_ARGS, "--format", "latex")
+@pytest.mark.parametrize("program, args", KEYS, ids=["numbers", "vectors"])
+def test_hostile_text_compiles_to_text_and_reads_no_file(program, args, cli, tmp_path):
+    run = cli("explain", *program, *args, "--format", "latex")
     proc = _compile(tmp_path, run.out)
     assert proc.returncode == 0, proc.stdout[-3000:]
     log = (tmp_path / "key.log").read_text(encoding="utf-8", errors="replace")
@@ -128,15 +134,16 @@ def test_hostile_text_compiles_to_text_and_reads_no_file(cli, tmp_path):
         assert r"\end{verbatim}\input{/etc/passwd}" in flat.replace("\u2018", "`").replace("\u2019", "'")
 
 
-def test_hostile_text_stays_in_the_markdown_code_block(cli):
+@pytest.mark.parametrize("program, args", KEYS, ids=["numbers", "vectors"])
+def test_hostile_text_stays_in_the_markdown_code_block(program, args, cli):
     from markdown_it import MarkdownIt
 
-    run = cli("explain", *HOSTILE, *HOSTILE_ARGS, "--format", "markdown")
+    run = cli("explain", *program, *args, "--format", "markdown")
     assert run.code == 0, run.err
     tokens = MarkdownIt("commonmark").enable("table").parse(run.out)
     fences = [t for t in tokens if t.type == "fence"]
     assert len(fences) == 1  # ``` and ~~~ in the program do not close the block
-    assert fences[0].content == HOSTILE[0] + "\n"
+    assert fences[0].content == program[0] + "\n"
     html = MarkdownIt("commonmark").enable("table").render(run.out)
     assert "<script>" not in html and "</pre><script>" not in html
     assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
