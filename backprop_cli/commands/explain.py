@@ -36,10 +36,11 @@ Reference (in the source tree):
               "vectors and matrices also an element, NAME[1, 0], written as the sum over the elements it reaches.")
 @exact_option
 @click.option("--float", "floats", is_flag=True,
-              help="Compute in floats, as eval does (0.1 + 0.2 = 0.3 but -0.1 + 0.1 = 2.77556e-17 can show); "
-                   "by default a program of decimals and fractions is computed exactly and shown as decimals.")
+              help="Compute in floats throughout, as eval does (where -0.1 + 0.1 can be 2.77556e-17); by "
+                   "default every rational value is exact and written as a decimal.")
 @click.option("--digits", type=click.IntRange(1, 17), default=DEFAULT_DIGITS, show_default=True,
-              help="Significant digits of floats (exact fractions are always written in full).")
+              help="Significant digits of floats and of decimals that do not terminate (exact fractions are "
+                   "always written in full).")
 @click.option("--symbolic", is_flag=True, help="Also write d output / d input for each input as a formula.")
 @convention_option
 @click.pass_context
@@ -59,7 +60,7 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, floats, d
     the exact values as fractions; --float computes in floats throughout.
 
     With vectors and matrices, each step is at tensor level with its shapes
-    ((2, 2) @ (2,) -> (2,); ∂L/∂W = ∂L/∂v3 · xᵀ, (2, 1) · (1, 2) -> (2, 2)).
+    ((2, 2) @ (2,) -> (2,); ∂L/∂W = ∂L/∂u1 · xᵀ, (2, 1) · (1, 2) -> (2, 2)).
     """
     from ..render.explain import render
     from ..teaching.steps import resolve_wrt, worked_solution

@@ -103,7 +103,7 @@ def test_example_1_expression_form_exact_pinned(cli):
     assert section(run.out, "Answer: u3 = 4") == ["∂u3/∂a = 2/3", "∂u3/∂b = 2/3", "∂u3/∂c = -2", "∂u3/∂d = 4/3"]
 
 
-def test_example_1_floats_by_default(cli):
+def test_example_1_decimals_by_default(cli):
     run = cli("explain", *EXAMPLE_1)
     assert run.code == 0, run.err
     assert "∂u3/∂u1 = ∂u3/∂u2 · ∂u2/∂u1 = (1/d) · c = (-0.333333) · (-2) = 0.666667" in run.out
