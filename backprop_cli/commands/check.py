@@ -12,7 +12,7 @@ from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import as_floats, differentiate
 from ..language.limits import read_limited
 from ..teaching.answers import expectations, parse_answers_text, split_expectation
-from ..teaching.grading import grade
+from ..teaching.grading import grade, right_under
 from ..teaching.steps import backward_steps
 from .options import (
     ProgramCommand,
@@ -28,6 +28,8 @@ EXAMPLES = """
 \b
 Examples:
   backprop check "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --expect value=4 --expect a=6 --expect d=108
+  backprop check "e = a + b; f = e * c; g = f / d" -a 5 -b 1 -c -2 -d -3
+      --expect g=4 --expect dg/da=2/3 --expect d.grad=1.3 --expect e.value=6
   backprop check "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --expect d=-2 --expect e=2
   backprop check "sigmoid(x)" -x 1 --expect value="1/(1+exp(-1))" --expect x=0.197
   backprop check "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --answers alice.txt --json
@@ -36,14 +38,17 @@ Examples:
 
 \b
 ANSWER is an integer (108), a decimal (0.67, 1e-3), a fraction (-4/3) or a
-constant expression (sqrt(2)/2). NAME is `value` (the output's value), an input
-or intermediate name (d output / d NAME), or NAME.value (that node's value).
+constant expression (sqrt(2)/2). NAME is `value` or the output's name (the
+output's value); NAME.value or NAME.data (a node's value); an input or
+intermediate name, NAME.grad, dOUT/dNAME or ∂OUT/∂NAME (d output / d NAME).
 For a vector or matrix, ANSWER is nested lists ([[0.1, 0.2], [0.3, 0.4]]),
-graded element by element; NAME[1, 0] answers one element.
-A decimal is right within one unit of its last written digit (0.67 passes for
-2/3); integers, fractions and expressions must match to 1e-9 relative.
+graded element by element; NAME[1, 0] answers one element (dL/dW[1, 0] too).
+Three verdicts: correct (integers, fractions and expressions to 1e-9 relative;
+a decimal correctly rounded, within half a unit of its last digit: 0.67 for
+2/3), accepted (a decimal one unit off its last digit, 0.66 for 2/3, with a
+note; wrong under --strict), wrong. At a kink, grading follows --convention.
 ANSWER may also be `undefined` (or `nan`): right where the number does not exist.
-Exit status: 0 all answers right, 1 some answer wrong, 2 usage error, 4 something
+Exit status: 0 no answer wrong, 1 some answer wrong, 2 usage error, 4 something
 asked about is undefined at the point (each answer is still graded).
 
 \b
@@ -119,6 +124,23 @@ def _tensor_results(loaded, exact: bool, convention: str):
     return result, result
 
 
+def _other_conventions(loaded, exact: bool, convention: str, graded, wanted, tolerance, strict: bool):
+    """Where a wrong gradient answer goes through a kink, grade the answers again under each other convention,
+    so the output can say under which one it is right (a cs231n-style max gate gives 1 to each tied input:
+    --convention right)."""
+    through = {id(v) for kink in graded.kinks for v in kink.answers}
+    if not any(not v.ok and id(v) in through for v in graded.verdicts):
+        return graded
+    from ..engine.conventions import CONVENTIONS
+
+    others = {}
+    for other in CONVENTIONS:
+        if other != convention:
+            result, truth = _results(loaded, exact, other)
+            others[other] = grade(result, wanted, tolerance, truth=truth, strict=strict)
+    return right_under(graded, others)
+
+
 @click.command("check", cls=ProgramCommand, epilog=EXAMPLES)
 @program_options
 @click.option("--expect", "expect", multiple=True, metavar="NAME=ANSWER",
@@ -127,12 +149,15 @@ def _tensor_results(loaded, exact: bool, convention: str):
               help="Read answers from FILE, one NAME=ANSWER a line ('#' comments; '-' for standard input).")
 @click.option("--tolerance", type=float, default=None, metavar="T",
               help="Accept every answer within T relative of the true value, instead of the default rule.")
+@click.option("--strict", is_flag=True,
+              help="A decimal one unit off its last digit (0.66 for 2/3) is wrong, not accepted.")
 @json_option
 @exact_option
 @digits_option
 @convention_option
 @click.pass_context
-def check_command(ctx, program, file, color, debug, expect, answers, tolerance, as_json, exact, digits, convention):
+def check_command(ctx, program, file, color, debug, expect, answers, tolerance, strict, as_json, exact, digits,
+                  convention):
     """Grade answers to PROGRAM at a point: values and gradients, with the steps of wrong ones.
 
     Each answer is NAME=ANSWER; give them with --expect or in a file with
@@ -152,11 +177,12 @@ def check_command(ctx, program, file, color, debug, expect, answers, tolerance, 
     wanted = expectations(loaded.tape, items)
     if loaded.tape.tensor:  # vectors and matrices: graded element by element
         result, truth = _tensor_results(loaded, exact, convention)
-        graded = grade(result, wanted, tolerance, truth=truth)  # (the tensor sweep's order: the tape's, reversed)
+        graded = grade(result, wanted, tolerance, truth=truth, strict=strict)  # (backward: the tape reversed)
     else:
         result, truth = _results(loaded, exact, convention)
         graded = grade(result, wanted, tolerance, backward_order=[step.node for step in backward_steps(result)],
-                       truth=truth)
+                       truth=truth, strict=strict)
+        graded = _other_conventions(loaded, exact, convention, graded, wanted, tolerance, strict)
     if as_json:
         from ..render.check_report import check_document
         from ..render.json_report import dumps

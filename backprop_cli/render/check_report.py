@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..base.numbers import exact_text, json_number
 from ..base.undefined import Undefined
 from ..engine.compute import Result
-from ..teaching.grading import Grade, rule_statement
+from ..teaching.grading import ACCEPTED, CORRECT, WRONG, Grade, rule_statement
 
 
 def check_document(result: Result, grade: Grade) -> dict:
@@ -28,20 +28,26 @@ def check_document(result: Result, grade: Grade) -> dict:
                 "correct": json_number(v.correct),
                 "correct_exact": exact_text(v.correct),
                 "ok": v.ok,
+                "verdict": v.status,
+                "note": v.note or None,
                 "tolerance": json_number(v.tolerance),
                 "rule": v.rule,
                 "where": v.expectation.where,
             }
             for v in grade.verdicts
         ],
+        "verdicts": _counts(grade),
+        "strict": grade.strict,
         "first_wrong": grade.first_wrong.target if grade.first_wrong is not None else None,
         "first_wrong_value": grade.first_wrong_value.target if grade.first_wrong_value is not None else None,
-        "rule": rule_statement(grade.tolerance),
+        "rule": rule_statement(grade.tolerance, grade.strict),
         "tolerance": grade.tolerance,
         "value": json_number(result.value),
         "output": tape.output_name,
         "inputs": {name: json_number(v) for name, v in result.inputs.items()},
         "convention": result.convention,
+        "kinks": [_kink(tape, kink) for kink in grade.kinks],
+        "right_under": {target: list(conventions) for target, conventions in grade.right_under},
     }
     missing = {v.target: v.correct.reason for v in grade.verdicts if type(v.correct) is Undefined}
     if type(result.value) is Undefined:
@@ -61,6 +67,25 @@ def check_document(result: Result, grade: Grade) -> dict:
     return doc
 
 
+def _counts(grade: Grade) -> dict:
+    """How many answers are correct, accepted and wrong."""
+    return {status: grade.count(status) for status in (CORRECT, ACCEPTED, WRONG)}
+
+
+def _kink(tape, kink) -> dict:
+    """A kink a graded gradient goes through: the node, the convention used, the derivatives per argument under
+    it and under the others that differ, and the answers through it."""
+    node = tape.nodes[kink.node]
+    args = [tape.label(a) for a in node.args]
+
+    def per_argument(numbers):
+        return {arg: json_number(d) for arg, d in zip(args, numbers) if d is not None}
+
+    return {"id": node.id, "expr": tape.expression(kink.node), "convention": kink.convention,
+            "used": per_argument(kink.used), "others": {name: per_argument(numbers) for name, numbers in kink.others},
+            "answers": [v.target for v in kink.answers]}
+
+
 # ---------------------------------------------------------------- vectors and matrices
 
 
@@ -75,6 +100,8 @@ def _element(v) -> dict:
         "correct": json_number(v.correct),
         "correct_exact": exact_text(v.correct),
         "ok": v.ok,
+        "verdict": v.status,
+        "note": v.note or None,
         "off_by": json_number(v.off_by),
         "tolerance": json_number(v.tolerance),
         "rule": v.rule,
@@ -103,10 +130,12 @@ def _tensor_answer(v) -> dict:
         "correct": _nested(shape, list(v.correct)),
         "correct_exact": _nested(shape, list(v.correct), exact_text),
         "ok": v.ok,
+        "verdict": v.status,
         "tolerance": None,
         "rule": v.rule,
         "where": e.where,
         "wrong": [element.target for element in v.wrong_elements],
+        "accepted": [element.target for element in v.accepted_elements],
         "transposed": v.transposed,
         "elements": [_element(element) for element in v.elements],
     }
@@ -120,9 +149,11 @@ def _tensor_document(result, grade: Grade) -> dict:
         "program": tape.source,
         "ok": grade.ok,
         "answers": [_tensor_answer(v) for v in grade.verdicts],
+        "verdicts": _counts(grade),
+        "strict": grade.strict,
         "first_wrong": grade.first_wrong.target if grade.first_wrong is not None else None,
         "first_wrong_value": grade.first_wrong_value.target if grade.first_wrong_value is not None else None,
-        "rule": rule_statement(grade.tolerance),
+        "rule": rule_statement(grade.tolerance, grade.strict),
         "tolerance": grade.tolerance,
         "value": nested_numbers(result, result.value, result.shape(tape.output)),
         "output": tape.output_name,

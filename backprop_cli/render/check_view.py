@@ -15,11 +15,15 @@ from ..base.numbers import format_number
 from ..base.undefined import Undefined
 from ..engine.compute import Result
 from ..teaching.answers import GRADIENT, VALUE
-from ..teaching.grading import Grade, Verdict, rule_statement
+from ..teaching.grading import ACCEPTED, CORRECT, Grade, Verdict, rule_statement
 from .tables import kink_notes, whole_words
 
 GOOD_STYLE = "green"
 BAD_STYLE = "bold red"
+ACCEPTED_STYLE = "yellow"
+# The verdict column: a mark and the word, readable without colour
+MARKS = {CORRECT: ("✓ correct", GOOD_STYLE), ACCEPTED: ("~ accepted", ACCEPTED_STYLE), "wrong": ("✗ wrong", BAD_STYLE)}
+NOTES_LISTED = 8  # accepted elements of one tensor answer given a note; past this, how many more
 DIM = "dim"
 IDS_LISTED = 24  # unnamed node ids named in the heading; a bigger program's are elided in the middle
 
@@ -94,7 +98,7 @@ def answers_table(result: Result, grade: Grade, digits: int | None) -> Table:
                             ("", "left"), ("rule", "left")):
         table.add_column(header, justify=justify, overflow="fold")  # never cut a number short with …
     for v in grade.verdicts:
-        mark = Text("✓", style=GOOD_STYLE) if v.ok else Text("✗", style=BAD_STYLE)
+        mark = Text(*MARKS[v.status])
         if result.tensor:
             from .check_tensors import correct_text, given_text
 
@@ -110,14 +114,91 @@ def _names(result: Result, verdicts) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def verdict_lines(result: Result, grade: Grade, digits: int | None) -> list[Text]:
+def _summary(grade: Grade) -> Text:
+    """`Verdict: 3 answers: 1 correct, 1 accepted (a), 1 wrong (d).`, or `Verdict: 2 of 2 answers are correct.`"""
     count = len(grade.verdicts)
+    wrong, accepted = grade.wrong, grade.accepted
+    if not wrong and not accepted:
+        return Text(f"Verdict: {count} of {count} answer{'s are' if count != 1 else ' is'} correct.", style=GOOD_STYLE)
+    parts = [f"{grade.count(CORRECT)} correct"]
+    if accepted:
+        parts.append(f"{len(accepted)} accepted ({', '.join(v.target for v in accepted)})")
+    if wrong:
+        parts.append(f"{len(wrong)} wrong ({', '.join(v.target for v in wrong)})")
+    strict = " (--strict: one unit off the last digit is wrong)" if grade.strict and any(
+        v.note for v in wrong) else ""
+    return Text(f"Verdict: {count} answer{'s' * (count != 1)}: {', '.join(parts)}.{strict}",
+                style=BAD_STYLE if wrong else ACCEPTED_STYLE)
+
+
+def accepted_notes(grade: Grade) -> list[Text]:
+    """Under the table: why each decimal one unit off its last digit is accepted, not correct (or, with --strict,
+    wrong): which digit is off and what correct rounding gives."""
+    lines = []
+    for v in grade.verdicts:
+        if v.note:
+            lines.append(f"{v.target}: {v.note}.")
+        noted = [element for element in v.elements if element.note]
+        for element in noted[:NOTES_LISTED]:
+            lines.append(f"{element.target}: {element.note}.")
+        if len(noted) > NOTES_LISTED:
+            lines.append(f"{v.target}: ... and {len(noted) - NOTES_LISTED} more elements one unit off their last "
+                         "digit (--json has a note for each)")
+    return [Text(line, style=ACCEPTED_STYLE) for line in lines]
+
+
+def kink_lines(result: Result, grade: Grade, digits: int | None) -> list[Text]:
+    """Where a graded gradient goes through a kink: the convention the grading used there, what the others give,
+    and which wrong answers are right under another one."""
+    from ..teaching.grading import KINKS_TOLD
+
+    tape = result.tape
+    lines = []
+    for kink in grade.kinks[:KINKS_TOLD]:
+        node = tape.nodes[kink.node]
+        args = [tape.label(a) for a in node.args]
+        default = " (the default)" if kink.convention == "pytorch" else ""
+        used = ", ".join(f"∂{tape.label(kink.node)}/∂{arg} = {format_number(d, digits)}"
+                         for arg, d in zip(args, kink.used) if d is not None)
+        others = "; ".join(f"--convention {name} gives "
+                           + _and([format_number(d, digits) for d in numbers if d is not None])
+                           for name, numbers in kink.others)
+        answers = _and([meaning(result, v) for v in kink.answers])
+        text = (f"At a kink ({_kink_place(result, kink)}) this grading uses the {kink.convention} convention"
+                f"{default}: {used}" + (f"; {others}" if others else "") + f". {answers} "
+                f"{'goes' if len(kink.answers) == 1 else 'go'} through it.")
+        lines.append(Text(text, style=ACCEPTED_STYLE))
+    if len(grade.kinks) > KINKS_TOLD:
+        lines.append(Text(f"... and {len(grade.kinks) - KINKS_TOLD} more kinks that graded gradients go through.",
+                          style=ACCEPTED_STYLE))
+    for target, conventions in grade.right_under:
+        lines.append(Text(f"Your answer {target} is right under "
+                          + _and([f"--convention {name}" for name in conventions], " or ") + "."))
+    return lines
+
+
+def _kink_place(result: Result, kink) -> str:
+    """`max(a, b) with a = b`, `relu(v2) at v2 = 0`: the node's expression and where it sits on its kink."""
+    tape = result.tape
+    node = tape.nodes[kink.node]
+    expression = f"{tape.label(kink.node)} = {tape.expression(kink.node)}" if node.name else tape.expression(
+        kink.node)
+    tied = [tape.label(a) for a, (left, right) in zip(node.args, kink.one_sided) if left != right]
+    if node.op in ("max", "min") and len(tied) > 1:
+        return f"{expression} with {' = '.join(tied)}"
+    arg = node.args[0]
+    return f"{expression} at {tape.label(arg)} = {format_number(result.values[arg], None)}"
+
+
+def _and(items: list[str], last: str = " and ") -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + last + items[-1]
+
+
+def verdict_lines(result: Result, grade: Grade, digits: int | None) -> list[Text]:
     wrong = grade.wrong
+    lines = [_summary(grade)]
     if not wrong:
-        return [Text(f"Verdict: {count} of {count} answer{'s are' if count != 1 else ' is'} right.", style=GOOD_STYLE)]
-    names = ", ".join(v.target for v in wrong)
-    lines = [Text(f"Verdict: {len(wrong)} of {count} answer{'s' * (count != 1)} "
-                  f"{'is' if len(wrong) == 1 else 'are'} wrong ({names}).", style=BAD_STYLE)]
+        return lines
     first = grade.first_wrong
     if first is not None and grade.gradient_answers > 1:
         text = f"First wrong step in backward order: {meaning(result, first)} ({_wrote(first, digits)}). "
@@ -185,14 +266,18 @@ def _tensor_section(result, verdict: Verdict, digits: int | None) -> Group:
 
 
 def check_view(result: Result, grade: Grade, digits: int | None) -> Group:
-    parts = [*heading(result, digits), Text(""), answers_table(result, grade, digits), Text(""),
-             Text(f"Rule: {rule_statement(grade.tolerance)}.", style=DIM)]
+    parts = [*heading(result, digits), Text(""), answers_table(result, grade, digits)]
+    notes = accepted_notes(grade)
+    if notes:
+        parts += [Text(""), *notes]
+    parts += [Text(""), Text(f"Rule: {rule_statement(grade.tolerance, grade.strict)}.", style=DIM)]
     if result.tensor:
         from .tensor_tables import kink_notes as tensor_kink_notes
 
         notes = tensor_kink_notes(result, digits)
     else:
         notes = kink_notes(result, digits)  # the true value at a kink is a convention: say whose
+    notes += kink_lines(result, grade, digits)  # whose convention the graded answers got, and the others
     if notes:
         parts += [Text(""), *notes]
     for v in grade.verdicts:

@@ -7,8 +7,14 @@ the project's parser, never with Python's eval, by engine/values.py: the same
 reader as the values given to inputs on the command line. `undefined` (or `nan`,
 what a framework prints there) says that the number does not exist at the point.
 
-Targets: `value` is the output's value, `NAME` is d output / d NAME (inputs and
-named intermediates), `NAME.value` is the forward value of a named node.
+Targets (read_target): the output's value is `value` or the output's name (`g`
+in `... g = f / d`); a node's value is `NAME.value` (or micrograd's `NAME.data`);
+a gradient, d output / d NAME, is `NAME` (an input or intermediate), `NAME.grad`
+(micrograd and PyTorch; `g.grad` is 1 for the output), or `dOUT/dNAME`, written
+with `d` or `∂` and any spaces (`dg/da`, `d g / d a`, `∂g/∂a`), OUT the output's
+name (a program whose output has no name takes its node id or any name the
+program does not use: `df/da` for `(a+b)*c/d`). An intermediate written bare
+stays its gradient. The target is shown as written, its index spelled `[1, 0]`.
 
 Vectors and matrices: an answer for a tensor is written as nested lists,
 `W=[[0.1, 0.2], [0.3, 0.4]]`, each element in any form a number may take; an
@@ -33,12 +39,61 @@ NODE_VALUE = "node_value"  # NAME.value: the forward value of a named node
 
 TENSOR_ANSWER = "tensor"  # the form of an answer written as nested lists, graded element by element
 
-# a name, one of its versions (c#2: the second assignment of c), an element (W[1, 0]), and .value for the
-# node's value
-_TARGET = re.compile(r"(?P<name>" + NAME.pattern + r"(?:#[0-9]+)?)(?:\[(?P<index>\s*-?[0-9]+\s*(?:,\s*-?[0-9]+\s*)*)\])?"
-                     r"(?P<suffix>\.value)?")
+# a name or one of its versions (c#2: the second assignment of c)
+_NAME = NAME.pattern + r"(?:#[0-9]+)?"
+_INDEX = r"\[(?P<index>\s*-?[0-9]+\s*(?:,\s*-?[0-9]+\s*)*)\]"
+# NAME, an element (W[1, 0]), and .value/.data for the node's value or .grad for its gradient
+_TARGET = re.compile(rf"(?P<name>{_NAME})(?:{_INDEX})?(?:\.(?P<suffix>value|data|grad))?")
+_SUFFIX_THEN_INDEX = re.compile(rf"(?P<name>{_NAME})\.(?P<suffix>value|data|grad){_INDEX}")  # W.grad[1, 0]
+# dOUT/dNAME, d OUT / d NAME, ∂OUT/∂NAME (an element too: dL/dW[1, 0])
+_DERIVATIVE = re.compile(rf"(?P<d>[d∂])\s*(?P<out>{_NAME})\s*/\s*[d∂]\s*(?P<name>{_NAME})\s*(?:{_INDEX})?")
 
-_VALUE_THEN_INDEX = re.compile(r"(?P<name>[^\[\]]+)\.value(?P<index>\[[^\[\]]*\])")  # W.value[1, 0] is W[1, 0].value
+BARE, NODE_VALUE_FORM, GRAD_FORM, DERIVATIVE_FORM = "bare", "value", "grad", "derivative"
+
+# the forms, for the messages that list them
+FORMS = "value or the output's name for its value, NAME.value for a node's, NAME or dOUT/dNAME for a gradient"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target as written, taken apart: `dL/dW[1, 0]` is name W, index "1, 0", form DERIVATIVE_FORM, out L."""
+
+    name: str
+    index: str | None  # the index as written (`1,0`), None for the whole node
+    form: str  # BARE, NODE_VALUE_FORM (.value, .data), GRAD_FORM (.grad) or DERIVATIVE_FORM
+    out: str | None = None  # OUT in dOUT/dNAME
+    suffix: str = ""  # .value, .data or .grad, as written
+    d: str = "d"  # d or ∂, as written in dOUT/dNAME
+
+    def at(self, index: tuple[int, ...] | None) -> str:
+        """The target spelled the one way the table shows it, for the element `index` (None: as written)."""
+        if index is None:
+            at = "" if self.index is None else "[" + ", ".join(part.strip() for part in self.index.split(",")) + "]"
+        else:
+            at = "[" + ", ".join(map(str, index)) + "]" if index else ""
+        if self.form == DERIVATIVE_FORM:
+            return f"{self.d}{self.out}/{self.d}{self.name}{at}"
+        return f"{self.name}{at}{self.suffix}"
+
+    @property
+    def text(self) -> str:
+        return self.at(None)
+
+
+def read_target(text: str) -> Target | None:
+    """The parts of a target (`value`, `g`, `e.value`, `a.data`, `a.grad`, `dg/da`, `∂g/∂a`, `W[1, 0]`,
+    `W.grad[1, 0]`, `dL/dW[1, 0]`), or None when it is none of the forms."""
+    text = text.strip()
+    match = _DERIVATIVE.fullmatch(text)
+    if match is not None:
+        return Target(match["name"], match["index"], DERIVATIVE_FORM, match["out"], d=match["d"])
+    match = _TARGET.fullmatch(text) or _SUFFIX_THEN_INDEX.fullmatch(text)
+    if match is None:
+        return None
+    suffix = match["suffix"]
+    form = BARE if suffix is None else GRAD_FORM if suffix == "grad" else NODE_VALUE_FORM
+    return Target(match["name"], match["index"], form, suffix=f".{suffix}" if suffix else "")
+
 
 Answer = Constant  # one answer as the student wrote it, and the number it stands for
 
@@ -67,13 +122,14 @@ def split_expectation(item: str, where: str) -> tuple[str, str]:
     """`NAME=ANSWER` -> (NAME, ANSWER), or a usage error pointing at `where`."""
     target, sep, answer = item.partition("=")
     target, answer = target.strip(), answer.strip()
-    target = _VALUE_THEN_INDEX.sub(r"\g<name>\g<index>.value", target) if "]" in target else target
     if not sep or not target:
         raise UsageError(f"{where}: expected NAME=ANSWER (as in d=4/3 or value=4), not {_show(item)}")
-    if _TARGET.fullmatch(target) is None:
+    parsed = read_target(target)
+    if parsed is None:
         element = ", or an element, as W[1, 0]" if "[" in target else ""
         raise UsageError(f"{where}: {_show(target)} is not a name: write value, an input or intermediate "
-                         f"name (d), or NAME.value{element}")
+                         f"name (d), NAME.value, NAME.grad or dOUT/dNAME (dg/dd){element}")
+    target = parsed.text
     if not answer:
         raise UsageError(f"{where}: the answer for {target} is empty")
     return target, answer
@@ -107,22 +163,43 @@ def parse_answer(text: str, where: str, target: str) -> Answer:
 # ---------------------------------------------------------------- targets
 
 
-def resolve_target(tape: Tape, target: str, where: str) -> tuple[str, str | None, int]:
-    """(kind, name, node) of `value`, `NAME` or `NAME.value` (with or without an element's index); an unknown
-    name is a usage error."""
-    match = _TARGET.fullmatch(target)
-    if target == "value" or (match is not None and match["name"] == "value" and match["index"] is not None
-                             and not match["suffix"] and "value" not in tape.named):
-        return VALUE, tape.output_name, tape.output
+def resolve_target(tape: Tape, target: Target, where: str) -> tuple[str, str | None, int]:
+    """(kind, name, node) of a target (with or without an element's index); an unknown name, or a derivative
+    of something other than the output, is a usage error."""
     named = tape.named
-    if match is not None and match["name"] in named:
-        name = match["name"]
-        node = tape.latest(name)  # c is its last version (as at the end of the program), c#2 that version
-        return (NODE_VALUE if match["suffix"] else GRADIENT), tape.nodes[node].name, node
-    names = ", ".join(named) or "none"
-    raise UsageError(f"{where}: the program has no input or intermediate named "
-                     f"{match['name'] if match else target}; the names are: {names} "
-                     "(and value for the output's value, NAME.value for a node's value)")
+    if target.form == BARE and target.name == "value" and (target.index is None or "value" not in named):
+        return VALUE, tape.output_name, tape.output
+    if target.name not in named:
+        names = ", ".join(named) or "none"
+        raise UsageError(f"{where}: the program has no input or intermediate named {target.name}; the names "
+                         f"are: {names} (write {FORMS})")
+    node = tape.latest(target.name)  # c is its last version (as at the end of the program), c#2 that version
+    name = tape.nodes[node].name
+    if target.form == DERIVATIVE_FORM:
+        _check_out(tape, target, where)
+        return GRADIENT, name, node
+    if target.form == NODE_VALUE_FORM:
+        return NODE_VALUE, name, node
+    if target.form == BARE and node == tape.output and tape.output_name is not None:
+        return VALUE, name, node  # g=4: the output's name with its value, as every textbook writes the answer
+    return GRADIENT, name, node
+
+
+def _check_out(tape: Tape, target: Target, where: str) -> None:
+    """OUT in dOUT/dNAME is the output: its name, or for an output without one its node id or any name the
+    program does not use (the student's own name for it, f in df/da)."""
+    out, named = target.out, tape.named
+    if out in named and tape.latest(out) == tape.output:
+        return
+    if tape.output_name is None and out not in named:
+        return
+    label = tape.output_name or tape.label(tape.output)
+    what = (f"{out} is an intermediate of the program, not its output" if out in named
+            else f"the output is {label}, not {out}")
+    right = Target(target.name, target.index, DERIVATIVE_FORM, label, d=target.d).text
+    bare = Target(target.name, target.index, BARE).text
+    raise UsageError(f"{where}: {target.text} is a derivative of {out}, and check grades derivatives of the "
+                     f"output: {what}; write {right} (or {bare}, or {bare}.grad)")
 
 
 def expectations(tape: Tape, items: Sequence[tuple[str, str]]) -> list[Expectation]:
@@ -130,23 +207,22 @@ def expectations(tape: Tape, items: Sequence[tuple[str, str]]) -> list[Expectati
     if not items:
         raise UsageError("nothing to check: give at least one answer with --expect NAME=ANSWER "
                          "(as in --expect d=4/3) or --answers FILE")
-    seen: dict[str, str] = {}
+    seen: dict[tuple, str] = {}
     out = []
     for item, where in items:
-        target, text = split_expectation(item, where)
-        kind, name, node = resolve_target(tape, target, where)
-        match = _TARGET.fullmatch(target)
-        written_index = match["index"] if match is not None else None
-        if written_index is not None:  # W[1,0] is W[1, 0]: one spelling, in the table and for "answered twice"
-            target = (f"{match['name']}[{', '.join(part.strip() for part in written_index.split(','))}]"
-                      f"{match['suffix'] or ''}")
-        if target in seen:
-            raise UsageError(f"{where}: {target} is answered twice (first at {seen[target]}); give each answer once")
-        seen[target] = where
-        if not tape.tensor and written_index is None and not is_list_text(text):  # a number, as always
+        written, text = split_expectation(item, where)
+        parsed = read_target(written)
+        kind, name, node = resolve_target(tape, parsed, where)
+        target = parsed.text  # W[1,0] is W[1, 0]: one spelling, in the table and for "answered twice"
+        # a, a.grad and dg/da are one answer; value and g (the output's name) another
+        key = (kind, Target("value" if kind == VALUE else parsed.name, parsed.index, BARE).text)
+        if key in seen:
+            raise UsageError(f"{where}: {target} is answered twice (first at {seen[key]}); give each answer once")
+        seen[key] = where
+        if not tape.tensor and parsed.index is None and not is_list_text(text):  # a number, as always
             out.append(Expectation(target, kind, name, node, parse_answer(text, where, target), where))
             continue
-        out.append(_tensor_expectation(tape, target, kind, name, node, text, where, written_index))
+        out.append(_tensor_expectation(tape, parsed, kind, name, node, text, where))
     return out
 
 
@@ -167,10 +243,11 @@ def _shape_text(shape: tuple) -> str:
     return shape_text(shape)
 
 
-def _tensor_expectation(tape: Tape, target: str, kind: str, name: str | None, node: int, text: str, where: str,
-                        written_index: str | None) -> Expectation:
+def _tensor_expectation(tape: Tape, parsed: Target, kind: str, name: str | None, node: int, text: str,
+                        where: str) -> Expectation:
     """An answer in a program with vectors or matrices, or an answer written as a list or for an element: the
     element or block it answers, its shape checked against that block's, its elements read one by one."""
+    target, written_index = parsed.text, parsed.index
     node_shape = tuple(getattr(tape.nodes[node], "shape", ()))
     subject = _subject(tape, kind, name, node)
     if kind == GRADIENT:
@@ -178,14 +255,14 @@ def _tensor_expectation(tape: Tape, target: str, kind: str, name: str | None, no
     index: tuple[int, ...] = ()
     if written_index is not None:
         index = _index(written_index, node_shape, subject, target, where)
-        subject = f"{target.removesuffix('.value')} (of {subject})"
+        subject = f"{Target(parsed.name, parsed.index, BARE).text} (of {subject})"
     shape = node_shape[len(index):]
     what = f"{where}: the answer for {target}"
     if not is_list_text(text):
         if shape:
             raise UsageError(f"{what} is a number, and {subject} has shape {_shape_text(shape)}: write it as a "
                              "list of that shape (as [[0.1, 0.2], [0.3, 0.4]] for a 2 x 2 matrix), or answer an "
-                             f"element, as {_example_element(target, index, node_shape)}")
+                             f"element, as {_example_element(parsed, index, node_shape)}=...")
         return Expectation(target, kind, name, node, parse_answer(text, where, target), where, index, ())
     given_shape, texts = read_list(text, what)
     if not shape:
@@ -195,28 +272,20 @@ def _tensor_expectation(tape: Tape, target: str, kind: str, name: str | None, no
                 if len(shape) == 2 and given_shape == shape[::-1] else "")
         raise UsageError(f"{what} has shape {_shape_text(given_shape)}, and {subject} has shape "
                          f"{_shape_text(shape)}{hint}")
-    from ..engine.tensor.shapes import element_text, unravel
+    from ..engine.tensor.shapes import unravel
 
-    base = target.removesuffix(".value")
-    name_only = base[:base.index("[")] if index else base
-    suffix = ".value" if target.endswith(".value") else ""
     elements = []
     for j, element in enumerate(texts):
         at = index + unravel(j, shape)
-        element_target = f"{name_only}{element_text(at)}{suffix}"
+        element_target = parsed.at(at)
         elements.append(Expectation(element_target, kind, name, node, parse_answer(element, where, element_target),
                                     where, at))
     return Expectation(target, kind, name, node, Answer(text.strip(), TENSOR_ANSWER, None), where, index, shape,
                        tuple(elements))
 
 
-def _example_element(target: str, index: tuple, node_shape: tuple) -> str:
-    from ..engine.tensor.shapes import element_text
-
-    base = target.removesuffix(".value")
-    name = base[:base.index("[")] if index else base
-    whole = index + (0,) * (len(node_shape) - len(index))
-    return f"{name}{element_text(whole)}{'.value' if target.endswith('.value') else ''}=..."
+def _example_element(parsed: Target, index: tuple, node_shape: tuple) -> str:
+    return parsed.at(index + (0,) * (len(node_shape) - len(index)))
 
 
 def _check_gradient(tape: Tape, target: str, name: str | None, node: int, where: str) -> None:

@@ -35,22 +35,31 @@ def graded(source: str, inputs: dict, *items: str, exact: bool = False, toleranc
 
 # ------------------------------------------------------------------ the grading table
 
-# (answer for dL/da of BLOG, where the true value is 2/3, right?)
+# (answer for dL/da of BLOG, where the true value is 2/3 = 0.6666..., verdict): a decimal is correct within half a
+# unit of its last digit (rounded right), accepted within one unit (cut off, or a rounding carried along)
+C, A, W = "correct", "accepted", "wrong"
 TWO_THIRDS = [
-    ("0.67", True), ("0.666", True), ("0.667", True), ("0.6667", True), ("0.66667", True),
-    ("0.6666666666666666", True), ("0.6666666666666667", True), (".67", True), ("6.67e-1", True),
-    ("0.65", False), ("0.5", False), ("0.7", True), ("0.6", True), ("0.55", False), ("0.668", False), ("0.6668", False),
-    ("2/3", True), ("4/6", True), ("-2/3", False), ("1", False), ("0", False),
-    ("1 - 1/3", True), ("2/3 + 1e-6", False), ("sqrt(4)/3", True), ("6", False),
+    ("0.67", C), ("0.666", A), ("0.667", C), ("0.6667", C), ("0.66667", C), ("0.66666", A), ("0.6666", A),
+    ("0.6666666666666666", C), ("0.6666666666666667", C), (".67", C), ("6.67e-1", C), ("6.6e-1", A),
+    ("0.65", W), ("0.5", W), ("0.7", C), ("0.6", A), ("0.55", W), ("0.668", W), ("0.6668", W),
+    ("0.66", A), ("0.68", W), ("0.8", W), ("1", W),
+    ("2/3", C), ("4/6", C), ("-2/3", W), ("-0.7", W), ("0", W),
+    ("1 - 1/3", C), ("2/3 + 1e-6", W), ("sqrt(4)/3", C), ("6", W),
 ]
+MARKS = {C: "✓ correct", A: "~ accepted", W: "✗ wrong"}
 
 
-@pytest.mark.parametrize("answer,right", TWO_THIRDS)
+@pytest.mark.parametrize("answer,verdict", TWO_THIRDS)
 @pytest.mark.parametrize("exact", [False, True])
-def test_two_thirds(cli, answer, right, exact):
+def test_two_thirds(cli, answer, verdict, exact):
     run = cli("check", *BLOG, *expect(f"a={answer}"), *(["--exact"] if exact else []))
-    assert run.code == (0 if right else 1), run.out + run.err
-    assert ("✓" in run.out) == right
+    assert run.code == (1 if verdict == W else 0), run.out + run.err
+    row = next(line for line in run.out.splitlines() if line.startswith("a "))
+    assert MARKS[verdict] in row and all(mark not in row for mark in MARKS.values() if mark != MARKS[verdict])
+    doc = cli("check", *BLOG, *expect(f"a={answer}"), "--json", *(["--exact"] if exact else [])).json()
+    assert doc["answers"][0]["verdict"] == verdict and doc["answers"][0]["ok"] == (verdict != W)
+    strict = cli("check", *BLOG, *expect(f"a={answer}"), "--strict", *(["--exact"] if exact else []))
+    assert strict.code == (0 if verdict == C else 1), strict.out
 
 
 GRADES = [
@@ -60,16 +69,18 @@ GRADES = [
     (BLOG, ("d=-4/3",), 1, {"d": False}),
     (BLOG, ("d=1.33", "c=-2.0", "value=4.0"), 0, {"d": True, "c": True, "value": True}),
     (BLOG, ("d=1.3", "d.value=-3", "a.value=5"), 0, {"d": True, "d.value": True, "a.value": True}),
-    (BLOG, ("d=1.4",), 0, {"d": True}),  # within one unit (0.1) of the last digit
+    (BLOG, ("d=1.4",), 0, {"d": True}),  # within one unit (0.1) of the last digit: accepted
     (BLOG, ("d=1.5",), 1, {"d": False}),
     (BLOG, ("d=1.333333333",), 0, {"d": True}),
-    (BLOG, ("d=1.333333334",), 0, {"d": True}),  # 6.7e-10 off: within one unit (1e-9) of the last digit
+    (BLOG, ("d=1.333333334",), 0, {"d": True}),  # 6.7e-10 off: within one unit (1e-9) of the last digit (accepted)
     (BLOG, ("d=1.333333335",), 1, {"d": False}),  # 1.7e-9 off
     (BLOG, ("c=-2e0", "c.value=-2"), 0, {"c": True, "c.value": True}),
     (BLOG, ("d=-3",), 1, {"d": False}),  # the value, not the gradient
     (BLOG, ("d.value=4/3",), 1, {"d.value": False}),
     (CHAIN, ("L.value=-8", "value=-8", "e.value=-6", "d.value=4"), 0, {}),
-    (CHAIN, ("d=-2", "e=-2", "c=-2", "a=6", "b=-4", "f=4", "L=1"), 0, {}),
+    (CHAIN, ("d=-2", "e=-2", "c=-2", "a=6", "b=-4", "f=4", "L.grad=1"), 0, {}),
+    (CHAIN, ("L=-8", "dL/dd=-2", "d L / d e = -2", "∂L/∂c=-2", "a.grad=6", "b=-4", "f=4"), 0, {}),
+    (CHAIN, ("L=1",), 1, {"L": False}),  # the output's name is its value, -8 (its gradient is L.grad)
     (("sqrt(x)", "-x", "2"), ("value=sqrt(2)", "x=sqrt(2)/4", "x=1/(2*sqrt(2))"), None, {}),  # duplicate x
     (("sqrt(x)", "-x", "2"), ("value=sqrt(2)", "x=sqrt(2)/4"), 0, {"value": True, "x": True}),
     (("sqrt(x)", "-x", "2"), ("value=1.414", "x=0.354"), 0, {"value": True, "x": True}),
@@ -88,10 +99,11 @@ GRADES = [
     (("x*0", "-x", "3"), ("x=1e-15",), 0, {"x": True}),  # a decimal: within one unit of its last digit
     (("x*0", "-x", "3"), ("x=2e-15",), 1, {"x": False}),
     (("x*0", "-x", "3"), ("x=0.000",), 0, {"x": True}),
-    (("y = 2*x; z = 3*x", "-x", "1"), ("y=0", "z=1", "value=3"), 0, {}),  # y does not reach the output z
+    (("y = 2*x; z = 3*x", "-x", "1"), ("y=0", "z.grad=1", "z.value=3"), 0, {}),
+    (("y = 2*x; z = 3*x", "-x", "1"), ("z=3", "value=3"), None, {}),  # z, the output: its value, answered twice  # y does not reach the output z
     (("x^2", "-x", "1e3"), ("value=1e6", "x=2000", "x=2e3"), None, {}),
     (("x^2", "-x", "1e3"), ("value=1e6", "x=2.0e3"), 0, {}),
-    (("x^2", "-x", "1e3"), ("value=1.00001e6",), 0, {}),  # one unit of the last digit: 10
+    (("x^2", "-x", "1e3"), ("value=1.00001e6",), 0, {}),  # one unit of the last digit, 10: accepted
     (("x^2", "-x", "1e3"), ("value=1.00002e6",), 1, {}),
     (("x^2", "-x", "1e3"), ("value=1000001",), 1, {}),  # an integer must match to 1e-9 relative
 ]
@@ -124,7 +136,7 @@ def test_the_blog_example_in_full(cli):
     # the steps that lead to each wrong answer's correct value
     assert "How ∂" in out and "/∂d = 1.33333 is found (you wrote 108)" in out
     assert "/∂a = 0.666667 is found (you wrote 6)" in out
-    assert "Verdict: 2 of 3 answers are wrong (a, d)." in out
+    assert "Verdict: 3 answers: 1 correct, 2 wrong (a, d)." in out
 
 
 def test_the_blog_example_exact(cli):
@@ -144,7 +156,7 @@ def test_the_blog_example_exact(cli):
 def test_all_right_exits_0(cli):
     run = cli("check", *BLOG, *expect("value=4", "a=2/3", "b=0.667", "c=-2", "d=4/3"))
     assert run.code == 0
-    assert "Verdict: 5 of 5 answers are right." in run.out
+    assert "Verdict: 5 of 5 answers are correct." in run.out
     assert "✗" not in run.out and "How " not in run.out
 
 
@@ -163,9 +175,11 @@ def test_json_shape(cli):
     value, a, d, dv, b = doc["answers"]
     assert (value["kind"], a["kind"], d["kind"], dv["kind"], b["kind"]) == (
         "value", "gradient", "gradient", "node_value", "gradient")
-    assert a == {**a, "given": "0.67", "given_value": 0.67, "ok": True, "tolerance": 0.01, "correct_exact": None}
+    assert a == {**a, "given": "0.67", "given_value": 0.67, "ok": True, "verdict": "correct", "tolerance": 0.005,
+                 "correct_exact": None, "note": None}
     assert abs(a["correct"] - 2 / 3) < 1e-15 and "last digit" in a["rule"]
-    assert d["given_value"] == 108 and d["ok"] is False and d["rule"] == "1e-9 relative"
+    assert d["given_value"] == 108 and d["ok"] is False and d["verdict"] == "wrong" and d["rule"] == "1e-9 relative"
+    assert doc["verdicts"] == {"correct": 4, "accepted": 0, "wrong": 1} and doc["strict"] is False
     assert abs(d["tolerance"] - 4 / 3 * 1e-9) < 1e-20
     assert dv["correct"] == -3 and dv["ok"] is True
     assert b["ok"] is True and b["given"] == "sqrt(4)/3"
@@ -431,7 +445,8 @@ def test_rules_reported_per_answer():
     g = graded("(a+b)*c/d", {"a": 5, "b": 1, "c": -2, "d": -3},
                "a=0.67", "b=0.6666666666666666", "c=-2", "d=4/3", "value=sqrt(16)")
     rules = [v.rule for v in g.verdicts]
-    assert rules == ["±0.01 (last digit)", "1e-12 relative", "1e-9 relative", "1e-9 relative", "1e-9 relative"]
+    assert rules == ["±0.005 (half the last digit)", "1e-12 relative", "1e-9 relative", "1e-9 relative",
+                     "1e-9 relative"]
     assert all(v.ok for v in g.verdicts)
     g = graded("(a+b)*c/d", {"a": 5, "b": 1, "c": -2, "d": -3}, "a=0.67", tolerance=1e-3)
     assert g.verdicts[0].rule == "0.001 relative (--tolerance)" and not g.ok

@@ -92,7 +92,7 @@ def test_check_shows_why_an_entry_is_undefined(cli):
     run = cli("check", *NEGATIVE_BASE, "--expect", "y=0", "--expect", "x=-4")
     assert run.code == 4
     text = " ".join(run.out.split())
-    assert "y ∂v3/∂y 0 undefined ✗ no number is right: it is undefined here" in text
+    assert "y ∂v3/∂y 0 undefined ✗ wrong no number is right: it is undefined here" in text
     assert "Why ∂v3/∂y is undefined (you wrote 0):" in text
     assert "∂v3/∂y = x^y*log(x) = (-2)^2*log(-2) = undefined" in text
     assert ("∂v3/∂y is undefined because the derivative does not exist: the derivative of x^y with respect to the "
