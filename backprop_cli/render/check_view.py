@@ -160,8 +160,9 @@ def kink_lines(result: Result, grade: Grade, digits: int | None) -> list[Text]:
         default = " (the default)" if kink.convention == "pytorch" else ""
         used = ", ".join(f"∂{tape.label(kink.node)}/∂{arg} = {format_number(d, digits)}"
                          for arg, d in zip(args, kink.used) if d is not None)
-        others = "; ".join(f"--convention {name} gives "
-                           + _and([format_number(d, digits) for d in numbers if d is not None])
+        others = "; ".join(f"--convention {name} gives "  # (the table's numbers: fractions; floats, as shown)
+                           + _and([format_number(d if result.exact else float(d), digits)
+                                   for d in numbers if d is not None])
                            for name, numbers in kink.others)
         answers = _and([meaning(result, v) for v in kink.answers])
         text = (f"At a kink ({_kink_place(result, kink)}) this grading uses the {kink.convention} convention"

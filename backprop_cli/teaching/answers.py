@@ -194,8 +194,11 @@ def _check_out(tape: Tape, target: Target, where: str) -> None:
     if tape.output_name is None and out not in named:
         return
     label = tape.output_name or tape.label(tape.output)
-    what = (f"{out} is an intermediate of the program, not its output" if out in named
-            else f"the output is {label}, not {out}")
+    if out in named:
+        what = (f"{out} is {'an input' if tape.nodes[named[out]].op == 'input' else 'an intermediate'} of the "
+                "program, not its output")
+    else:
+        what = f"the output is {label}, not {out}"
     right = Target(target.name, target.index, DERIVATIVE_FORM, label, d=target.d).text
     bare = Target(target.name, target.index, BARE).text
     raise UsageError(f"{where}: {target.text} is a derivative of {out}, and check grades derivatives of the "
