@@ -15,14 +15,14 @@ from ..base.numbers import format_number
 from ..base.undefined import Undefined
 from ..engine.compute import Result
 from ..teaching.answers import GRADIENT, VALUE
-from ..teaching.grading import ACCEPTED, CORRECT, Grade, Verdict, rule_statement
+from ..teaching.grading import ACCEPTED, CORRECT, WRONG, Grade, Verdict, rule_statement
 from .tables import kink_notes, whole_words
 
 GOOD_STYLE = "green"
 BAD_STYLE = "bold red"
 ACCEPTED_STYLE = "yellow"
 # The verdict column: a mark and the word, readable without colour
-MARKS = {CORRECT: ("✓ correct", GOOD_STYLE), ACCEPTED: ("~ accepted", ACCEPTED_STYLE), "wrong": ("✗ wrong", BAD_STYLE)}
+MARKS = {CORRECT: ("✓ correct", GOOD_STYLE), ACCEPTED: ("~ accepted", ACCEPTED_STYLE), WRONG: ("✗ wrong", BAD_STYLE)}
 NOTES_LISTED = 8  # accepted elements of one tensor answer given a note; past this, how many more
 DIM = "dim"
 IDS_LISTED = 24  # unnamed node ids named in the heading; a bigger program's are elided in the middle
