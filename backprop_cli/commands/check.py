@@ -141,6 +141,15 @@ def _other_conventions(loaded, exact: bool, convention: str, graded, wanted, tol
     return right_under(graded, others)
 
 
+def _diagnoses(result, graded, truth) -> dict:
+    """The likely mistakes behind each wrong gradient (teaching/diagnosis.py), by target; {} when none is wrong."""
+    if graded.ok:
+        return {}
+    from ..teaching.diagnosis import diagnose_grade
+
+    return diagnose_grade(result, graded, truth)
+
+
 @click.command("check", cls=ProgramCommand, epilog=EXAMPLES)
 @program_options
 @click.option("--expect", "expect", multiple=True, metavar="NAME=ANSWER",
@@ -183,16 +192,17 @@ def check_command(ctx, program, file, color, debug, expect, answers, tolerance, 
         graded = grade(result, wanted, tolerance, backward_order=[step.node for step in backward_steps(result)],
                        truth=truth, strict=strict)
         graded = _other_conventions(loaded, exact, convention, graded, wanted, tolerance, strict)
+    diagnoses = _diagnoses(result, graded, truth)
     if as_json:
         from ..render.check_report import check_document
         from ..render.json_report import dumps
 
-        sys.stdout.write(dumps(check_document(result, graded), pretty=sys.stdout.isatty()) + "\n")
+        sys.stdout.write(dumps(check_document(result, graded, diagnoses), pretty=sys.stdout.isatty()) + "\n")
     else:
         from ..render.check_view import check_view
         from ..render.console import make_console
 
-        make_console(color).print(check_view(result, graded, digits), crop=False)  # numbers kept whole
+        make_console(color).print(check_view(result, graded, digits, diagnoses), crop=False)  # numbers kept whole
     if any(type(v.correct) is Undefined for v in graded.verdicts):
         return MATH  # something asked about has no number here: scripts notice, as with eval
     return OK if graded.ok else CHECK_FAILED

@@ -266,7 +266,7 @@ def _tensor_section(result, verdict: Verdict, digits: int | None) -> Group:
     return Group(title, *(Text(f"  {line}") for line in computed_by(result, verdict) or ["(it is given)"]))
 
 
-def check_view(result: Result, grade: Grade, digits: int | None) -> Group:
+def check_view(result: Result, grade: Grade, digits: int | None, diagnoses: dict | None = None) -> Group:
     parts = [*heading(result, digits), Text(""), answers_table(result, grade, digits)]
     notes = accepted_notes(grade)
     if notes:
@@ -284,6 +284,10 @@ def check_view(result: Result, grade: Grade, digits: int | None) -> Group:
     for v in grade.verdicts:
         if not v.ok:
             parts += [Text(""), steps_section(result, v, digits)]
+            if diagnoses and v.target in diagnoses:  # the likely mistakes (teaching/diagnosis.py)
+                from .diagnosis_text import diagnosis_view
+
+                parts += diagnosis_view(diagnoses[v.target], v.expectation.answer.text)
     parts += [Text("")] + verdict_lines(result, grade, digits)
     return Group(*parts)
 

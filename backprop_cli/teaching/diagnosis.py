@@ -1,0 +1,450 @@
+"""Diagnosis of a wrong gradient: the usual mistakes that reproduce the student's number (`backprop check`).
+
+For a wrong answer to d out / d a, each mistake of the catalogue (MISTAKES) is computed from the same tape
+and numbers as the truth, and those whose number equals the student's to the precision written (a decimal:
+within one unit of its last digit; an integer, fraction or expression: 1e-9 relative, 1e-12 absolute at 0)
+are reported, most specific first. Nothing else is said: where no mistake reproduces the number, there is
+no diagnosis, never a guess.
+
+The method, linear in the tape. Backpropagation computes each edge p -> q (q an argument of p) once, as
+the contribution c = ∂out/∂p · ∂p/∂q, and everything below q is computed from the sum of q's contributions.
+Every path from the asked node a to the output through that edge carries ∂out/∂p · ∂p/∂q · ∂q/∂a, so a
+student who got that one edge wrong, writing c' instead of c, and everything else right, answers
+
+    ∂out/∂a + (c' - c) · ∂q/∂a.
+
+∂q/∂a for every q comes from one forward (tangent) sweep seeded at a; ∂out/∂p and ∂p/∂q are the Result's
+gradients and local derivatives. So every one-step mistake anywhere between a and the output, however far
+it propagates, is one multiply-add per edge and mistake:
+- a path left out at a fork (q used more than once): c' = 0, for each of q's contributions in turn (never
+  a subset of them: one at a time is linear, and it is what a student forgets);
+- the local derivative without the upstream factor: c' = ∂p/∂q; the upstream without it: c' = ∂out/∂p;
+- a wrong local rule (RULES, by operation, as data): c' = ∂out/∂p · (the wrong local derivative): the
+  quotient rule's d² multiplied (-f·d²) or its sign dropped, a product's factor from the wrong operand,
+  σ'(z) as z(1-z), tanh'(z) as 1-z², the ½ of a squared error forgotten, an extra (or a missing) factor 2
+  at a square, sin/cos/tan differentiated at x·π/180 (degrees for radians).
+The rest need no sweep: the sign flipped (-∂out/∂a), the value of a (or of a node next to it: its operands,
+its consumers and their other operands, the output) given for its gradient, and the gradient of a node one
+step along the chain (a consumer or an operand of a).
+
+A Diagnoser precomputes, per asked node and once (lazily), the number every candidate gives, in floats,
+sorted: a diagnosis is then a binary search for the student's number and an exact check of the few
+candidates near it (a class of a thousand students costs one table per question, not per student). The
+exact check recomputes the candidate in the truth's arithmetic (fractions where the program is rational).
+
+Programs with vectors or matrices are not diagnosed yet: `diagnose` returns () for them (the tensor
+check already names a transposed answer).
+"""
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, NamedTuple
+
+from ..base.undefined import Undefined
+from ..engine.tape import CONST
+from .answers import GRADIENT
+from .diagnosis_words import (DROP as _DROP, EDGE as _EDGE, GRADIENT_OF as _GRADIENT, LOCAL as _LOCAL,
+                              OWN_VALUE as _OWN_VALUE, SIGN as _SIGN, UPSTREAM as _UPSTREAM, VALUE as _VALUE, Words)
+
+EXACT_RELATIVE = Fraction(1, 10**9)  # integers, fractions and expressions, as grading.py
+DECIMAL_FLOOR_RELATIVE = Fraction(1, 10**12)
+ZERO_FLOOR = Fraction(1, 10**12)
+MOST = 5  # diagnoses returned at most (a number that many edges give is rarely worth more lines)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    mistake: str  # catalogue key (MISTAKES), e.g. "quotient-power-multiplied"
+    words: str  # one sentence a student understands, naming the nodes
+    nodes: tuple[str, ...]  # labels of the nodes involved
+    expression: str  # the expression that reproduces the student's number, with numbers
+    value: object  # what that expression gives (Fraction where exact, else float)
+
+
+# The catalogue, most specific first: the order in which matching diagnoses are listed.
+MISTAKES: dict[str, str] = {
+    "quotient-power-multiplied": "the quotient rule with the denominator's square multiplied: -f·d² for -f/d²",
+    "quotient-sign-dropped": "the quotient rule's minus sign dropped: f/d² for -f/d²",
+    "product-wrong-operand": "a product's factor taken from the wrong operand: ∂(a*b)/∂a as a",
+    "sigmoid-of-input": "σ'(z) computed as z(1-z) instead of σ(z)(1-σ(z))",
+    "tanh-of-input": "tanh'(z) computed as 1-z² instead of 1-tanh(z)²",
+    "half-forgotten": "the ½ of a squared error forgotten",
+    "square-extra-factor-2": "an extra factor 2 at a square: 4u for ∂u²/∂u",
+    "square-factor-2-forgotten": "the 2 of a square's derivative forgotten: u for ∂u²/∂u",
+    "degrees-for-radians": "a trigonometric function differentiated in degrees: cos(x·π/180) for ∂sin(x)/∂x",
+    "path-left-out": "a path left out where a value is used twice (gradients add at a fork)",
+    "value-for-gradient": "the node's value given instead of its gradient",
+    "local-without-upstream": "a local derivative without the upstream factor",
+    "upstream-without-local": "an upstream gradient without the local derivative",
+    "gradient-of-neighbour": "the gradient of a node one step along the chain",
+    "sign-flipped": "the sign flipped",
+    "value-of-other-node": "the value of another node given instead of the gradient",
+}
+_RANK = {key: rank for rank, key in enumerate(MISTAKES)}
+
+
+class Rule(NamedTuple):
+    """A wrong local derivative of one operation's argument: the usual mistake, as data."""
+
+    mistake: str
+    arg: int  # which argument's derivative is wrong
+    local: Callable  # (operands..., out) -> the wrong d node / d argument
+    text: str  # the wrong derivative over {0}, {1} (operands) and {out}: "-{0}·{1}^2"
+    # (diagnoser, node) -> whether the rule applies there (a square, a ½ over a squared error); None: always
+    applies: Callable | None = None
+    whole: bool = False  # it replaces the sum over every edge of the node into the argument (u*u: both)
+
+
+def _degrees(f: Callable) -> Callable:
+    return lambda x, out: f(float(x) * math.pi / 180)
+
+
+def _is_square(d: "Diagnoser", p: int) -> bool:
+    node = d.tape.nodes[p]
+    if node.op == "mul":
+        return node.args[0] == node.args[1]
+    return node.op == "pow" and d._constant(node.args[1]) == 2
+
+
+def _plain_square(d: "Diagnoser", p: int) -> bool:
+    """A square that is not the square of a ½·(...)² (there the ½ forgotten tells the same story)."""
+    consumers = d._consumers()[p]
+    return _is_square(d, p) and not (consumers and all(d._is_half(c) for c in consumers))
+
+
+def _half_over_square(d: "Diagnoser", p: int) -> bool:
+    return d._is_half(p)
+
+
+RULES: dict[str, tuple[Rule, ...]] = {
+    "div": (
+        Rule("quotient-power-multiplied", 1, lambda x, y, out: -x * y * y, "-{0}·{1}^2"),
+        Rule("quotient-sign-dropped", 1, lambda x, y, out: x / (y * y), "{0}/{1}^2"),
+        Rule("half-forgotten", 0, lambda x, y, out: 1, "1", _half_over_square),
+    ),
+    "mul": (
+        Rule("product-wrong-operand", 0, lambda x, y, out: x, "{0}", lambda d, p: not _is_square(d, p)),
+        Rule("product-wrong-operand", 1, lambda x, y, out: y, "{1}", lambda d, p: not _is_square(d, p)),
+        Rule("half-forgotten", 0, lambda x, y, out: 1, "1", _half_over_square),
+        Rule("half-forgotten", 1, lambda x, y, out: 1, "1", _half_over_square),
+        Rule("square-extra-factor-2", 0, lambda x, y, out: 4 * x, "4·{0}", _plain_square, whole=True),
+        Rule("square-factor-2-forgotten", 0, lambda x, y, out: x, "{0}", _is_square, whole=True),
+    ),
+    "pow": (
+        Rule("square-extra-factor-2", 0, lambda x, y, out: 4 * x, "4·{0}", _plain_square),
+        Rule("square-factor-2-forgotten", 0, lambda x, y, out: x, "{0}", _is_square),
+    ),
+    "sigmoid": (Rule("sigmoid-of-input", 0, lambda z, out: z * (1 - z), "{0}·(1 - {0})"),),
+    "tanh": (Rule("tanh-of-input", 0, lambda z, out: 1 - z * z, "1 - {0}^2"),),
+    "sin": (Rule("degrees-for-radians", 0, _degrees(math.cos), "cos({0}·π/180)"),),
+    "cos": (Rule("degrees-for-radians", 0, _degrees(lambda x: -math.sin(x)), "-sin({0}·π/180)"),),
+    "tan": (Rule("degrees-for-radians", 0, _degrees(lambda x: 1 + math.tan(x) ** 2), "1 + tan({0}·π/180)^2"),),
+}
+
+
+
+class _Table(NamedTuple):
+    keys: list  # the candidates' numbers in floats, ascending
+    candidates: list  # (key, rank, kind, p, k, rule) in the same order
+    tangents: list  # exact ∂node/∂a for every node (None where unknown)
+
+
+def _float(x) -> float:
+    if x is None or type(x) is Undefined:
+        return math.nan
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+class Diagnoser:
+    """The usual mistakes behind wrong gradients of one program at one point (module docstring).
+
+    result: the Result shown; truth: the one graded against (exact where rational; default result)."""
+
+    def __init__(self, result, truth=None) -> None:
+        self.result = result
+        self.truth = truth if truth is not None else result
+        self.tape = self.truth.tape
+        self.tensor = bool(getattr(self.truth, "tensor", False))
+        self._tables: dict[int, _Table] = {}
+        self._cache: dict = {}
+
+    # ------------------------------------------------------------ what the tables share, computed once
+
+    def _floats(self):
+        if "floats" not in self._cache:
+            t = self.truth
+            partials = [None if row is None else tuple(None if d is None else _float(d) for d in row)
+                        for row in t.partials]
+            self._cache["floats"] = ([_float(v) for v in t.values],
+                                     [0.0 if g is None else _float(g) for g in t.grads], partials)
+        return self._cache["floats"]
+
+    def _consumers(self) -> list[list[int]]:
+        """Per node: the nodes that use it along an edge the backward sweep differentiates."""
+        if "consumers" not in self._cache:
+            consumers: list[list[int]] = [[] for _ in self.tape.nodes]
+            for p, row in enumerate(self.truth.partials):
+                if row is not None:
+                    for q, d in zip(self.tape.nodes[p].args, row):
+                        if d is not None and (not consumers[q] or consumers[q][-1] != p):
+                            consumers[q].append(p)
+            self._cache["consumers"] = consumers
+        return self._cache["consumers"]
+
+    def _uses(self) -> list[int]:
+        """Per node: how many contributions its gradient sums (edges, so u*u counts twice)."""
+        if "uses" not in self._cache:
+            uses = [0] * len(self.tape.nodes)
+            for p, row in enumerate(self.truth.partials):
+                if row is not None:
+                    for q, d in zip(self.tape.nodes[p].args, row):
+                        if d is not None:
+                            uses[q] += 1
+            self._cache["uses"] = uses
+        return self._cache["uses"]
+
+    def _squared(self) -> list[bool]:
+        """Per node: is it a square, or computed from one (a squared error under its ½)?"""
+        if "squared" not in self._cache:
+            squared = [False] * len(self.tape.nodes)
+            for i, node in enumerate(self.tape.nodes):
+                squared[i] = _is_square(self, i) or any(squared[a] for a in node.args)
+            self._cache["squared"] = squared
+        return self._cache["squared"]
+
+    def _constant(self, i: int):
+        return self.truth.values[i] if self.tape.nodes[i].op == CONST else None
+
+    def _is_half(self, p: int) -> bool:
+        """p halves a squared error: 0.5 * s, s * (1/2) or s / 2 with s computed from a square."""
+        node = self.tape.nodes[p]
+        if node.op not in ("mul", "div") or len(node.args) != 2:
+            return False
+        x, y = node.args
+        if node.op == "div":
+            return self._constant(y) == 2 and self._squared()[x]
+        return ((self._constant(x) == Fraction(1, 2) and self._squared()[y])
+                or (self._constant(y) == Fraction(1, 2) and self._squared()[x]))
+
+    def _tangents(self, a: int) -> list:
+        """∂node/∂a for every node, exact where the truth is (None where a local derivative is missing)."""
+        nodes, partials = self.tape.nodes, self.truth.partials
+        zero = Fraction(0) if self.truth.exact else 0.0
+        tangent: list = [zero] * len(nodes)
+        tangent[a] = zero + 1
+        for i in range(a + 1, len(nodes)):
+            row = partials[i]
+            if row is None:
+                continue
+            total = zero
+            for q, d in zip(nodes[i].args, row):
+                t = tangent[q]
+                if d is None or not t:
+                    continue
+                if t is None or type(d) is Undefined:
+                    total = None
+                    break
+                total = total + d * t
+            tangent[i] = total
+        return tangent
+
+    # ------------------------------------------------------------ the candidates for one asked node
+
+    def _table(self, a: int) -> _Table:
+        table = self._tables.get(a)
+        if table is None:
+            table = self._tables[a] = self._build(a)
+        return table
+
+    def _build(self, a: int) -> _Table:
+        nodes = self.tape.nodes
+        values, grads, partials = self._floats()
+        uses, output = self._uses(), self.tape.output
+        tangents = self._tangents(a)
+        ft = [_float(t) for t in tangents]
+        G = grads[a]
+        out: list = []
+        add = out.append
+        add((-G, _RANK["sign-flipped"], _SIGN, a, 0, None))
+        add((values[a], _RANK["value-for-gradient"], _OWN_VALUE, a, 0, None))
+        near = [q for q in nodes[a].args]
+        for p in range(a + 1, len(nodes)):
+            row = partials[p]
+            if row is None:
+                continue
+            node = nodes[p]
+            gp = grads[p]
+            rules = RULES.get(node.op, ())
+            for k, q in enumerate(node.args):
+                d = row[k]
+                if d is None or q < a or not ft[q]:
+                    continue
+                t = ft[q]
+                c = gp * d
+                if q == a:
+                    near.append(p)
+                    near.extend(node.args)
+                if uses[q] > 1:
+                    add((G - c * t, _RANK["path-left-out"], _EDGE, p, k, _DROP))
+                if p != output and gp != 1:
+                    add((G + (d - c) * t, _RANK["local-without-upstream"], _EDGE, p, k, _LOCAL))
+                if d != 1 and p != output:
+                    add((G + (gp - c) * t, _RANK["upstream-without-local"], _EDGE, p, k, _UPSTREAM))
+                for r, rule in enumerate(rules):
+                    if rule.arg != k or (rule.applies is not None and not rule.applies(self, p)):
+                        continue
+                    try:
+                        wrong = _float(rule.local(*(values[x] for x in node.args), values[p]))
+                    except (ArithmeticError, ValueError):
+                        continue
+                    whole = c * (2 if rule.whole else 1)
+                    add((G + (gp * wrong - whole) * t, _RANK[rule.mistake], _EDGE, p, k, r))
+        for q in dict.fromkeys(near):
+            if q == a:
+                continue
+            if nodes[q].op != CONST:
+                add((values[q], _RANK["value-of-other-node"], _VALUE, q, 0, None))
+            if q in nodes[a].args or any(x == a for x in nodes[q].args):
+                if self.truth.grads[q] is not None:
+                    add((grads[q], _RANK["gradient-of-neighbour"], _GRADIENT, q, 0, None))
+        if output != a and nodes[output].op != CONST:
+            add((values[output], _RANK["value-of-other-node"], _VALUE, output, 0, None))
+        out = [c for c in out if c[0] == c[0]]  # (a NaN key is a number that could not be computed)
+        out.sort(key=lambda c: c[0])
+        return _Table([c[0] for c in out], out, tangents)
+
+    # ------------------------------------------------------------ one answer
+
+    def diagnose(self, verdict) -> tuple[Diagnosis, ...]:
+        """The usual mistakes that give the student's number, most specific first (at most MOST); () when
+        none does, or for an answer that is not a wrong gradient of a program of numbers."""
+        e = verdict.expectation
+        given = e.answer.value
+        if (verdict.ok or e.kind != GRADIENT or given is None or self.tensor or verdict.elements
+                or getattr(verdict, "status", "wrong") != "wrong"):
+            return ()
+        truth = self.truth.grads[e.node]
+        if truth is None or type(truth) is Undefined:
+            return ()
+        table = self._table(e.node)
+        s = float(given)
+        reach = _float(_allowed(e.answer, given)) + 1e-7 * max(abs(s), 1e-300)
+        lo, hi = bisect_left(table.keys, s - reach), bisect_right(table.keys, s + reach)
+        found = []
+        for candidate in table.candidates[lo:hi]:
+            try:
+                value = self._exact(e.node, table, candidate)
+            except (TypeError, ArithmeticError, ValueError):  # an undefined factor: no number to match
+                continue
+            if value is None or value == truth or not _matches(e.answer, given, value):
+                continue
+            found.append((candidate[1], candidate[3], candidate[4], candidate, value))
+        found.sort(key=lambda f: f[:3])
+        out: list[Diagnosis] = []
+        seen = set()
+        for _, _, _, candidate, value in found:
+            diagnosis = self._diagnosis(e, table, candidate, value)
+            key = (frozenset(diagnosis.nodes), value)
+            if key in seen:  # the same nodes and number: one story told twice (the ½ and the upstream alone)
+                continue
+            seen.add(key)
+            out.append(diagnosis)
+            if len(out) == MOST:
+                break
+        return tuple(out)
+
+    def _exact(self, a: int, table: _Table, candidate):
+        """The candidate's number in the truth's arithmetic."""
+        _, _, kind, p, k, rule = candidate
+        t = self.truth
+        if kind == _SIGN:
+            return -t.grads[a]
+        if kind in (_OWN_VALUE, _VALUE):
+            return t.values[p]
+        if kind == _GRADIENT:
+            return t.grads[p]
+        q = self.tape.nodes[p].args[k]
+        wrong = self._wrong(p, k, rule)
+        if q == a and self._uses()[a] == 1:  # the answer is this one contribution: exactly the wrong one
+            return wrong
+        return t.grads[a] + (wrong - self._right(p, k, rule)) * table.tangents[q]
+
+    def _right(self, p: int, k: int, rule) -> object:
+        """The contribution the edge p -> its argument k sends (all of p's edges into it for a whole rule)."""
+        t = self.truth
+        node = self.tape.nodes[p]
+        if rule is not None and rule >= 0 and RULES[node.op][rule].whole:
+            q = node.args[k]
+            return t.grads[p] * sum(d for x, d in zip(node.args, t.partials[p]) if x == q and d is not None)
+        return t.grads[p] * t.partials[p][k]
+
+    def _wrong(self, p: int, k: int, rule) -> object:
+        t = self.truth
+        if rule == _DROP:
+            return 0
+        if rule == _LOCAL:
+            return t.partials[p][k]
+        if rule == _UPSTREAM:
+            return t.grads[p]
+        node = self.tape.nodes[p]
+        return t.grads[p] * RULES[node.op][rule].local(*(t.values[x] for x in node.args), t.values[p])
+
+    # ------------------------------------------------------------ words
+
+    def _diagnosis(self, e, table: _Table, candidate, value) -> Diagnosis:
+        if "words" not in self._cache:
+            self._cache["words"] = Words(self.truth)
+        _, rank, kind, p, k, rule = candidate
+        a = e.node
+        if kind == _EDGE:
+            q = self.tape.nodes[p].args[k]
+            if rule is not None and rule >= 0:
+                rule = RULES[self.tape.nodes[p].op][rule]
+            tangent, uses = table.tangents[q], self._uses()[q]
+        else:
+            tangent = uses = None
+        words, nodes, expression = self._cache["words"].describe(a, e.answer.text, kind, p, k, rule, value,
+                                                                 tangent, uses)
+        return Diagnosis(list(MISTAKES)[rank], words, nodes, expression, value)
+
+
+def _allowed(answer, given) -> Fraction:
+    """How far the student's number may be from a candidate's to be reproduced by it (about the student's)."""
+    if answer.form == "decimal":
+        return max(answer.unit, DECIMAL_FLOOR_RELATIVE * abs(given))
+    return max(EXACT_RELATIVE * abs(given), ZERO_FLOOR)
+
+
+def _matches(answer, given, value) -> bool:
+    """The candidate gives the student's number, to the precision the student wrote it with."""
+    value = value if isinstance(value, Fraction) else Fraction(value) if isinstance(value, int) else value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return False
+        value = Fraction(value)
+    size = abs(value)
+    if answer.form == "decimal":
+        allowed = max(answer.unit, DECIMAL_FLOOR_RELATIVE * size)
+    elif value == 0:
+        allowed = ZERO_FLOOR
+    else:
+        allowed = EXACT_RELATIVE * size
+    return abs(Fraction(given) - value) <= allowed
+
+
+def diagnose_grade(result, grade, truth=None) -> dict[str, tuple[Diagnosis, ...]]:
+    """target -> diagnoses, for every wrong gradient answer of a program of numbers (() where none fits)."""
+    if getattr(truth if truth is not None else result, "tensor", False):
+        return {}
+    diagnoser = Diagnoser(result, truth)
+    return {v.target: diagnoser.diagnose(v) for v in grade.verdicts
+            if not v.ok and v.kind == GRADIENT and v.expectation.answer.value is not None
+            and type(v.correct) is not Undefined and getattr(v, "status", "wrong") == "wrong"}
+
+
