@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, NamedTuple
 
@@ -52,6 +52,7 @@ from .diagnosis_words import (DROP as _DROP, EDGE as _EDGE, GRADIENT_OF as _GRAD
 EXACT_RELATIVE = Fraction(1, 10**9)  # integers, fractions and expressions, as grading.py
 DECIMAL_FLOOR_RELATIVE = Fraction(1, 10**12)
 ZERO_FLOOR = Fraction(1, 10**12)
+_HALF = Fraction(1, 2)
 MOST = 5  # diagnoses returned at most (a number that many edges give is rarely worth more lines)
 
 
@@ -111,8 +112,10 @@ def _is_square(d: "Diagnoser", p: int) -> bool:
 
 def _plain_square(d: "Diagnoser", p: int) -> bool:
     """A square that is not the square of a ½·(...)² (there the ½ forgotten tells the same story)."""
+    if not _is_square(d, p):
+        return False
     consumers = d._consumers()[p]
-    return _is_square(d, p) and not (consumers and all(d._is_half(c) for c in consumers))
+    return not (consumers and all(d._is_half(c) for c in consumers))
 
 
 def _half_over_square(d: "Diagnoser", p: int) -> bool:
@@ -149,7 +152,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
 class _Table(NamedTuple):
     keys: list  # the candidates' numbers in floats, ascending
     candidates: list  # (key, rank, kind, p, k, rule) in the same order
-    tangents: list  # exact ∂node/∂a for every node (None where unknown)
+    tangents: list  # exact ∂node/∂a for every node (None where unknown), once a candidate needs them ([] before)
 
 
 def _float(x) -> float:
@@ -177,7 +180,14 @@ class Diagnoser:
     # ------------------------------------------------------------ what the tables share, computed once
 
     def _floats(self):
+        """(values, gradients, local derivatives) in floats: the Result shown where it is one (the same
+        numbers rounded, at no cost), else the truth's converted."""
         if "floats" not in self._cache:
+            shown = self.result
+            if not shown.exact and not shown.undefined and shown.tape is self.tape:
+                self._cache["floats"] = (shown.values, [0.0 if g is None else g for g in shown.grads],
+                                         shown.partials)
+                return self._cache["floats"]
             t = self.truth
             partials = [None if row is None else tuple(None if d is None else _float(d) for d in row)
                         for row in t.partials]
@@ -229,13 +239,15 @@ class Diagnoser:
         x, y = node.args
         if node.op == "div":
             return self._constant(y) == 2 and self._squared()[x]
-        return ((self._constant(x) == Fraction(1, 2) and self._squared()[y])
-                or (self._constant(y) == Fraction(1, 2) and self._squared()[x]))
+        return ((self._constant(x) == _HALF and self._squared()[y])
+                or (self._constant(y) == _HALF and self._squared()[x]))
 
-    def _tangents(self, a: int) -> list:
-        """∂node/∂a for every node, exact where the truth is (None where a local derivative is missing)."""
-        nodes, partials = self.tape.nodes, self.truth.partials
-        zero = Fraction(0) if self.truth.exact else 0.0
+    def _tangents(self, a: int, exact: bool = True) -> list:
+        """∂node/∂a for every node: exact where the truth is (None where a local derivative is missing), or
+        in floats (NaN there)."""
+        nodes = self.tape.nodes
+        partials = self.truth.partials if exact else self._floats()[2]
+        zero = Fraction(0) if exact and self.truth.exact else 0.0
         tangent: list = [zero] * len(nodes)
         tangent[a] = zero + 1
         for i in range(a + 1, len(nodes)):
@@ -245,10 +257,10 @@ class Diagnoser:
             total = zero
             for q, d in zip(nodes[i].args, row):
                 t = tangent[q]
-                if d is None or not t:
+                if d is None or (t is not None and not t):
                     continue
                 if t is None or type(d) is Undefined:
-                    total = None
+                    total = None if exact else math.nan
                     break
                 total = total + d * t
             tangent[i] = total
@@ -266,8 +278,7 @@ class Diagnoser:
         nodes = self.tape.nodes
         values, grads, partials = self._floats()
         uses, output = self._uses(), self.tape.output
-        tangents = self._tangents(a)
-        ft = [_float(t) for t in tangents]
+        ft = self._tangents(a, exact=False)
         G = grads[a]
         out: list = []
         add = out.append
@@ -317,7 +328,7 @@ class Diagnoser:
             add((values[output], _RANK["value-of-other-node"], _VALUE, output, 0, None))
         out = [c for c in out if c[0] == c[0]]  # (a NaN key is a number that could not be computed)
         out.sort(key=lambda c: c[0])
-        return _Table([c[0] for c in out], out, tangents)
+        return _Table([c[0] for c in out], out, [])
 
     # ------------------------------------------------------------ one answer
 
@@ -336,24 +347,37 @@ class Diagnoser:
         s = float(given)
         reach = _float(_allowed(e.answer, given)) + 1e-7 * max(abs(s), 1e-300)
         lo, hi = bisect_left(table.keys, s - reach), bisect_right(table.keys, s + reach)
-        found = []
-        for candidate in table.candidates[lo:hi]:
+        # most specific first; the same mistake giving the same number at several places is one diagnosis
+        groups: dict = {}
+        checked: dict = {}  # (rank, float) -> the group of the first candidate checked exactly, or None
+        for candidate in sorted(table.candidates[lo:hi], key=lambda c: c[1:5:2] + c[4:5]):
+            # The same mistake with the same number in floats (a path left out at any of 25,000 uses of x)
+            # is the same diagnosis: checked exactly once, counted for the rest.
+            twin = candidate[1], candidate[0]
+            if twin in checked:
+                if checked[twin] is not None:
+                    checked[twin][1] += 1
+                continue
+            checked[twin] = None
             try:
                 value = self._exact(e.node, table, candidate)
             except (TypeError, ArithmeticError, ValueError):  # an undefined factor: no number to match
                 continue
             if value is None or value == truth or not _matches(e.answer, given, value):
                 continue
-            found.append((candidate[1], candidate[3], candidate[4], candidate, value))
-        found.sort(key=lambda f: f[:3])
+            group = checked[twin] = groups.setdefault((candidate[1], value), [candidate, 0])
+            group[1] += 1
         out: list[Diagnosis] = []
         seen = set()
-        for _, _, _, candidate, value in found:
+        for (_, value), (candidate, count) in groups.items():
             diagnosis = self._diagnosis(e, table, candidate, value)
             key = (frozenset(diagnosis.nodes), value)
             if key in seen:  # the same nodes and number: one story told twice (the ½ and the upstream alone)
                 continue
             seen.add(key)
+            if count > 1:
+                diagnosis = replace(diagnosis, words=f"{diagnosis.words} (the same mistake at any of {count:,} "
+                                                     "such places gives this number)")
             out.append(diagnosis)
             if len(out) == MOST:
                 break
@@ -373,6 +397,10 @@ class Diagnoser:
         wrong = self._wrong(p, k, rule)
         if q == a and self._uses()[a] == 1:  # the answer is this one contribution: exactly the wrong one
             return wrong
+        if q == a:
+            return t.grads[a] + (wrong - self._right(p, k, rule))
+        if not table.tangents:  # the exact tangent sweep, once, when a candidate first needs it
+            table.tangents.extend(self._tangents(a))
         return t.grads[a] + (wrong - self._right(p, k, rule)) * table.tangents[q]
 
     def _right(self, p: int, k: int, rule) -> object:
@@ -406,7 +434,7 @@ class Diagnoser:
             q = self.tape.nodes[p].args[k]
             if rule is not None and rule >= 0:
                 rule = RULES[self.tape.nodes[p].op][rule]
-            tangent, uses = table.tangents[q], self._uses()[q]
+            tangent, uses = (table.tangents[q] if table.tangents else None), self._uses()[q]
         else:
             tangent = uses = None
         words, nodes, expression = self._cache["words"].describe(a, e.answer.text, kind, p, k, rule, value,
