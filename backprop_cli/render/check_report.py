@@ -12,9 +12,7 @@ from ..teaching.grading import ACCEPTED, CORRECT, WRONG, Grade, rule_statement
 
 
 def check_document(result: Result, grade: Grade, diagnoses: dict | None = None) -> dict:
-    if result.tensor:
-        return _tensor_document(result, grade)
-    doc = _document(result, grade)
+    doc = _tensor_document(result, grade) if result.tensor else _document(result, grade)
     if diagnoses:  # the likely mistakes behind each wrong gradient (teaching/diagnosis.py)
         from .diagnosis_text import diagnosis_entries
 

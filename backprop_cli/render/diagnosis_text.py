@@ -34,6 +34,12 @@ def diagnosis_view(diagnoses: Sequence, given: str, indent: int = 2) -> list:
 
 
 def diagnosis_entries(diagnoses: Sequence) -> list[dict]:
-    """`diagnoses` of an answer in check's JSON: mistake, words, nodes, expression, value (and value_exact)."""
+    """`diagnoses` of an answer in check's JSON: mistake, words, nodes, expression, value (and value_exact;
+    for a tensor answer, one number per wrong element the mistake gives, in their order)."""
     return [{"mistake": d.mistake, "words": d.words, "nodes": list(d.nodes), "expression": d.expression,
-             "value": json_number(d.value), "value_exact": exact_text(d.value)} for d in diagnoses]
+             "value": _each(json_number, d.value), "value_exact": _each(exact_text, d.value)} for d in diagnoses]
+
+
+def _each(write, value):
+    """A number written for JSON; the numbers of a tensor answer's wrong elements, as a list."""
+    return [write(x) for x in value] if isinstance(value, tuple) else write(value)

@@ -25,15 +25,19 @@ it propagates, is one multiply-add per edge and mistake:
   at a square, sin/cos/tan differentiated at x·π/180 (degrees for radians).
 The rest need no sweep: the sign flipped (-∂out/∂a), the value of a (or of a node next to it: its operands,
 its consumers and their other operands, the output) given for its gradient, and the gradient of a node one
-step along the chain (a consumer or an operand of a).
+step along the chain (a consumer or an operand of a). Another node's value is said only when nothing else
+gives the number (small programs are full of small integers); the same mistake giving the same number at
+many places (a path left out at any of x's 1,000 uses) is one diagnosis that says how many.
 
 A Diagnoser precomputes, per asked node and once (lazily), the number every candidate gives, in floats,
 sorted: a diagnosis is then a binary search for the student's number and an exact check of the few
 candidates near it (a class of a thousand students costs one table per question, not per student). The
 exact check recomputes the candidate in the truth's arithmetic (fractions where the program is rational).
 
-Programs with vectors or matrices are not diagnosed yet: `diagnose` returns () for them (the tensor
-check already names a transposed answer).
+Programs with vectors or matrices get the two mistakes that need no rule at tensor level, element by
+element: the sign flipped and the element's value given (a diagnosis per mistake, naming the elements it
+explains; the tensor check already names a transposed answer). The rest of the catalogue is for programs
+of numbers.
 """
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ from typing import Callable, NamedTuple
 from ..base.undefined import Undefined
 from ..engine.tape import CONST
 from .answers import GRADIENT
+from .diagnosis_words import number as _number
 from .diagnosis_words import (DROP as _DROP, EDGE as _EDGE, GRADIENT_OF as _GRADIENT, LOCAL as _LOCAL,
                               OWN_VALUE as _OWN_VALUE, SIGN as _SIGN, UPSTREAM as _UPSTREAM, VALUE as _VALUE, Words)
 
@@ -85,6 +90,9 @@ MISTAKES: dict[str, str] = {
     "value-of-other-node": "the value of another node given instead of the gradient",
 }
 _RANK = {key: rank for rank, key in enumerate(MISTAKES)}
+# Reported only when nothing else gives the number: small programs are full of small integers, and a
+# sign flip that happens to equal an operand's value is a sign flip.
+_LAST_RESORT = _RANK["value-of-other-node"]
 
 
 class Rule(NamedTuple):
@@ -336,9 +344,12 @@ class Diagnoser:
         """The usual mistakes that give the student's number, most specific first (at most MOST); () when
         none does, or for an answer that is not a wrong gradient of a program of numbers."""
         e = verdict.expectation
+        if verdict.ok or e.kind != GRADIENT or getattr(verdict, "status", "wrong") != "wrong":
+            return ()
+        if self.tensor:
+            return self._diagnose_tensor(verdict)
         given = e.answer.value
-        if (verdict.ok or e.kind != GRADIENT or given is None or self.tensor or verdict.elements
-                or getattr(verdict, "status", "wrong") != "wrong"):
+        if given is None:
             return ()
         truth = self.truth.grads[e.node]
         if truth is None or type(truth) is Undefined:
@@ -367,6 +378,8 @@ class Diagnoser:
                 continue
             group = checked[twin] = groups.setdefault((candidate[1], value), [candidate, 0])
             group[1] += 1
+        if any(rank != _LAST_RESORT for rank, _ in groups):  # a value of another node is a coincidence then
+            groups = {key: group for key, group in groups.items() if key[0] != _LAST_RESORT}
         out: list[Diagnosis] = []
         seen = set()
         for (_, value), (candidate, count) in groups.items():
@@ -381,6 +394,49 @@ class Diagnoser:
             out.append(diagnosis)
             if len(out) == MOST:
                 break
+        return tuple(out)
+
+    # ------------------------------------------------------------ vectors and matrices
+
+    def _diagnose_tensor(self, verdict) -> tuple[Diagnosis, ...]:
+        """A program with vectors or matrices: each wrong element checked for the two mistakes that need no
+        rule at tensor level, the sign flipped and the element's value given; a diagnosis per mistake,
+        naming the wrong elements it gives (and saying when it gives them all)."""
+        wrong = [v for v in (verdict.elements or (verdict,)) if not v.ok and v.expectation.answer.value is not None]
+        node = verdict.expectation.node
+        values = self.truth.flat(self.truth.values[node])
+        shape = tuple(self.truth.shape(node))
+        found: dict[str, list] = {"sign-flipped": [], "value-for-gradient": []}
+        for v in wrong:
+            e = v.expectation
+            if type(v.correct) is Undefined:
+                continue
+            at = 0
+            for axis, n in enumerate(shape):
+                at = at * n + (e.index[axis] if axis < len(e.index) else 0)
+            for mistake, value in (("sign-flipped", -v.correct), ("value-for-gradient", values[at])):
+                if value != v.correct and _matches(e.answer, e.answer.value, value):
+                    found[mistake].append((e.target, value))
+        out = []
+        name = verdict.expectation.name or self.tape.label(node)
+        output = self.tape.output_name or self.tape.label(self.tape.output)
+        for mistake, hits in found.items():
+            if not hits:
+                continue
+            listed = ", ".join(target for target, _ in hits[:8]) + (f" and {len(hits) - 8:,} more"
+                                                                   if len(hits) > 8 else "")
+            every = " (every wrong element)" if len(hits) == len(wrong) and len(wrong) > 1 else ""
+            words = (f"the sign is flipped at {listed}{every}" if mistake == "sign-flipped"
+                     else f"the value of {name} is given for its gradient at {listed}{every}")
+            shown = []
+            for target, value in hits[:3]:
+                if mistake == "sign-flipped":
+                    shown.append(f"-(∂{output}/∂{target}) = -({_number(-value)}) = {_number(value)}")
+                else:
+                    shown.append(f"{target}.value = {_number(value)}")
+            expression = "; ".join(shown) + ("; ..." if len(hits) > 3 else "")
+            out.append(Diagnosis(mistake, words, (name,), expression, tuple(value for _, value in hits)
+                                 if verdict.elements else hits[0][1]))
         return tuple(out)
 
     def _exact(self, a: int, table: _Table, candidate):
@@ -468,11 +524,9 @@ def _matches(answer, given, value) -> bool:
 
 def diagnose_grade(result, grade, truth=None) -> dict[str, tuple[Diagnosis, ...]]:
     """target -> diagnoses, for every wrong gradient answer of a program of numbers (() where none fits)."""
-    if getattr(truth if truth is not None else result, "tensor", False):
-        return {}
     diagnoser = Diagnoser(result, truth)
     return {v.target: diagnoser.diagnose(v) for v in grade.verdicts
-            if not v.ok and v.kind == GRADIENT and v.expectation.answer.value is not None
+            if not v.ok and v.kind == GRADIENT and (v.expectation.answer.value is not None or v.elements)
             and type(v.correct) is not Undefined and getattr(v, "status", "wrong") == "wrong"}
 
 

@@ -94,7 +94,7 @@ class Words:
         shown = number(value)
         if kind == SIGN:
             return (f"the sign is flipped: {self.d(None, a)} is {G}", (self.label(a),),
-                    f"-{_factor(self.d(None, a))} = -{_factor(G)} = {shown}")
+                    _join([f"-{_factor(self.d(None, a))}", f"-{_factor(G)}", shown]))
         if kind == OWN_VALUE:
             name = self.label(a)
             return (f"{given} is the value of {name}; its gradient is {G}; write {name}.value={given} for the value",

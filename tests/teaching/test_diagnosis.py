@@ -143,12 +143,32 @@ def test_a_decimal_is_matched_to_the_precision_written(answer, found):
     assert bool(diagnoses("L = sin(x)", {"x": 30}, answer)) is found
 
 
-def test_right_answers_values_and_tensors_are_not_diagnosed():
+def test_right_answers_and_values_are_not_diagnosed():
     tape, shown, truth = _results(SEED, SEED_AT)
     verdicts = grade(shown, expectations(tape, [("d=4/3", "-"), ("e.value=7", "-"), ("value=3", "-")]),
                      truth=truth).verdicts
     assert [Diagnoser(shown, truth).diagnose(v) for v in verdicts] == [(), (), ()]
     assert diagnose_grade(shown, grade(shown, expectations(tape, [("e.value=7", "-")]), truth=truth), truth) == {}
+
+
+# cs231n's D = W X with upstream dD: dW = dD Xᵀ = [[1, 1], [0, 2]], dX = Wᵀ dD = [[1, -1], [2, -4]] (by hand:
+# dW[0, 0] = 1·1 + (-1)·0 = 1, dW[0, 1] = 1·2 + (-1)·1 = 1, dW[1, 1] = 0·2 + 2·1 = 2; dX[1, 0] = 2·1 + (-1)·0 = 2,
+# dX[1, 1] = 2·(-1) + (-1)·2 = -4, and X[1, 1] = 1)
+MATMUL = ["D = W @ X; L = sum(D * dD)", "W=[[1, 2], [0, -1]]", "X=[[1, 0], [2, 1]]", "dD=[[1, -1], [0, 2]]"]
+
+
+def test_vectors_and_matrices_get_the_sign_and_the_value_element_by_element():
+    import json
+
+    run = run_main(["check", *MATMUL, "--json", "--expect", "W=[[-1, -1], [0, -2]]", "--expect", "X[1, 0]=-2",
+                    "--expect", "X[1, 1]=1", "--expect", "W[1, 0]=7"])
+    answers = {a["name"]: a for a in json.loads(run.out)["answers"]}
+    (whole,) = answers["W"]["diagnoses"]  # every wrong element of dW has its sign flipped
+    assert whole["mistake"] == "sign-flipped" and whole["value"] == [-1, -1, -2]
+    assert whole["words"] == "the sign is flipped at W[0, 0], W[0, 1], W[1, 1] (every wrong element)"
+    assert [d["mistake"] for d in answers["X[1, 0]"]["diagnoses"]] == ["sign-flipped"]
+    assert answers["X[1, 1]"]["diagnoses"][0]["mistake"] == "value-for-gradient"
+    assert answers["W[1, 0]"]["diagnoses"] == []
 
 
 def test_one_diagnoser_answers_many_students_from_one_table():
