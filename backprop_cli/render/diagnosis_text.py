@@ -13,8 +13,8 @@ from ..base.numbers import exact_text, json_number
 
 def diagnosis_lines(diagnoses: Sequence, given: str) -> list[str]:
     """The lines under a wrong gradient's steps."""
-    if not diagnoses:
-        return [f"No usual mistake gives {given}."]
+    if not diagnoses:  # (an answer written as a list: its wrong elements)
+        return [f"No usual mistake gives {'its wrong elements' if given.startswith('[') else given}."]
     lines = []
     for d in diagnoses:
         lines += [f"Likely mistake: {d.words}.", f"  {d.expression}"]

@@ -8,6 +8,7 @@ chain, or at a fork, as the true gradient with the one contribution replaced:
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from ..base.numbers import decimal_text, format_number
@@ -40,6 +41,13 @@ def _join(parts: list[str]) -> str:
         if not out or out[-1] != part:
             out.append(part)
     return " = ".join(out)
+
+
+def _same(x, y) -> bool:
+    """Equal: exactly for fractions, to rounding for floats."""
+    if isinstance(x, float) or isinstance(y, float):
+        return math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-300)
+    return x == y
 
 
 class Words:
@@ -145,6 +153,13 @@ class Words:
         shown = number(value)
         if q == a and uses == 1 and wrong_symbolic is not None:  # the step that makes the answer, alone
             return words, nodes, _join([wrong_symbolic, wrong_numbers, shown])
+        if wrong_symbolic is not None and q != a and tangent is not None and _same(gp * local * tangent, t.grads[a]):
+            # every path from a to the output goes through this step: the chain with the wrong factor in it
+            # (a product ∂L/∂h·(...) needs no parentheses as a factor; a formula alone may)
+            product = not output and rule not in (LOCAL, UPSTREAM)
+            wrap = (lambda text: text) if product else _factor
+            return words, nodes, _join([f"{wrap(wrong_symbolic)}·{self.d(q, a)}",
+                                        f"{wrap(wrong_numbers)}·{_factor(number(tangent))}", shown])
         if output:  # (∂L/∂v3 would read as v3's whole gradient: the rule's formula says which edge)
             right_symbolic = _factor(self._local_texts(p, k, whole=local is not t.partials[p][k])[0])
         else:
