@@ -45,11 +45,12 @@ import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from ..base.undefined import Undefined
 from ..engine.tape import CONST
 from .answers import GRADIENT
+from .mistakes import MISTAKES, RULES, is_square
 from .diagnosis_words import number as _number
 from .diagnosis_words import (DROP as _DROP, EDGE as _EDGE, GRADIENT_OF as _GRADIENT, LOCAL as _LOCAL,
                               OWN_VALUE as _OWN_VALUE, SIGN as _SIGN, UPSTREAM as _UPSTREAM, VALUE as _VALUE, Words)
@@ -58,6 +59,10 @@ EXACT_RELATIVE = Fraction(1, 10**9)  # integers, fractions and expressions, as g
 DECIMAL_FLOOR_RELATIVE = Fraction(1, 10**12)
 ZERO_FLOOR = Fraction(1, 10**12)
 _HALF = Fraction(1, 2)
+_RANK = {key: rank for rank, key in enumerate(MISTAKES)}
+# Reported only when nothing else gives the number: small programs are full of small integers, and a
+# sign flip that happens to equal an operand's value is a sign flip.
+_LAST_RESORT = _RANK["value-of-other-node"]
 MOST = 5  # diagnoses returned at most (a number that many edges give is rarely worth more lines)
 
 
@@ -68,93 +73,6 @@ class Diagnosis:
     nodes: tuple[str, ...]  # labels of the nodes involved
     expression: str  # the expression that reproduces the student's number, with numbers
     value: object  # what that expression gives (Fraction where exact, else float)
-
-
-# The catalogue, most specific first: the order in which matching diagnoses are listed.
-MISTAKES: dict[str, str] = {
-    "quotient-power-multiplied": "the quotient rule with the denominator's square multiplied: -f·d² for -f/d²",
-    "quotient-sign-dropped": "the quotient rule's minus sign dropped: f/d² for -f/d²",
-    "product-wrong-operand": "a product's factor taken from the wrong operand: ∂(a*b)/∂a as a",
-    "sigmoid-of-input": "σ'(z) computed as z(1-z) instead of σ(z)(1-σ(z))",
-    "tanh-of-input": "tanh'(z) computed as 1-z² instead of 1-tanh(z)²",
-    "half-forgotten": "the ½ of a squared error forgotten",
-    "square-extra-factor-2": "an extra factor 2 at a square: 4u for ∂u²/∂u",
-    "square-factor-2-forgotten": "the 2 of a square's derivative forgotten: u for ∂u²/∂u",
-    "degrees-for-radians": "a trigonometric function differentiated in degrees: cos(x·π/180) for ∂sin(x)/∂x",
-    "path-left-out": "a path left out where a value is used twice (gradients add at a fork)",
-    "value-for-gradient": "the node's value given instead of its gradient",
-    "local-without-upstream": "a local derivative without the upstream factor",
-    "upstream-without-local": "an upstream gradient without the local derivative",
-    "gradient-of-neighbour": "the gradient of a node one step along the chain",
-    "sign-flipped": "the sign flipped",
-    "value-of-other-node": "the value of another node given instead of the gradient",
-}
-_RANK = {key: rank for rank, key in enumerate(MISTAKES)}
-# Reported only when nothing else gives the number: small programs are full of small integers, and a
-# sign flip that happens to equal an operand's value is a sign flip.
-_LAST_RESORT = _RANK["value-of-other-node"]
-
-
-class Rule(NamedTuple):
-    """A wrong local derivative of one operation's argument: the usual mistake, as data."""
-
-    mistake: str
-    arg: int  # which argument's derivative is wrong
-    local: Callable  # (operands..., out) -> the wrong d node / d argument
-    text: str  # the wrong derivative over {0}, {1} (operands) and {out}: "-{0}·{1}^2"
-    # (diagnoser, node) -> whether the rule applies there (a square, a ½ over a squared error); None: always
-    applies: Callable | None = None
-    whole: bool = False  # it replaces the sum over every edge of the node into the argument (u*u: both)
-
-
-def _degrees(f: Callable) -> Callable:
-    return lambda x, out: f(float(x) * math.pi / 180)
-
-
-def _is_square(d: "Diagnoser", p: int) -> bool:
-    node = d.tape.nodes[p]
-    if node.op == "mul":
-        return node.args[0] == node.args[1]
-    return node.op == "pow" and d._constant(node.args[1]) == 2
-
-
-def _plain_square(d: "Diagnoser", p: int) -> bool:
-    """A square that is not the square of a ½·(...)² (there the ½ forgotten tells the same story)."""
-    if not _is_square(d, p):
-        return False
-    consumers = d._consumers()[p]
-    return not (consumers and all(d._is_half(c) for c in consumers))
-
-
-def _half_over_square(d: "Diagnoser", p: int) -> bool:
-    return d._is_half(p)
-
-
-RULES: dict[str, tuple[Rule, ...]] = {
-    "div": (
-        Rule("quotient-power-multiplied", 1, lambda x, y, out: -x * y * y, "-{0}·{1}^2"),
-        Rule("quotient-sign-dropped", 1, lambda x, y, out: x / (y * y), "{0}/{1}^2"),
-        Rule("half-forgotten", 0, lambda x, y, out: 1, "1", _half_over_square),
-    ),
-    "mul": (
-        Rule("product-wrong-operand", 0, lambda x, y, out: x, "{0}", lambda d, p: not _is_square(d, p)),
-        Rule("product-wrong-operand", 1, lambda x, y, out: y, "{1}", lambda d, p: not _is_square(d, p)),
-        Rule("half-forgotten", 0, lambda x, y, out: 1, "1", _half_over_square),
-        Rule("half-forgotten", 1, lambda x, y, out: 1, "1", _half_over_square),
-        Rule("square-extra-factor-2", 0, lambda x, y, out: 4 * x, "4·{0}", _plain_square, whole=True),
-        Rule("square-factor-2-forgotten", 0, lambda x, y, out: x, "{0}", _is_square, whole=True),
-    ),
-    "pow": (
-        Rule("square-extra-factor-2", 0, lambda x, y, out: 4 * x, "4·{0}", _plain_square),
-        Rule("square-factor-2-forgotten", 0, lambda x, y, out: x, "{0}", _is_square),
-    ),
-    "sigmoid": (Rule("sigmoid-of-input", 0, lambda z, out: z * (1 - z), "{0}·(1 - {0})"),),
-    "tanh": (Rule("tanh-of-input", 0, lambda z, out: 1 - z * z, "1 - {0}^2"),),
-    "sin": (Rule("degrees-for-radians", 0, _degrees(math.cos), "cos({0}·π/180)"),),
-    "cos": (Rule("degrees-for-radians", 0, _degrees(lambda x: -math.sin(x)), "-sin({0}·π/180)"),),
-    "tan": (Rule("degrees-for-radians", 0, _degrees(lambda x: 1 + math.tan(x) ** 2), "1 + tan({0}·π/180)^2"),),
-}
-
 
 
 class _Table(NamedTuple):
@@ -203,7 +121,7 @@ class Diagnoser:
                                      [0.0 if g is None else _float(g) for g in t.grads], partials)
         return self._cache["floats"]
 
-    def _consumers(self) -> list[list[int]]:
+    def consumers(self) -> list[list[int]]:
         """Per node: the nodes that use it along an edge the backward sweep differentiates."""
         if "consumers" not in self._cache:
             consumers: list[list[int]] = [[] for _ in self.tape.nodes]
@@ -227,28 +145,28 @@ class Diagnoser:
             self._cache["uses"] = uses
         return self._cache["uses"]
 
-    def _squared(self) -> list[bool]:
+    def squared(self) -> list[bool]:
         """Per node: is it a square, or computed from one (a squared error under its ½)?"""
         if "squared" not in self._cache:
             squared = [False] * len(self.tape.nodes)
             for i, node in enumerate(self.tape.nodes):
-                squared[i] = _is_square(self, i) or any(squared[a] for a in node.args)
+                squared[i] = is_square(self, i) or any(squared[a] for a in node.args)
             self._cache["squared"] = squared
         return self._cache["squared"]
 
-    def _constant(self, i: int):
+    def constant(self, i: int):
         return self.truth.values[i] if self.tape.nodes[i].op == CONST else None
 
-    def _is_half(self, p: int) -> bool:
+    def is_half(self, p: int) -> bool:
         """p halves a squared error: 0.5 * s, s * (1/2) or s / 2 with s computed from a square."""
         node = self.tape.nodes[p]
         if node.op not in ("mul", "div") or len(node.args) != 2:
             return False
         x, y = node.args
         if node.op == "div":
-            return self._constant(y) == 2 and self._squared()[x]
-        return ((self._constant(x) == _HALF and self._squared()[y])
-                or (self._constant(y) == _HALF and self._squared()[x]))
+            return self.constant(y) == 2 and self.squared()[x]
+        return ((self.constant(x) == _HALF and self.squared()[y])
+                or (self.constant(y) == _HALF and self.squared()[x]))
 
     def _tangents(self, a: int, exact: bool = True) -> list:
         """∂node/∂a for every node: exact where the truth is (None where a local derivative is missing), or

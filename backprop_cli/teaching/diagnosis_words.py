@@ -125,7 +125,7 @@ class Words:
         q = node.args[k]
         output = p == self.tape.output
         gp = t.grads[p]
-        P, Q, O = self.label(p), self.label(q), self.out
+        P, Q = self.label(p), self.label(q)
         local = t.partials[p][k]
         if rule is not None and rule not in (DROP, LOCAL, UPSTREAM) and rule.whole:
             local = sum(d for x, d in zip(node.args, t.partials[p]) if x == q and d is not None)
