@@ -251,3 +251,95 @@ def test_the_candidates_grow_linearly_with_the_program():
         diagnoser.diagnose(verdict)
         sizes[terms] = len(diagnoser._tables[tape.inputs["x"]].candidates) / len(tape.nodes)
     assert sizes[1000] <= sizes[100] * 1.05  # candidates per node do not grow with the size
+
+
+# ---------------------------------------------------------------- the linear method against a full re-sweep
+
+
+def _wrong_sweeps(tape, truth, mistake):
+    """(asked input, the number a student making `mistake` at one edge p -> q gets, p's label), by running
+    the whole backward sweep again with that one local derivative changed (engine/reverse.py's sweep, not
+    the diagnoser's formula)."""
+    from backprop_cli.engine.local import active_nodes
+    from backprop_cli.engine.reverse import backward
+
+    active = active_nodes(tape)
+    uses = {}
+    for p, row in enumerate(truth.partials):
+        for q, d in zip(tape.nodes[p].args, row or ()):
+            if d is not None:
+                uses[q] = uses.get(q, 0) + 1
+    for p, node in enumerate(tape.nodes):
+        row = truth.partials[p]
+        if row is None:
+            continue
+        for k, q in enumerate(node.args):
+            if row[k] is None:
+                continue
+            if mistake == "quotient-power-multiplied" and (node.op != "div" or k != 1):
+                continue
+            if mistake == "path-left-out" and (uses[q] < 2 or node.args.count(q) > 1):
+                continue  # (one factor of u*u left out is the 2 of a square forgotten: that mistake's test)
+            x, y = (truth.values[a] for a in node.args) if len(node.args) == 2 else (None, None)
+            changed = list(truth.partials)
+            local = list(row)
+            local[k] = -x * y * y if mistake == "quotient-power-multiplied" else 0  # (a path left out: 0)
+            changed[p] = tuple(local)
+            grads = backward(tape, changed, active, Fraction(1), Fraction(0)).grads
+            for name, i in tape.inputs.items():
+                if isinstance(grads[i], Fraction) and grads[i] != truth.grads[i]:
+                    yield name, grads[i], tape.label(p)
+
+
+@pytest.mark.parametrize("mistake", ["quotient-power-multiplied", "path-left-out"])
+def test_a_mistake_anywhere_up_the_chain_is_found_as_a_full_backward_sweep_with_it_finds_it(mistake):
+    from program_gen import seeded_programs
+
+    from backprop_cli.base.errors import BackpropError
+
+    checked = crowded = 0
+    for generated in seeded_programs(1515, 400, rational=True, arithmetic=0.7):
+        tape = lower(parse(generated.text))
+        try:
+            truth = differentiate(tape, {k: Fraction(v) for k, v in generated.values.items()}, EXACT,
+                                  forward_mode=False)
+        except BackpropError:
+            continue
+        shown = as_floats(truth)
+        diagnoser = Diagnoser(shown, truth)
+        for name, wrong, at in _wrong_sweeps(tape, truth, mistake):
+            answer = f"{name}={wrong.numerator}/{wrong.denominator}"
+            verdict = grade(shown, expectations(tape, [(answer, "-")]), truth=truth).verdicts[0]
+            if verdict.ok:
+                continue
+            found = diagnoser.diagnose(verdict)
+            if any(d.mistake == mistake and at in d.nodes and d.value == wrong for d in found):
+                pass
+            elif any(d.mistake == mistake and d.value == wrong and "such places" in d.words for d in found):
+                pass  # the same mistake at several places gives this number: one diagnosis, counted
+            else:  # only where five more specific stories give the number too
+                assert len(found) == 5, (generated.text, answer, found)
+                crowded += 1
+            checked += 1
+    assert checked >= 30 and crowded <= checked // 10, (checked, crowded)  # enough cases to mean something
+
+
+def test_random_programs_with_wrong_answers_never_break_check():
+    """Any program (undefined numbers, kinks, wide floats included) and any wrong answer: a verdict, never a bug."""
+    import json
+
+    from program_gen import bindings, seeded_programs
+
+    diagnosed = 0
+    for safe, seed in ((True, 77), (False, 78)):
+        for generated in seeded_programs(seed, 30, safe=safe, arithmetic=0.5):
+            for answer in ("7", "-0.5", "0") if generated.inputs else ():
+                name = generated.inputs[0]
+                run = run_main(["check", generated.text, *bindings(generated.values), "--expect", f"{name}={answer}",
+                                "--json"])
+                assert run.code in (0, 1, 4), (generated.text, answer, run.err)
+                if run.code == 1:
+                    for d in json.loads(run.out)["answers"][0].get("diagnoses", []):
+                        diagnosed += 1
+                        assert math.isclose(d["value"], float(Fraction(answer)), rel_tol=1e-6, abs_tol=0.1)
+    assert diagnosed
