@@ -195,9 +195,11 @@ def check_command(ctx, program, file, color, debug, expect, answers, tolerance, 
     diagnoses = _diagnoses(result, graded, truth)
     if as_json:
         from ..render.check_report import check_document
+        from ..render.diagnosis_text import with_diagnoses
         from ..render.json_report import dumps
 
-        sys.stdout.write(dumps(check_document(result, graded, diagnoses), pretty=sys.stdout.isatty()) + "\n")
+        document = with_diagnoses(check_document(result, graded), diagnoses)
+        sys.stdout.write(dumps(document, pretty=sys.stdout.isatty()) + "\n")
     else:
         from ..render.check_view import check_view
         from ..render.console import make_console

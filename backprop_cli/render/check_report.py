@@ -11,18 +11,9 @@ from ..engine.compute import Result
 from ..teaching.grading import ACCEPTED, CORRECT, WRONG, Grade, rule_statement
 
 
-def check_document(result: Result, grade: Grade, diagnoses: dict | None = None) -> dict:
-    doc = _tensor_document(result, grade) if result.tensor else _document(result, grade)
-    if diagnoses:  # the likely mistakes behind each wrong gradient (teaching/diagnosis.py)
-        from .diagnosis_text import diagnosis_entries
-
-        for entry in doc["answers"]:
-            if entry["name"] in diagnoses:
-                entry["diagnoses"] = diagnosis_entries(diagnoses[entry["name"]])
-    return doc
-
-
-def _document(result: Result, grade: Grade) -> dict:
+def check_document(result: Result, grade: Grade) -> dict:
+    if result.tensor:
+        return _tensor_document(result, grade)
     tape = result.tape
     doc = {
         "program": tape.source,

@@ -40,6 +40,14 @@ def diagnosis_entries(diagnoses: Sequence) -> list[dict]:
              "value": _each(json_number, d.value), "value_exact": _each(exact_text, d.value)} for d in diagnoses]
 
 
+def with_diagnoses(document: dict, diagnoses: dict) -> dict:
+    """check's JSON document (render/check_report.py) with `diagnoses` in each diagnosed answer."""
+    for entry in document["answers"]:
+        if entry["name"] in diagnoses:
+            entry["diagnoses"] = diagnosis_entries(diagnoses[entry["name"]])
+    return document
+
+
 def _each(write, value):
     """A number written for JSON; the numbers of a tensor answer's wrong elements, as a list."""
     return [write(x) for x in value] if isinstance(value, tuple) else write(value)
