@@ -30,8 +30,9 @@ Reference (in the source tree):
 
 @click.command("explain", cls=ProgramCommand, epilog=EXAMPLES)
 @program_options
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "latex"]), default="text",
-              show_default=True, help="Plain text, Markdown for a homework sheet, or a LaTeX document.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "latex", "html"]), default="text",
+              show_default=True, help="Plain text, Markdown for a homework sheet, a LaTeX document, or an HTML page "
+              "with the circuit drawn (values above each wire, gradients below).")
 @click.option("--wrt", metavar="NAME", help="Only the backward steps on the paths from the output to NAME; with "
               "vectors and matrices also an element, NAME[1, 0], written as the sum over the elements it reaches.")
 @exact_option
@@ -77,7 +78,12 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, floats, d
     # the steps that can be done are shown; an undefined one says so, and why (exit 4)
     result = _differentiate(loaded, arithmetic, convention, strict=exact)
     worked = worked_solution(result, wrt, decimals=not exact)
-    text = render(worked, fmt, digits)
+    if fmt == "html":
+        from ..render.explain_html import render_html
+
+        text = render_html(worked, result, digits)
+    else:
+        text = render(worked, fmt, digits)
     if symbolic:
         from ..engine.symbolic.derive import gradient_formulas
         from ..render.formulas import append_formulas
@@ -85,7 +91,12 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, floats, d
         formulas = gradient_formulas(loaded.tape)
         if wrt in formulas:
             formulas = {wrt: formulas[wrt]}
-        text = append_formulas(text, fmt, formulas, worked.output_label)
+        if fmt == "html":
+            from ..render.explain_html import append_formulas_html
+
+            text = append_formulas_html(text, formulas, worked.output_label)
+        else:
+            text = append_formulas(text, fmt, formulas, worked.output_label)
     _write(text)
     return MATH if result.undefined else OK
 
@@ -116,6 +127,8 @@ def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention,
 
     if fmt == "latex":
         from ..render.explain_tensor_latex import render_latex as render
+    elif fmt == "html":
+        from ..render.explain_html import render_tensor_html as render
     else:
         from ..render.explain_tensor import render_markdown, render_text
 

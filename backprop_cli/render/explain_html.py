@@ -1,0 +1,170 @@
+"""`backprop explain --format html`: the worked solution as one self-contained HTML page.
+
+The page holds the program, the point, the circuit drawn as cs231n's notes draw it (render/circuit_svg.py:
+values in green above each wire, gradients in red below), then the same forward and backward steps as the
+text and Markdown formats (their parts come from explain_parts.py, written by explain.py's TextDialect, so
+each line reads as the text one does), the answer and the notes.
+
+Self-contained: inline CSS and inline SVG only; no script, no external stylesheet, font or image, and a
+Content-Security-Policy that forbids them besides, so the page makes no request when opened. Everything
+taken from the user (the program with its comments, names) is escaped with `escape` where it lands, so a
+comment holding `</pre><script>` shows as text. With vectors and matrices the picture is left out (the page
+says so): the steps are the text format's, each with its shapes. Nothing is computed here.
+"""
+from __future__ import annotations
+
+from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..engine.compute import Result
+from ..teaching.steps import INPUT_STEP, Worked
+from .circuit_svg import MAX_NODES, VALUE_COLOR, GRAD_COLOR, circuit_svg, drawn_count, escape
+from .explain import TextDialect, backward_heading, intro_sentences, note_sentences
+from .explain_parts import backward_parts, forward_parts, nothing_backward, unreached_note
+
+# default-src 'none': no script, no request of any kind; only the page's own <style> applies
+POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+STYLE = f"""
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #111827;
+  max-width: 72rem; margin: 2rem auto; padding: 0 1.5rem; line-height: 1.5; }}
+h1 {{ font-size: 1.6rem; margin-bottom: 0.5rem; }}
+h2 {{ font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #e5e7eb; padding-bottom: 0.2rem; }}
+pre, code, .eq {{ font-family: ui-monospace, Menlo, Consolas, monospace; }}
+pre.program {{ background: #f9fafb; border: 1px solid #e5e7eb; padding: 0.75rem 1rem; overflow-x: auto;
+  white-space: pre; }}
+.figure {{ overflow-x: auto; border: 1px solid #e5e7eb; border-radius: 6px; padding: 0.5rem; }}
+.caption {{ font-size: 0.9rem; color: #4b5563; }}
+ol.steps li {{ margin: 0.25rem 0; }}
+.eq {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
+.value {{ color: {VALUE_COLOR}; font-weight: 600; }}
+.grad {{ color: {GRAD_COLOR}; font-weight: 600; }}
+table {{ border-collapse: collapse; }}
+td, th {{ border: 1px solid #e5e7eb; padding: 0.25rem 0.75rem; }}
+td.number {{ text-align: right; font-family: ui-monospace, Menlo, Consolas, monospace; }}
+.note {{ border-left: 3px solid #d97706; padding-left: 0.75rem; color: #374151; }}
+pre.steps {{ white-space: pre; overflow-x: auto; }}
+"""
+
+
+def sentence(text: str) -> str:
+    """A sentence for HTML: `code` spans as <code>, everything escaped."""
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:  # an unmatched backtick: all of it as text
+        return escape(text)
+    return "".join(f"<code>{escape(p)}</code>" if k % 2 else escape(p) for k, p in enumerate(pieces))
+
+
+def _page(title: str, body: list[str]) -> str:
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        f"<h1>{escape(title)}</h1>",
+        *body,
+        "</main>",
+        "</body>",
+        "</html>",
+    ]) + "\n"
+
+
+def _program(source: str) -> list[str]:
+    lines = [line.rstrip() for line in source.strip("\n").splitlines() if line.strip()]
+    return ["<h2>Program</h2>", f'<pre class="program">{escape(chr(10).join(lines))}</pre>']
+
+
+def _equation(parts: list[str], cls: str, note: str | None = None) -> str:
+    """One step: its chain of equalities, the last part (the number it finds) coloured."""
+    head = escape(" = ".join(parts[:-1]) + " = ") if len(parts) > 1 else ""
+    line = f'<span class="eq">{head}<span class="{cls}">{escape(parts[-1])}</span></span>'
+    return f"<li>{line}{f' ({escape(note)})' if note else ''}</li>"
+
+
+def _picture(result: Result, worked: Worked, digits: int | None) -> list[str]:
+    out = ["<h2>The circuit</h2>"]
+    count = drawn_count(result)
+    if count > MAX_NODES:
+        out.append(f"<p>The picture is left out: this program has {count:,} nodes, and the page draws circuits of "
+                   f"at most {MAX_NODES} (<code>backprop eval … --graph svg</code> draws a graph of any size with "
+                   "Graphviz). The steps below are complete.</p>")
+        return out
+    label = escape(worked.output_label)
+    out += [
+        f'<div class="figure">{circuit_svg(result, digits)}</div>',
+        f'<p class="caption">Each gate is a node of the program, its label above it (as the steps call it). On the '
+        f'wire leaving a node: its value <span class="value">above, in green</span>, and its gradient '
+        f'∂{label}/∂node <span class="grad">below, in red</span>. A wire that forks feeds several gates: the '
+        "gradient under it is the sum of what flows back along each branch.</p>",
+    ]
+    return out
+
+
+def render_html(worked: Worked, result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
+    """The worked solution of a program of numbers as an HTML page (see the module docstring)."""
+    d = TextDialect(digits)
+    title = f"Worked solution: {worked.output_label} and its gradient"
+    body = _program(worked.source)
+    given = ", ".join(f"{name} = {format_number(value, digits)}" for name, value in worked.inputs) or "no inputs"
+    body.append(f"<p><b>Given:</b> {escape(given)}</p>")
+    if worked.functions:
+        heading = "Function" if len(worked.functions) == 1 else "Functions"
+        body.append(f"<p><b>{heading}:</b> " + ", ".join(f"<code>{escape(f)}</code>" for f in worked.functions)
+                    + "</p>")
+    body += [f"<p>{sentence(s)}</p>" for s in intro_sentences(worked)]
+    body += _picture(result, worked, digits)
+
+    body += ["<h2>Forward pass</h2>", "<p>The value of every node, in order:</p>"]
+    computed = [s for s in worked.forward if s.kind != INPUT_STEP]
+    if computed:
+        body += ['<ol class="steps">', *(_equation(forward_parts(s, d), "value") for s in computed), "</ol>"]
+    else:
+        body.append("<p>Nothing to compute: the output is an input.</p>")
+    heading = backward_heading(worked)
+    body += ["<h2>Backward pass</h2>", f"<p>{escape(heading[0].upper() + heading[1:])}:</p>"]
+    if worked.backward:
+        body += ['<ol class="steps">',
+                 *(_equation(backward_parts(s, d), "grad", unreached_note(s)) for s in worked.backward), "</ol>"]
+    else:
+        text = nothing_backward(worked)
+        body.append(f"<p>{escape(text[0].upper() + text[1:])}.</p>")
+
+    body += ["<h2>Answer</h2>", "<table>", "<tr><th>quantity</th><th>value</th></tr>",
+             f'<tr><td>{escape(worked.output_label)}</td><td class="number value">'
+             f"{escape(format_number(worked.output_value, digits))}</td></tr>"]
+    for label, gradient in worked.answers:
+        body.append(f"<tr><td>{escape(f'∂{worked.output_label}/∂{label}')}</td>"
+                    f'<td class="number grad">{escape(format_number(gradient, digits))}</td></tr>')
+    body.append("</table>")
+    body += [f'<p class="note">{sentence(s)}</p>' for s in note_sentences(worked, digits)]
+    return _page(title, body)
+
+
+def render_tensor_html(worked, digits: int | None = DEFAULT_DIGITS) -> str:
+    """A program with vectors and matrices: the text format's steps, with their shapes, on a page; the circuit
+    picture is drawn for programs of numbers only (backprop eval --graph svg draws these, with shapes)."""
+    from .explain_tensor import render_text
+
+    title = f"Worked solution: {worked.output_label} and its gradient"
+    body = ["<p>The circuit picture is drawn for programs of numbers; this one has vectors or matrices, so the "
+            "page has the worked solution with its shapes (<code>backprop eval … --graph svg</code> draws its "
+            "graph, each node with its shape).</p>",
+            f'<pre class="steps">{escape(render_text(worked, digits))}</pre>']
+    return _page(title, body)
+
+
+def append_formulas_html(document: str, formulas: dict, output_label: str) -> str:
+    """The page with `--symbolic`'s formulas added at the end of its main part."""
+    rows = []
+    for name, formula in formulas.items():
+        where = "".join(f", where <code>{escape(n)} = {escape(text)}</code>" for n, text in formula.definitions)
+        rows.append(f"<li>{escape(f'∂{output_label}/∂{name}')} = <code>{escape(formula.expression)}</code>"
+                    f"{where}</li>")
+    section = "\n".join(["<h2>Derivatives as formulas</h2>", "<ul>", *rows, "</ul>"]) + "\n"
+    end = document.rfind("</main>")
+    return document[:end] + section + document[end:]
