@@ -245,19 +245,31 @@ def render_text(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
 # ---------------------------------------------------------------------------------------------
 # Markdown: the same lines, escaped, under headings and in numbered lists.
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~!])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~!&])")
 
 
 def escape_markdown(text: str) -> str:
+    """Text that Markdown shows as written: its punctuation (& too, or `&lt;` would show as <) escaped."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def markdown_sentence(text: str) -> str:
-    """A sentence with `code` spans kept as code and the rest escaped."""
+    """A sentence with `code` spans kept as code and the rest escaped, on one line: a sentence may quote the
+    program (a reading of 1/2x with a comment inside brackets), and a line break there would let a line of it
+    start a list or a heading, and cut a code span so that its text is read as HTML."""
+    text = " ".join(text.split())
     pieces = text.split("`")
     if len(pieces) % 2 == 0:  # an unmatched backtick: escape everything
         return escape_markdown(text)
     return "".join(f"`{p}`" if k % 2 else escape_markdown(p) for k, p in enumerate(pieces))
+
+
+def markdown_intro(worked) -> list[str]:
+    """The intro sentences in Markdown. A reading quotes the program, comments and all, so it is escaped
+    whole (a backtick in a comment shows as one); the other sentences keep their `code`."""
+    readings = len(worked.readings)  # intro_sentences puts them first
+    return [escape_markdown(" ".join(s.split())) if k < readings else markdown_sentence(s)
+            for k, s in enumerate(intro_sentences(worked))]
 
 
 def _fence(source: str) -> list[str]:
@@ -274,8 +286,8 @@ def render_markdown(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     if worked.functions:
         heading = "Function" if len(worked.functions) == 1 else "Functions"
         out += [f"**{heading}:** " + ", ".join(f"`{definition}`" for definition in worked.functions), ""]
-    for sentence in intro_sentences(worked):
-        out += [markdown_sentence(sentence), ""]
+    for sentence in markdown_intro(worked):
+        out += [sentence, ""]
     number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
     out += ["### Forward pass", "", "The value of every node, in order:", ""]
     computed = [s for s in worked.forward if s.kind != INPUT_STEP]

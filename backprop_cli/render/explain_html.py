@@ -46,8 +46,8 @@ pre.steps {{ white-space: pre; overflow-x: auto; }}
 
 
 def sentence(text: str) -> str:
-    """A sentence for HTML: `code` spans as <code>, everything escaped."""
-    pieces = text.split("`")
+    """A sentence for HTML: `code` spans as <code>, everything escaped (a sentence may quote the program)."""
+    pieces = " ".join(text.split()).split("`")
     if len(pieces) % 2 == 0:  # an unmatched backtick: all of it as text
         return escape(text)
     return "".join(f"<code>{escape(p)}</code>" if k % 2 else escape(p) for k, p in enumerate(pieces))
@@ -116,7 +116,8 @@ def render_html(worked: Worked, result: Result, digits: int | None = DEFAULT_DIG
         heading = "Function" if len(worked.functions) == 1 else "Functions"
         body.append(f"<p><b>{heading}:</b> " + ", ".join(f"<code>{escape(f)}</code>" for f in worked.functions)
                     + "</p>")
-    body += [f"<p>{sentence(s)}</p>" for s in intro_sentences(worked)]
+    readings = len(worked.readings)  # intro_sentences puts them first; they quote the program: all text
+    body += [f"<p>{escape(s) if k < readings else sentence(s)}</p>" for k, s in enumerate(intro_sentences(worked))]
     body += _picture(result, worked, digits)
 
     body += ["<h2>Forward pass</h2>", "<p>The value of every node, in order:</p>"]

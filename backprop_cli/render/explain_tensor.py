@@ -21,7 +21,8 @@ from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
 from ..engine.tensor.shapes import element_text, shape_text
 from ..teaching.tensor_steps import UPSTREAM, TensorTerm, TensorWorked
-from .explain import PROSE_WIDTH, _fence, _program_lines, escape_markdown, intro_sentences, markdown_sentence
+from .explain import (PROSE_WIDTH, _fence, _program_lines, escape_markdown, intro_sentences, markdown_intro,
+                      markdown_sentence)
 from .explain_parts import number_text
 from .explain_tensor_parts import (
     answer_rows, backward_parts, backward_shapes, element_left_out, element_part_terms, forward_parts, forward_shapes,
@@ -349,8 +350,8 @@ def render_markdown(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -
     if worked.functions:
         heading = "Function" if len(worked.functions) == 1 else "Functions"
         out += [f"**{heading}:** " + ", ".join(f"`{definition}`" for definition in worked.functions), ""]
-    for sentence in intro_sentences(worked):
-        out += [markdown_sentence(sentence), ""]
+    for sentence in markdown_intro(worked):
+        out += [sentence, ""]
     out += ["### Forward pass", "", "The value of every node, in order, with the shapes:", ""]
     out += [_item(k, forward_parts(s, d), forward_shapes(s, d)) for k, s in enumerate(worked.forward, 1)] or [
         "Nothing to compute: the output is an input."]
