@@ -20,11 +20,13 @@ from doc_examples import ROOT, pages
 SH_BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
 GRAPH = 'backprop eval "(a+b)*(b+c)" -a -1 -b 3 -c 4 --graph svg --out docs/graph.svg'
 LATEX = 'backprop explain "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --format latex > answer.tex'
+HTML = ('backprop explain "e = a + b; f = e * c; g = f / d" -a 5 -b 1 -c -2 -d -3 --exact --format html '
+        '> answer.html')
 LOOP = ('backprop check "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --answers "$f" > /dev/null')
 COMPLETION = {"bash": 'eval "$(_BACKPROP_COMPLETE=bash_source backprop)"',
               "zsh": 'eval "$(_BACKPROP_COMPLETE=zsh_source backprop)"',
               "fish": "_BACKPROP_COMPLETE=fish_source backprop > ~/.config/fish/completions/backprop.fish"}
-COVERED = {GRAPH, LATEX, LOOP, *COMPLETION.values()}
+COVERED = {GRAPH, LATEX, HTML, LOOP, *COMPLETION.values()}
 
 
 def shell_blocks():
@@ -87,6 +89,22 @@ def test_the_latex_answer_key_is_a_complete_document(on_path):
         subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "answer.tex"], cwd=work,
                        env=env, check=True, capture_output=True, timeout=120)
         assert (work / "answer.pdf").exists()
+
+
+def test_the_html_answer_key_is_what_explain_md_shows(on_path):
+    """The page is self-contained, docs/circuit.svg is its circuit, and the ```html excerpt is cut from it."""
+    from page_check import page_problems
+
+    work, env = on_path
+    block_with(HTML)
+    subprocess.run(HTML, shell=True, cwd=work, env=env, check=True, timeout=60)
+    page = (work / "answer.html").read_text(encoding="utf-8")
+    assert page_problems(page) == []
+    svg = page[page.index("<svg"):page.index("</svg>") + len("</svg>")]
+    assert (ROOT / "docs" / "circuit.svg").read_text(encoding="utf-8") == svg + "\n"
+    text = (ROOT / "docs" / "explain.md").read_text(encoding="utf-8")
+    excerpt = text[text.index(HTML):].split("```html\n", 1)[1].split("```", 1)[0]
+    assert excerpt in page
 
 
 def test_the_grading_loop_prints_what_the_page_shows(on_path):
