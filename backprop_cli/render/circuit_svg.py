@@ -195,10 +195,11 @@ def circuit_svg(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
     out_label = _label(result, output)
     width = max((box.wire_end for box in boxes), default=0) + MARGIN
     height = max((box.y for box in boxes), default=0) + 40 + MARGIN
+    description = f"the circuit of {out_label}: values in green above each wire, gradients in red below"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="circuit" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
-        f'aria-label="{escape(f"the circuit of {out_label}: values in green above each wire, gradients in red below")}">',
+        f'aria-label="{escape(description)}">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         f'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{LINE_COLOR}"/></marker></defs>',
     ]
