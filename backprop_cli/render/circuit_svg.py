@@ -140,13 +140,14 @@ def layout(result: Result, digits: int | None = DEFAULT_DIGITS) -> list[Box]:
         wire[i] = max(MIN_WIRE, _width(value) + 16, _width(grad or "") + 16)
         if nodes[i].op != INPUT and nodes[i].op != CONST:
             gate_width[i] = max(2 * RADIUS, _width(gate_symbol(result, i, fold)) + 18)
-    lefts, rooms = [], []
+    lefts, rooms, wires = [], [], []
     x = MARGIN + max((_width(_label(result, i)) + 10 for i in members[0] if not gate_width[i]), default=0)
     for c in range(count):
         lefts.append(x)
         rooms.append(max((max(gate_width[i], _width(_label(result, i))) for i in members[c] if gate_width[i]),
                          default=0))
-        x += rooms[c] + max(wire[i] for i in members[c]) + GAP
+        wires.append(max(wire[i] for i in members[c]))
+        x += rooms[c] + wires[c] + GAP
 
     # heights: the first column in tape order; each later gate at the mean height of its arguments, pushed
     # down below the one above it where they would overlap
@@ -171,7 +172,7 @@ def layout(result: Result, digits: int | None = DEFAULT_DIGITS) -> list[Box]:
             start = centre + gate_width[i] / 2
         else:  # a leaf: the wire starts where the column starts, its name before it
             centre = start = lefts[c]
-        end = lefts[c] + room + max(wire[j] for j in members[c])
+        end = lefts[c] + room + wires[c]
         boxes.append(Box(i, c, y[i], centre, gate_width[i], start, end))
     return boxes
 
