@@ -3,8 +3,9 @@
 Gates are circles holding their operation (`+`, `*`, `exp`), a literal operand folded in as the notes
 write `*-1` and `+1` (`*2`, `^2`); inputs are wires entering from the left, their names before them.
 Every node has a wire leaving it, with its value written above the wire in green and its gradient
-∂out/∂node below it in red, and the wire runs on to the gates that use the node. A gate's label (its
-name, the call it is the result of, or its id v3, as the worked steps call it) stands above it.
+∂out/∂node below it in red, and the wire runs on to the gates that use the node. A gate's label stands
+above it: its name, the call it is the result of, or u1, u2 for an unnamed one, as the steps call it
+(`Words`, which also writes the numbers as the steps do).
 
 Layout, in Python and without Graphviz: layered by depth, left to right (inputs and literals in the
 first column, each gate one column right of its deepest argument), each gate placed at the mean height
@@ -22,10 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape as _escape
 
-from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..base.numbers import DEFAULT_DIGITS
 from ..engine.compute import Result
 from ..engine.ops import OPS
 from ..engine.tape import CONST, INPUT
+from ..teaching.steps import key_labels
+from .explain_parts import number_text
 from .graph_text import shorten
 
 MAX_NODES = 150  # gates and wires drawn at most; a bigger program's page has its steps and no picture
@@ -95,18 +98,27 @@ def gate_symbol(result: Result, i: int, fold: list[bool]) -> str:
     return shorten(symbol, SYMBOL_LIMIT)
 
 
-def _label(result: Result, i: int) -> str:
-    """What the worked steps call the node: its name, its call, its literal, or its id."""
-    tape = result.tape
-    node = tape.nodes[i]
-    if node.op == CONST and node.name is None:
-        return node.id
-    return shorten(tape.label(i), NAME_LIMIT)
+@dataclass(frozen=True)
+class Words:
+    """How the picture writes nodes and numbers: as the worked steps do (labels u1, u2 for the unnamed
+    intermediates, exact values as decimals unless the key writes fractions)."""
+
+    labels: list[str]
+    digits: int | None
+    decimals: bool
+
+    def label(self, i: int) -> str:
+        return shorten(self.labels[i], NAME_LIMIT)
+
+    def numbers(self, result: Result, i: int) -> tuple[str, str | None]:
+        grad = result.grads[i]
+        value = number_text(result.values[i], self.digits, self.decimals)
+        return value, None if grad is None else number_text(grad, self.digits, self.decimals)
 
 
-def _numbers(result: Result, i: int, digits: int | None) -> tuple[str, str | None]:
-    grad = result.grads[i]
-    return format_number(result.values[i], digits), None if grad is None else format_number(grad, digits)
+def words_for(result: Result, digits: int | None = DEFAULT_DIGITS, decimals: bool = False,
+              labels: list[str] | None = None) -> Words:
+    return Words(labels if labels is not None else key_labels(result.tape), digits, decimals)
 
 
 def _mean(numbers: list[float]) -> float:
@@ -117,8 +129,9 @@ def _width(text: str) -> float:
     return len(text) * CHAR
 
 
-def layout(result: Result, digits: int | None = DEFAULT_DIGITS) -> list[Box]:
+def layout(result: Result, words: Words | None = None) -> list[Box]:
     """Every drawn node's place, in tape order (see the module docstring)."""
+    words = words or words_for(result)
     tape = result.tape
     fold = folded(result)
     nodes = tape.nodes
@@ -136,15 +149,15 @@ def layout(result: Result, digits: int | None = DEFAULT_DIGITS) -> list[Box]:
     gate_width = [0.0] * len(nodes)
     wire = [0.0] * len(nodes)
     for i in drawn:
-        value, grad = _numbers(result, i, digits)
+        value, grad = words.numbers(result, i)
         wire[i] = max(MIN_WIRE, _width(value) + 16, _width(grad or "") + 16)
         if nodes[i].op != INPUT and nodes[i].op != CONST:
             gate_width[i] = max(2 * RADIUS, _width(gate_symbol(result, i, fold)) + 18)
     lefts, rooms, wires = [], [], []
-    x = MARGIN + max((_width(_label(result, i)) + 10 for i in members[0] if not gate_width[i]), default=0)
+    x = MARGIN + max((_width(words.label(i)) + 10 for i in members[0] if not gate_width[i]), default=0)
     for c in range(count):
         lefts.append(x)
-        rooms.append(max((max(gate_width[i], _width(_label(result, i))) for i in members[c] if gate_width[i]),
+        rooms.append(max((max(gate_width[i], _width(words.label(i))) for i in members[c] if gate_width[i]),
                          default=0))
         wires.append(max(wire[i] for i in members[c]))
         x += rooms[c] + wires[c] + GAP
@@ -185,15 +198,17 @@ def _text(x: float, y: float, text: str, cls: str, fill: str, anchor: str = "sta
             f'{family}{bold} fill="{fill}">{escape(text)}</text>')
 
 
-def circuit_svg(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
-    """The circuit as one <svg> element (well-formed XML, text escaped), for an HTML page or a file."""
+def circuit_svg(result: Result, words: Words | None = None) -> str:
+    """The circuit as one <svg> element (well-formed XML, text escaped), for an HTML page or a file; its
+    nodes and numbers written as `words` says (by default as a worked solution with fractions calls them)."""
+    words = words or words_for(result)
     tape = result.tape
     fold = folded(result)
-    boxes = layout(result, digits)
+    boxes = layout(result, words)
     where = {box.node: box for box in boxes}
     kinks = {k.node for k in result.kinks}
     output = tape.output
-    out_label = _label(result, output)
+    out_label = words.label(output)
     width = max((box.wire_end for box in boxes), default=0) + MARGIN
     height = max((box.y for box in boxes), default=0) + 40 + MARGIN
     description = f"the circuit of {out_label}: values in green above each wire, gradients in red below"
@@ -222,10 +237,10 @@ def circuit_svg(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
     for box in boxes:
         i = box.node
         node = tape.nodes[i]
-        value, grad = _numbers(result, i, digits)
-        label = _label(result, i)
+        value, grad = words.numbers(result, i)
+        label = words.label(i)
         parts.append(f'<g class="node" id="{escape(node.id)}">')
-        parts.append(f"<title>{escape(_title(result, i, value, grad, out_label))}</title>")
+        parts.append(f"<title>{escape(_title(result, words, i, value, grad, i in kinks))}</title>")
         stroke = KINK_COLOR if i in kinks else OUTPUT_COLOR if i == output else LINE_COLOR
         if box.gate_width:
             dash = ' stroke-dasharray="4 3"' if i in kinks else ""
@@ -251,18 +266,19 @@ def circuit_svg(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
     return "\n".join(parts)
 
 
-def _title(result: Result, i: int, value: str, grad: str | None, out_label: str) -> str:
-    """The tooltip of a node: `v3 = a + b: value 2, ∂v6/∂v3 = 7`."""
+def _title(result: Result, words: Words, i: int, value: str, grad: str | None, on_kink: bool) -> str:
+    """The tooltip of a node: `u1 (v3) = a + b: value 2, ∂u3/∂u1 = 7`."""
     tape = result.tape
     node = tape.nodes[i]
-    head = node.id if node.display_name is None else f"{node.id} {node.display_name}"
-    if node.op not in (INPUT, CONST):
-        head += f" = {tape.expression(i)}"
-    elif node.op == CONST:
+    labels = words.labels
+    head = labels[i] if labels[i] == node.id else f"{labels[i]} ({node.id})"
+    if node.op == CONST:
         head += f" = {node.text}"
+    elif node.op != INPUT:
+        head += " = " + OPS[node.op].template_for(len(node.args)).format(*(labels[a] for a in node.args))
     text = f"{head}: value {value}"
     if grad is not None:
-        text += f", ∂{out_label}/∂{_label(result, i)} = {grad}"
-    if any(k.node == i for k in result.kinks):
+        text += f", ∂{labels[tape.output]}/∂{labels[i]} = {grad}"
+    if on_kink:
         text += " (on a kink: the gradient is a convention)"
     return text

@@ -13,12 +13,12 @@ says so): the steps are the text format's, each with its shapes. Nothing is comp
 """
 from __future__ import annotations
 
-from ..base.numbers import DEFAULT_DIGITS, format_number
+from ..base.numbers import DEFAULT_DIGITS
 from ..engine.compute import Result
 from ..teaching.steps import INPUT_STEP, Worked
-from .circuit_svg import MAX_NODES, VALUE_COLOR, GRAD_COLOR, circuit_svg, drawn_count, escape
+from .circuit_svg import GRAD_COLOR, MAX_NODES, VALUE_COLOR, circuit_svg, drawn_count, escape, words_for
 from .explain import TextDialect, backward_heading, intro_sentences, note_sentences
-from .explain_parts import backward_parts, forward_parts, nothing_backward, unreached_note
+from .explain_parts import backward_parts, forward_parts, nothing_backward, number_text, unreached_note
 
 # default-src 'none': no script, no request of any kind; only the page's own <style> applies
 POLICY = "default-src 'none'; style-src 'unsafe-inline'"
@@ -96,8 +96,8 @@ def _picture(result: Result, worked: Worked, digits: int | None) -> list[str]:
         return out
     label = escape(worked.output_label)
     out += [
-        f'<div class="figure">{circuit_svg(result, digits)}</div>',
-        f'<p class="caption">Each gate is a node of the program, its label above it (as the steps call it). On the '
+        f'<div class="figure">{circuit_svg(result, words_for(result, digits, worked.decimals))}</div>',
+        f'<p class="caption">Each gate is a node of the program, with its label above it (as the steps call it). On the '
         f'wire leaving a node: its value <span class="value">above, in green</span>, and its gradient '
         f'∂{label}/∂node <span class="grad">below, in red</span>. A wire that forks feeds several gates: the '
         "gradient under it is the sum of what flows back along each branch.</p>",
@@ -107,10 +107,11 @@ def _picture(result: Result, worked: Worked, digits: int | None) -> list[str]:
 
 def render_html(worked: Worked, result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
     """The worked solution of a program of numbers as an HTML page (see the module docstring)."""
-    d = TextDialect(digits)
+    d = TextDialect(digits, worked.decimals)
+    number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
     title = f"Worked solution: {worked.output_label} and its gradient"
     body = _program(worked.source)
-    given = ", ".join(f"{name} = {format_number(value, digits)}" for name, value in worked.inputs) or "no inputs"
+    given = ", ".join(f"{name} = {number(value)}" for name, value in worked.inputs) or "no inputs"
     body.append(f"<p><b>Given:</b> {escape(given)}</p>")
     if worked.functions:
         heading = "Function" if len(worked.functions) == 1 else "Functions"
@@ -137,10 +138,10 @@ def render_html(worked: Worked, result: Result, digits: int | None = DEFAULT_DIG
 
     body += ["<h2>Answer</h2>", "<table>", "<tr><th>quantity</th><th>value</th></tr>",
              f'<tr><td>{escape(worked.output_label)}</td><td class="number value">'
-             f"{escape(format_number(worked.output_value, digits))}</td></tr>"]
+             f"{escape(number(worked.output_value))}</td></tr>"]
     for label, gradient in worked.answers:
         body.append(f"<tr><td>{escape(f'∂{worked.output_label}/∂{label}')}</td>"
-                    f'<td class="number grad">{escape(format_number(gradient, digits))}</td></tr>')
+                    f'<td class="number grad">{escape(number(gradient))}</td></tr>')
     body.append("</table>")
     body += [f'<p class="note">{sentence(s)}</p>' for s in note_sentences(worked, digits)]
     return _page(title, body)
