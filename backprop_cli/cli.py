@@ -92,6 +92,7 @@ _COMMANDS = {
     "jacobian": (".commands.jacobian", "jacobian_command"),
     "step": (".commands.step", "step_command"),
     "optimize": (".commands.optimize", "optimize_command"),
+    "generate": (".commands.generate", "generate_command"),
 }
 
 
