@@ -11,6 +11,7 @@ drawn again from the same generator, so a seed always gives the same set.
 """
 from __future__ import annotations
 
+import math
 import random
 from fractions import Fraction
 from typing import NamedTuple
@@ -199,7 +200,7 @@ def exact_fraction(number) -> Fraction:
     which is the fraction the template designed (σ(log 3) = 3/4) within rounding, or no short fraction."""
     if isinstance(number, Fraction):
         fraction = number
-    elif isinstance(number, (int, float)):
+    elif isinstance(number, (int, float)) and math.isfinite(number):
         fraction = Fraction(number).limit_denominator(MAX_DENOMINATOR)
         if abs(float(fraction) - number) > 1e-12 * max(1.0, abs(number)):
             raise Unfit(f"{number!r} is no short fraction")
