@@ -5,9 +5,13 @@ decimals are. Sigmoid, tanh and softmax are irrational at rational points, so th
 made logarithms of small integers, where they are rational: σ(log k) = k/(k+1) (σ(log 3) = 3/4),
 tanh(log k) = (k² - 1)/(k² + 1) (tanh(log 2) = 3/5), and logits log 1, log 2, log 3 give the
 probabilities 1/6, 2/6, 3/6. A neuron gets there with weights orthogonal to its inputs and a bias
-log k, or with a bias that cancels the weighted sum (σ(0) = 1/2). Where a draw does not fit (a
-weight that is no short decimal) the template returns None and the caller draws again; exercises.py
-then checks the draft with the engine (no kink, nothing undefined, every answer short).
+log k, or with a bias that cancels the weighted sum (σ(0) = 1/2). In Mazur's network, whose hidden
+units share the bias b1 and whose outputs share b2, this makes h1 = h2 and o1 = o2 = 1/2: two
+pre-activations that differ by a rational number other than 0 cannot both be of the form log k.
+Their weights, and so their gradients, still differ, and the targets are drawn so that the two
+output errors do not cancel in the hidden layer. Where a draw does not fit (a weight that is no
+short decimal) the template returns None and the caller draws again; exercises.py then checks the
+draft with the engine (no kink, nothing undefined, every answer short and not 0).
 """
 from __future__ import annotations
 
@@ -154,12 +158,9 @@ def _hidden(rng: random.Random, i1: Fraction, i2: Fraction):
 
 
 def _output(rng: random.Random, h: Fraction):
-    """(w5, w6, w7, w8, b2 text) with both output pre-activations log k or 0."""
-    w5, w7 = rng.choice(TENTHS), rng.choice(TENTHS)
-    if rng.random() < 0.5:
-        k = rng.choice((2, 3, 4))
-        return w5, -w5, w7, -w7, f"log({k})"
-    w6 = rng.choice(TENTHS)
+    """(w5, w6, w7, w8, b2 text) with both output pre-activations 0 (o1 = o2 = 1/2). A bias log k would need
+    w6 = -w5 and w8 = -w7, which mirrors the hidden layer's gradients (∂E/∂w3 = -∂E/∂w1)."""
+    w5, w6, w7 = rng.choice(TENTHS), rng.choice(TENTHS), rng.choice(TENTHS)
     w8 = w5 + w6 - w7
     return w5, w6, w7, w8, decimal(-h * (w5 + w6), 3)
 
@@ -171,7 +172,11 @@ def draw_mazur(rng: random.Random) -> Draft | None:
     weights = (w1, w2, w3, w4, w5, w6, w7, w8)
     if b1 is None or b2 is None or any(w == 0 or decimal(w, 3) is None for w in weights):
         return None
+    if i1 == i2 or w3 == w1 or w7 == w5:  # the same gradients twice over
+        return None
     t1, t2 = rng.sample([Fraction(k, 100) for k in (10, 20, 25, 75, 80, 90)], 2)
+    if t1 + t2 == 1:  # with o1 = o2 their errors would cancel in the hidden layer, mirroring its gradients
+        return None
     given = (("i1", decimal(i1)), ("i2", decimal(i2)),
              *((f"w{k}", decimal(w, 3)) for k, w in enumerate(weights[:4], 1)), ("b1", b1),
              *((f"w{k}", decimal(w, 3)) for k, w in enumerate(weights[4:], 5)), ("b2", b2),

@@ -26,8 +26,12 @@ from .exercise_templates import TEMPLATES, Draft, Template
 
 COUNT_RANGE = (1, 1000)
 MAX_SEED = 2 ** 63 - 1
-MAX_DENOMINATOR = 2000  # "short": 3/64, 7/640 pass; 1/123456 does not
-DECIMAL_PLACES = 4  # an exact answer that terminates within this many places is written as a decimal
+# "Short": a decimal of at most SIGNIFICANT_DIGITS digits and MAX_PLACES places (0.25, -0.0045, 0.00025),
+# else a fraction whose denominator is at most MAX_DENOMINATOR (2/3, 7/640); 1/123456 is neither.
+SIGNIFICANT_DIGITS = 4
+MAX_PLACES = 8
+MAX_DENOMINATOR = 2000
+RATIONAL_DENOMINATOR = 10 ** 9  # what a float past a log or a sigmoid may stand for, before "short" is asked
 CLOSED_FORM_TOLERANCE = 1e-12  # relative: the closed form of an irrational answer against the engine's float
 TRIES = 200  # drafts drawn for one exercise before giving up (the templates need a handful at most)
 
@@ -201,25 +205,32 @@ def exact_fraction(number) -> Fraction:
     if isinstance(number, Fraction):
         fraction = number
     elif isinstance(number, (int, float)) and math.isfinite(number):
-        fraction = Fraction(number).limit_denominator(MAX_DENOMINATOR)
+        fraction = Fraction(number).limit_denominator(RATIONAL_DENOMINATOR)
         if abs(float(fraction) - number) > 1e-12 * max(1.0, abs(number)):
             raise Unfit(f"{number!r} is no short fraction")
     else:
         raise Unfit(f"{number!r} is not a number")
-    if fraction.denominator > MAX_DENOMINATOR:
-        raise Unfit(f"{fraction} is not short")
     return fraction
 
 
 def short_text(number) -> str:
-    """An answer as short as it is exact: 3, -0.25, 0.0625, 2/3, -7/640."""
+    """An answer as short as it is exact: 3, -0.25, 0.00025 (a decimal of at most 4 significant digits),
+    else a fraction: 2/3, -7/640, 3/64."""
     fraction = exact_fraction(number)
-    scaled = fraction * 10 ** DECIMAL_PLACES
-    if scaled.denominator != 1 or fraction.denominator == 1:
+    if fraction.denominator == 1:
+        if len(str(abs(fraction.numerator))) > MAX_PLACES:
+            raise Unfit(f"{fraction} is not short")
         return str(fraction)
-    sign = "-" if fraction < 0 else ""
-    whole, rest = divmod(abs(scaled.numerator), 10 ** DECIMAL_PLACES)
-    return f"{sign}{whole}.{str(rest).rjust(DECIMAL_PLACES, '0').rstrip('0')}"
+    places = next((p for p in range(1, MAX_PLACES + 1) if (fraction * 10 ** p).denominator == 1), None)
+    if places is not None:
+        digits = str(abs(fraction * 10 ** places).numerator)
+        if len(digits) <= SIGNIFICANT_DIGITS:
+            sign = "-" if fraction < 0 else ""
+            whole, rest = divmod(abs(int(fraction * 10 ** places)), 10 ** places)
+            return f"{sign}{whole}.{str(rest).rjust(places, '0')}"
+    if fraction.denominator > MAX_DENOMINATOR:
+        raise Unfit(f"{fraction} is not short")
+    return str(fraction)
 
 
 def _closed_form(text: str, number) -> str:
