@@ -179,6 +179,7 @@ def test_out_is_a_file(cli, tmp_path):
     ([], ["give a template: chain, neuron, fork, mazur, softmax"]),
     (["chain", "--seed", "abc"], ["--seed must be a whole number from 0 to", "not 'abc'"]),
     (["chain", "--seed", "-3"], ["--seed must be a whole number from 0 to", "not -3"]),
+    (["chain", "--seed", "99999999999999999999"], ["--seed must be a whole number from 0 to 9223372036854775807"]),
     (["chain", "--seed", "1", "--count", "0"], ["--count must be from 1 to 1000, not 0"]),
     (["chain", "--seed", "1", "--count", "1001"], ["--count must be from 1 to 1000, not 1001"]),
     (["chain", "--seed", "1", "--count", "two"], ["--count must be a whole number from 1 to 1000, not 'two'"]),

@@ -11,7 +11,7 @@ from backprop_cli.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 LINK = re.compile(r"((?:docs/)?[\w-]+\.md)(?:#([\w-]+))?")
-COMMANDS = ["eval", "explain", "check", "hessian", "step", "optimize"]
+COMMANDS = ["eval", "explain", "check", "hessian", "step", "optimize", "generate"]
 
 
 def anchors(page: Path) -> set[str]:

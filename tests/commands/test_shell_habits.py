@@ -141,7 +141,7 @@ def test_help_of_an_unknown_command():
     run = run_main(["help", "evaluate"])
     assert (run.code, run.out) == (2, "")
     assert run.err == ("backprop: usage error: no such command evaluate; the commands are: check, eval, explain, "
-                       "help, hessian, jacobian, optimize, step (did you mean eval?)\n")
+                       "generate, help, hessian, jacobian, optimize, step (did you mean eval?)\n")
 
 
 # ------------------------------------------------------------------------------------------
