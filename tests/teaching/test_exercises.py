@@ -163,7 +163,8 @@ def test_a_fit_draft_is_solved():
 @pytest.mark.parametrize("number, text", [
     (Fraction(3), "3"), (Fraction(-3, 4), "-0.75"), (Fraction(1, 16), "0.0625"), (Fraction(1, 32), "0.03125"),
     (Fraction(2, 3), "2/3"), (Fraction(-7, 640), "-7/640"), (0.7500000000000001, "0.75"), (-0.1875, "-0.1875"),
-    (Fraction(21, 4), "5.25"), (Fraction(1, 4000), "0.00025"), (Fraction(3, 64), "3/64"), (Fraction(343, 16), "343/16"),
+    (Fraction(21, 4), "5.25"), (Fraction(1, 4000), "0.00025"), (Fraction(3, 64), "3/64"),
+    (Fraction(343, 16), "343/16"),
     (0.00025000000000000006, "0.00025"), (Fraction(-1234, 10 ** 8), "-0.00001234"), (Fraction(-12), "-12"),
 ])
 def test_short_text(number, text):
