@@ -3,11 +3,11 @@
 A template (exercise_templates.py) draws a `Draft` from a seeded `random.Random`: the program, the
 given inputs as a student would type them (`0.5`, `log(3)`, `[0, log(2), log(3)]`) and what to
 compute. `solve` then computes every answer with the engine, the same sweeps `eval` and `check` run,
-and refuses a draft whose point sits on a kink, whose numbers are undefined, or whose answers are not
-short: each must be a fraction with a small denominator (written as a decimal when it terminates
-within four places), or, where the template knows the value is irrational (the loss of a softmax,
-log(6)), the closed form it gives, which must agree with the engine's number. A refused draft is
-drawn again from the same generator, so a seed always gives the same set.
+and refuses a draft whose point sits on a kink, whose numbers are undefined, whose answers include a
+0 (a gradient that teaches nothing) or are not short: each must be a decimal of at most 4 significant
+digits or a fraction with a small denominator, or, where the template knows the value is irrational
+(the loss of a softmax, log(6)), the closed form it gives, which must agree with the engine's number.
+A refused draft is drawn again from the same generator, so a seed always gives the same set.
 """
 from __future__ import annotations
 
