@@ -39,7 +39,7 @@ def test_every_answers_file_passes_check(template, cli, tmp_path, monkeypatch):
         run = cli(*words[1:])
         answers = [line for line in text.splitlines() if line and not line.startswith("#")]
         assert run.code == 0, run.out + run.err
-        assert f"Verdict: {len(answers)} of {len(answers)} answers are right." in run.out
+        assert f"Verdict: {len(answers)} of {len(answers)} answers are correct." in run.out
         assert "✗" not in run.out
 
 
