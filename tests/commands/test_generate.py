@@ -52,7 +52,7 @@ def test_a_wrong_answer_in_a_generated_file_is_caught(cli, tmp_path, monkeypatch
     path.write_text(text.replace("\nx=-4/3\n", "\nx=-2/3\n"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     run = cli(*_check_command(text)[1:])
-    assert run.code == 1 and "1 of 4 answers is wrong (x)" in run.out
+    assert run.code == 1 and "4 answers: 3 correct, 1 wrong (x)" in run.out
 
 
 @pytest.mark.parametrize("template", NAMES)
