@@ -318,6 +318,8 @@ def read_values_file(path: str) -> list[tuple[str, str]]:
         raise UsageError(f"cannot read the values file {path}: {err.strerror or err}") from None
     except UnicodeDecodeError as err:
         raise UsageError(f"the values file {path} is not UTF-8 text (byte {err.start})") from None
+    except ValueError:  # a NUL byte in the name: no file can have it (open raises ValueError, not OSError)
+        raise UsageError(f"cannot read the values file {path!r}: a file name cannot hold a NUL byte") from None
 
     def refuse(constant):
         raise ValueError(f"{constant} is not a number JSON has")

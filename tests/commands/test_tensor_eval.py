@@ -137,6 +137,13 @@ def test_a_missing_values_file_is_a_usage_error(cli, tmp_path):
     assert run.err.startswith(f"backprop: usage error: cannot read the values file {tmp_path / 'nope.json'}: ")
 
 
+def test_a_values_file_name_with_a_nul_byte_is_a_usage_error(cli):
+    # found by tests/whole/test_fuzz.py: open() raises ValueError (not OSError) for such a name
+    run = cli("hessian", "-", "--values", "\x00")
+    assert run.code == 2
+    assert run.err.startswith("backprop: usage error: cannot read the values file '\\x00': a file name cannot hold")
+
+
 # -- tables -----------------------------------------------------------------------------------------------
 
 def test_the_tables_show_shapes_tensors_and_rules_at_tensor_level(cli):
