@@ -128,8 +128,18 @@ def read_csv(data: bytes, where: str, tape: Tape, constants: dict, np) -> Rows:
     if data.startswith(_BOM):
         data = data[len(_BOM):]
     end = data.find(b"\n")
-    header_text = _decode(data if end < 0 else data[:end], where).rstrip("\r")
+    names = csv_header(_decode(data if end < 0 else data[:end], where), where, tape, constants)
     body = b"" if end < 0 else data[end + 1:]
+    if np is not None:
+        rows = _fast_csv(body, names, np)
+        if rows is not None:
+            return rows
+    return _slow_csv(_decode(body, where), names, first_line=2)
+
+
+def csv_header(header_text: str, where: str, tape: Tape, constants: dict) -> list[str]:
+    """The inputs a CSV header names, in its order; a usage error for a header that is not one."""
+    header_text = header_text.rstrip("\r")
     if not header_text.strip():
         raise UsageError(f"{where} has no header row: its first line must name the inputs, as in x,w,b")
     fields = _split(header_text)
@@ -143,11 +153,7 @@ def read_csv(data: bytes, where: str, tape: Tape, constants: dict, np) -> Rows:
         if name in names[:k]:
             raise UsageError(f"{name} names two columns of {where}")
     _columns(tape, names, constants, where)
-    if np is not None:
-        rows = _fast_csv(body, names, np)
-        if rows is not None:
-            return rows
-    return _slow_csv(_decode(body, where), names, first_line=2)
+    return names
 
 
 def _split(line: str):
@@ -162,36 +168,44 @@ def _split(line: str):
         return _csv_error(err)
 
 
-def _fast_csv(body: bytes, names: list[str], np):
-    """Every row well formed (the common case): NumPy's own reader, or None to go line by line."""
-    import io
-    import warnings
-
+def _fast_csv(body: bytes, names: list[str], np, first_line: int = 2, parse=None):
+    """Every row well formed (the common case): the rows read by `parse` (columnar.py's pyarrow reader, when
+    the extra is installed) or NumPy's own reader, or None to go line by line. `first_line`: the line number
+    of the body's first row in the input."""
     text = body.rstrip(b"\r\n \t")
     if not text:
         return Rows(names, [], [], [], np.empty((0, len(names))))
     if text.translate(None, _NUMERIC_BYTES) or b"\n\n" in text or b"\n\r\n" in text:
         return None  # other characters (quotes, nan, letters) or blank lines: line by line
     count = text.count(b"\n") + 1
+    matrix = parse(text, names) if parse is not None else None
+    if matrix is None:
+        matrix = _loadtxt(text, np)
+    if matrix is None or matrix.shape != (count, len(names)) or not np.isfinite(matrix).all():
+        return None
+    problems = _zeros_that_are_not(text, matrix, names, np, first_line)
+    if not problems:
+        return Rows(names, None, range(first_line, first_line + count), [], matrix)
+    keep = np.ones(count, dtype=bool)
+    keep[[line - first_line for line, _ in problems]] = False
+    return Rows(names, None, (np.flatnonzero(keep) + first_line).tolist(), problems, matrix[keep])
+
+
+def _loadtxt(text: bytes, np):
+    import io
+    import warnings
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            matrix = np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.float64, ndmin=2, comments=None,
-                                encoding="latin-1")
+            return np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.float64, ndmin=2, comments=None,
+                              encoding="latin-1")
     except (ValueError, Warning):
         return None
-    if matrix.shape != (count, len(names)) or not np.isfinite(matrix).all():
-        return None
-    problems = _zeros_that_are_not(text, matrix, names, np)
-    if not problems:
-        return Rows(names, None, range(2, count + 2), [], matrix)
-    keep = np.ones(count, dtype=bool)
-    keep[[line - 2 for line, _ in problems]] = False
-    return Rows(names, None, (np.flatnonzero(keep) + 2).tolist(), problems, matrix[keep])
 
 
-def _zeros_that_are_not(text: bytes, matrix, names: list[str], np) -> list:
-    """(line, message) for each row where NumPy read 0 from a literal that is not 0 (1e-400)."""
+def _zeros_that_are_not(text: bytes, matrix, names: list[str], np, first_line: int = 2) -> list:
+    """(line, message) for each row where the reader read 0 from a literal that is not 0 (1e-400)."""
     if matrix.all():
         return []  # no 0 at all: the common case, one pass over the matrix
     starts = [match.start() for pattern in _BIG_EXPONENTS for match in pattern.finditer(text)]
@@ -212,7 +226,7 @@ def _zeros_that_are_not(text: bytes, matrix, names: list[str], np) -> list:
         line = text[newlines[r - 1] + 1 if r else 0:newlines[r] if r < len(newlines) else len(text)]
         row = _numbers(names, [field.strip() for field in line.decode("latin-1").split(",")])
         if isinstance(row, str):
-            problems.append((r + 2, row))
+            problems.append((r + first_line, row))
     return problems
 
 

@@ -36,6 +36,7 @@ Examples:
   backprop eval "(a+b)*(b+c)" -a -1 -b 3 -c 4 --graph tree
   backprop eval "(a+b)*(b+c)" -a -1 -b 3 -c 4 --graph svg --out graph.svg
   backprop eval "tanh(w*x + b)" --batch points.csv > gradients.csv
+  backprop eval "tanh(w*x + b)" --batch points.parquet --out gradients.parquet
 
 \b
 Reference (in the source tree):
@@ -67,17 +68,20 @@ Reference (in the source tree):
               help="Draw the computational graph instead of the tables: a terminal tree, Graphviz DOT, a Mermaid "
                    "flowchart, or an SVG/PNG picture (needs Graphviz and --out). With --json, the JSON gains a "
                    "\"graph\" key.")
-@click.option("--out", type=str, metavar="FILE", default=None, help="Write the --graph picture to FILE.")
+@click.option("--out", type=str, metavar="FILE", default=None,
+              help="Write the --graph picture to FILE; with --batch, the rows (.csv, .parquet or .jsonl).")
 @click.option("--symbolic", is_flag=True, help="Also write d output / d input for each input as a formula.")
 @click.option("--direction", metavar="a=1,b=0.5", default=None,
               help="Also the directional derivative along this vector (inputs left out are 0), by one forward pass.")
 @click.option("--batch", type=str, metavar="FILE", default=None,
               help="Evaluate at every point of FILE ('-' for standard input): a CSV file whose header names the "
                    "inputs, or JSON Lines. Writes one row per point, the value and every gradient, as CSV (JSON Lines "
-                   "with --json or for JSON Lines input). Inputs bound on the command line are the same for all rows.")
+                   "with --json or for JSON Lines input). Inputs bound on the command line are the same for all rows. "
+                   "A .parquet FILE is read as Parquet (needs the [batch] extra).")
+@click.option("--with-inputs", is_flag=True, help="With --batch, also copy the input columns into the rows.")
 @click.pass_context
 def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, atol, sample, seed, digits, convention,
-                 max_rows, graph, out, symbolic, direction, batch):
+                 max_rows, graph, out, symbolic, direction, batch, with_inputs):
     """Evaluate PROGRAM at a point and print every value and gradient.
 
     PROGRAM is an expression, or assignments separated by ';' or new lines
@@ -85,9 +89,11 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     input is not a terminal). Give each input a value: -x VALUE for
     single-letter names, NAME=VALUE for any name.
     """
+    if with_inputs and batch is None:
+        raise UsageError("--with-inputs copies the inputs into the rows of --batch: use it with --batch FILE")
     if batch is not None:
         for given, option in ((exact, "--exact"), (check, "--check"), (graph is not None, "--graph"),
-                              (out is not None, "--out"), (symbolic, "--symbolic"), (direction is not None, "--direction")):
+                              (symbolic, "--symbolic"), (direction is not None, "--direction")):
             if given:
                 raise UsageError(f"--batch computes in 64-bit floats and writes rows: it cannot be used with {option}")
         if batch == "-" and program is None and file is None:  # standard input holds the points
@@ -96,7 +102,7 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
             raise UsageError(NO_PROGRAM)
         from ..batch.run import run_batch
 
-        return run_batch(ctx, program, file, batch, as_json, convention)
+        return run_batch(ctx, program, file, batch, as_json, convention, out, with_inputs)
     check_graph_options(graph, out, as_json)
     for given, option in ((sample is not None, "--sample N"), (seed is not None, "--seed S")):
         if given and not check:

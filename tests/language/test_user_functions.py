@@ -373,7 +373,7 @@ def test_check_hessian_step_and_batch(cli, tmp_path):
     points.write_text("a,b\n1,2\n0,1\n")
     run = cli("eval", "f(x) = x^2 + 1; y = f(a) * f(b)", "--batch", str(points))
     assert run.code == 0, run.err
-    assert run.out.splitlines()[1:] == ["10.0,10.0,8.0,1.0", "2.0,0.0,2.0,1.0"]
+    assert run.out.splitlines()[1:] == ["10,10,8,1", "2,0,2,1"]  # the batch CSV layout of issue 16
 
 
 # ------------------------------------------------------------------------------------------------
