@@ -23,8 +23,10 @@ Workloads:
 - cheap gradient: the reverse pass against the forward pass on the graph, and
   forward mode over the 16 inputs of a 16-input expression against one forward pass;
 - batch: 1,000,000 points of tanh(w0*x0 + w1*x1 + b) * (a + b) / c, CSV in and
-  out, against bench/numpy_baseline.py (the script a user would write by hand)
-  and against one `backprop eval` process per point (extrapolated from 20).
+  out, against bench/numpy_baseline.py and bench/pyarrow_baseline.py (the scripts
+  a user would write by hand), Parquet in and out, without the [batch] extra, and
+  against one `backprop eval` process per point (extrapolated from 20); with
+  --ten-million, 10,000,000 points and their peak memory (bench/bulk.py).
 """
 from __future__ import annotations
 
@@ -323,6 +325,8 @@ def mib(result: dict) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
+    parser.add_argument("--ten-million", action="store_true",
+                        help="also eval --batch on 10,000,000 points and its peak memory (a few minutes)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds a peer may take (default 120)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     options, rest = parser.parse_known_args(argv)
@@ -426,54 +430,22 @@ def main(argv: list[str]) -> int:
                          f"{fmt_seconds(fm['forward_pass'])}",
                          f"{fm['reverse_mode'] / fm['forward_pass']:.1f}x: one backward sweep for all of them"))
 
-        # -- batch
+        # -- batch (bench/bulk.py: the scripts by hand, Parquet, without the extra, 10,000,000 points)
         say(f"batch of {points:,} points ...")
-        csv_path = os.path.join(work, "points.csv")
-        make_points(csv_path, points)
-        out = os.path.join(work, "out.csv")
-        batch_times = median_shell({
-            "backprop": [*backprop, "eval", NEURON, "--batch", csv_path],
-            "numpy": [PYTHON, os.path.join(HERE, "numpy_baseline.py"), csv_path],
-        }, out, runs=3)
-        rows.append((f"batch, {points:,} points", "backprop eval --batch (CSV in, CSV out)",
-                     fmt_seconds(batch_times["backprop"]["seconds"]),
-                     f"{batch_times['backprop']['seconds'] / batch_times['numpy']['seconds']:.2f}x the NumPy "
-                     f"script (target <= 1x); {batch_times['backprop']['rss_kib'] / 1024:.0f} MiB"))
-        rows.append((f"batch, {points:,} points", "NumPy script by hand (bench/numpy_baseline.py)",
-                     fmt_seconds(batch_times["numpy"]["seconds"]),
-                     f"{batch_times['numpy']['rss_kib'] / 1024:.0f} MiB"))
+        sys.path.insert(0, HERE)
+        import bulk
+
+        batch_rows = bulk.rows(backprop, work, points, options.ten_million)
+        rows.extend(batch_rows)
+        batch_seconds = bulk.last_seconds
         single = median_wall({"one": [*backprop, "eval", NEURON, "w0=0.5", "x0=1", "w1=-1", "x1=2", "b=0.25",
                                       "a=1", "c=3", "--json"]}, runs=20)["one"]
         rows.append((f"batch, {points:,} points", "one backprop process per point (20 timed, extrapolated)",
                      fmt_seconds(single * points),
-                     f"{single * points / batch_times['backprop']['seconds']:.0f}x the --batch time"))
+                     f"{single * points / batch_seconds:.0f}x the --batch time"))
 
     print_table(rows, notes)
     return 0
-
-
-def make_points(path: str, count: int) -> None:
-    rnd = random.Random(3)
-    with open(path, "w") as handle:
-        handle.write("w0,x0,w1,x1,b,a,c\n")
-        for _ in range(count):
-            row = [round(rnd.uniform(-2, 2), 6) for _ in range(6)] + [round(rnd.uniform(0.5, 3), 6)]
-            handle.write(",".join(map(repr, row)) + "\n")
-
-
-def median_shell(commands: dict, out: str, runs: int) -> dict:
-    """Median wall time and largest resident memory of each command (stdout to a file), the commands interleaved."""
-    seen = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
-            with open(out, "w") as handle:
-                start = time.perf_counter()
-                proc = subprocess.Popen(command, stdout=handle, env=ENV)
-                _, status, usage = os.wait4(proc.pid, 0)
-                proc.returncode = os.waitstatus_to_exitcode(status)
-                seen[name].append((time.perf_counter() - start, usage.ru_maxrss))
-    return {name: {"seconds": statistics.median(t for t, _ in values), "rss_kib": max(m for _, m in values)}
-            for name, values in seen.items()}
 
 
 def machine() -> str:

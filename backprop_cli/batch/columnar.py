@@ -11,8 +11,6 @@ pyarrow writes exactly what shortest.csv_rows writes, and uses it for CSV only i
 """
 from __future__ import annotations
 
-import math
-
 from ..base.errors import UsageError
 from .points import Rows
 

@@ -27,7 +27,7 @@ pc = pytest.importorskip("pyarrow.csv")
 from backprop_cli.batch import chunks, columnar, progress, run as batch_run  # noqa: E402
 from backprop_cli.batch.shortest import csv_rows, shortest  # noqa: E402
 
-from conftest import assert_one_paragraph_error, tape_of  # noqa: E402
+from conftest import assert_one_paragraph_error  # noqa: E402
 
 NEURON = "tanh(w0*x0 + w1*x1 + b) * (a + b) / c"
 COLUMNS = ["c", "x1", "a", "w0", "b", "x0", "w1"]  # not the program's order
