@@ -28,7 +28,7 @@ class Arrow:
         self.writes_csv = _writes_like_us(self, np)
 
     def parse(self, text: bytes, names: list[str]):
-        """A CSV body of numbers (points._fast_csv has checked its bytes) as a float64 matrix, or None."""
+        """A CSV body of numbers (points.fast_csv has checked its bytes) as a float64 matrix, or None."""
         pa, csv = self.pa, self.csv
         try:
             table = csv.read_csv(
@@ -42,7 +42,7 @@ class Arrow:
             return None
         import numpy as np
 
-        matrix = np.empty((table.num_rows, len(names)))
+        matrix = np.empty((table.num_rows, len(names)), order="F")  # a column per input, as evaluated
         for k, column in enumerate(table.columns):
             matrix[:, k] = column.to_numpy()
         return matrix
@@ -136,7 +136,7 @@ def _parquet_rows(arrow, batch, names: list[str], first: int) -> Rows:
 
     pa = arrow.pa
     count = batch.num_rows
-    matrix = np.empty((count, len(names)))
+    matrix = np.empty((count, len(names)), order="F")
     bad = np.zeros(count, dtype=bool)
     why = {}
     for k, column in enumerate(batch.columns):

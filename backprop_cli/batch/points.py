@@ -77,7 +77,7 @@ def is_jsonl(batch: str, data: bytes) -> bool:
     return data.lstrip(_BOM + b" \t\r\n")[:1] == b"{"
 
 
-def _decode(data: bytes, where: str) -> str:
+def decode(data: bytes, where: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -128,13 +128,13 @@ def read_csv(data: bytes, where: str, tape: Tape, constants: dict, np) -> Rows:
     if data.startswith(_BOM):
         data = data[len(_BOM):]
     end = data.find(b"\n")
-    names = csv_header(_decode(data if end < 0 else data[:end], where), where, tape, constants)
+    names = csv_header(decode(data if end < 0 else data[:end], where), where, tape, constants)
     body = b"" if end < 0 else data[end + 1:]
     if np is not None:
-        rows = _fast_csv(body, names, np)
+        rows = fast_csv(body, names, np)
         if rows is not None:
             return rows
-    return _slow_csv(_decode(body, where), names, first_line=2)
+    return slow_csv(decode(body, where), names, first_line=2)
 
 
 def csv_header(header_text: str, where: str, tape: Tape, constants: dict) -> list[str]:
@@ -168,7 +168,7 @@ def _split(line: str):
         return _csv_error(err)
 
 
-def _fast_csv(body: bytes, names: list[str], np, first_line: int = 2, parse=None):
+def fast_csv(body: bytes, names: list[str], np, first_line: int = 2, parse=None):
     """Every row well formed (the common case): the rows read by `parse` (columnar.py's pyarrow reader, when
     the extra is installed) or NumPy's own reader, or None to go line by line. `first_line`: the line number
     of the body's first row in the input."""
@@ -230,7 +230,7 @@ def _zeros_that_are_not(text: bytes, matrix, names: list[str], np, first_line: i
     return problems
 
 
-def _slow_csv(text: str, names: list[str], first_line: int) -> Rows:
+def slow_csv(text: str, names: list[str], first_line: int) -> Rows:
     values, lines, problems = [], [], []
     width = len(names)
     for number, line in enumerate(text.split("\n"), start=first_line):
@@ -301,7 +301,7 @@ def read_jsonl(data: bytes, where: str, tape: Tape, constants: dict) -> Rows:
     wanted = set(names)
     values, lines, problems = [], [], []
     checked = False
-    for number, line in enumerate(_decode(data, where).split("\n"), start=1):
+    for number, line in enumerate(decode(data, where).split("\n"), start=1):
         if not line.strip():
             continue
         try:

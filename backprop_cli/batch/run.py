@@ -52,7 +52,7 @@ from ..engine.tape import Tape, lower
 from ..language.limits import read_batch_limited
 from ..language.parser import parse
 from ..language.source import read_program
-from . import chunks, columnar
+from . import chunks, columnar, points
 from .points import JSONL_SUFFIXES, Rows, csv_header, is_jsonl, read_csv, read_jsonl
 from .sinks import Block, open_sink
 
@@ -60,10 +60,11 @@ CHUNK = 1 << 16  # rows evaluated together: arrays that stay in the processor's 
 MAX_REPORTED = 100  # failed rows described one by one on standard error; the rest are counted
 SCALAR_CHUNK = 4096  # rows the scalar engine computes between two steps of the progress bar
 LARGE = 10_000  # rows above which a batch without the extra says how much faster the extra makes it
-# How much faster `pip install 'backprop-cli[batch]'` makes --batch, measured for issue 16 on 100,000 rows
-# of bench/run.py's neuron (CSV in and out, a shared 2-core machine): see docs/speed.md.
-FASTER_WITHOUT_NUMPY = "about 25 times"
-FASTER_WITHOUT_PYARROW = "about 2 times"
+# How much faster `pip install 'backprop-cli[batch]'` makes --batch: measured by bench/bulk.py for issue 16 on
+# 100,000 rows of the neuron (CSV in and out, a shared 2-core machine, start-up included): 8.0x without NumPy
+# and pyarrow, 1.7x with NumPy alone (docs/speed.md). On more rows the first figure only grows.
+FASTER_WITHOUT_NUMPY = "about 8 times"
+FASTER_WITHOUT_PYARROW = "about 1.7 times"
 _OUT_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", **{s: "jsonl" for s in JSONL_SUFFIXES}}
 
 
@@ -116,7 +117,7 @@ def run_batch(ctx, program: str | None, file: str | None, batch: str, as_json: b
                     header = lines.line()
                     if header.startswith(b"\xef\xbb\xbf"):
                         header = header[3:]
-                    names = csv_header(header.decode("utf-8", "replace"), where, tape, constants)
+                    names = csv_header(points.decode(header, where), where, tape, constants)
                     source = chunks.csv_chunks(lines, names, np, arrow.parse if arrow is not None else None)
                     total = _size(stream)
                     done = lambda: lines.done  # noqa: E731
@@ -372,7 +373,7 @@ def _vector_rows(tape, rows: Rows, constants: dict, grads: list, failures: _Fail
     columns_of = {name: k for k, name in enumerate(rows.names)}
     fixed = {name: np.float64(value) for name, value in constants.items()}
     lines = rows.lines
-    table = np.empty((matrix.shape[0], 1 + len(grads)))
+    table = np.empty((matrix.shape[0], 1 + len(grads)), order="F")  # columns, as written
     failed = {}
     errors = []
     for start in range(0, matrix.shape[0], CHUNK):

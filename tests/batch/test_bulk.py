@@ -407,3 +407,10 @@ def test_pyarrow_only_for_a_batch_that_uses_it():
     assert not {"pyarrow", "numpy"} & loaded("eval", "x*y", "-x", "1", "-y", "2")
     assert "pyarrow" in loaded("eval", "x*y", "--batch", "-", stdin="x,y\n1,2\n")
     assert "pyarrow" not in loaded("eval", "x*y", "--batch", "-", stdin='{"x": 1, "y": 2}\n')
+
+
+def test_the_docs_show_the_note_the_tool_prints():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "batch.md").read_text()
+    assert f"pip install 'backprop-cli[batch]' makes it {batch_run.FASTER_WITHOUT_NUMPY} as fast" in page

@@ -6,6 +6,7 @@ block fails test_every_shell_command_is_covered until it gets a test below.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -26,7 +27,8 @@ LOOP = ('backprop check "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --a
 COMPLETION = {"bash": 'eval "$(_BACKPROP_COMPLETE=bash_source backprop)"',
               "zsh": 'eval "$(_BACKPROP_COMPLETE=zsh_source backprop)"',
               "fish": "_BACKPROP_COMPLETE=fish_source backprop > ~/.config/fish/completions/backprop.fish"}
-COVERED = {GRAPH, LATEX, HTML, LOOP, *COMPLETION.values()}
+PARQUET = 'backprop eval "tanh(w0*x0 + w1*x1 + b) * (a + b) / c" --batch points.parquet --out grads.parquet'
+COVERED = {GRAPH, LATEX, HTML, LOOP, PARQUET, *COMPLETION.values()}
 
 
 def shell_blocks():
@@ -146,3 +148,23 @@ def test_every_rendered_mermaid_block_is_the_output_shown_above_it():
             found += 1
             assert block in outputs, f"{page.name}: a ```mermaid block is not the output of a checked example"
     assert found
+
+
+def test_the_parquet_batch_writes_the_rows_of_eval(on_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    work, env = on_path
+    assert PARQUET in block_with(PARQUET)
+    names = ["w0", "x0", "w1", "x1", "b", "a", "c"]
+    points = [[0.5, 1, -1, 2, 0.25, 1, 3], [-2, 0.5, 1.5, -1, 0, 2, 0.75]]
+    pq.write_table(pa.table({n: [float(p[k]) for p in points] for k, n in enumerate(names)}), work / "points.parquet")
+    subprocess.run(PARQUET, shell=True, cwd=work, env=env, check=True, timeout=60)
+    table = pq.read_table(work / "grads.parquet")
+    assert table.column_names == ["value", *(f"grad_{n}" for n in names)]
+    for k, point in enumerate(points):
+        args = [f"{n}={v}" for n, v in zip(names, point)]
+        proc = subprocess.run(["backprop", "eval", PARQUET.split('"')[1], *args, "--json"], cwd=work, env=env,
+                              capture_output=True, text=True, check=True, timeout=60)
+        single = json.loads(proc.stdout)
+        assert [table.column(c)[k].as_py() for c in table.column_names] == \
+            [single["value"], *(single["gradient"][n] for n in names)]
