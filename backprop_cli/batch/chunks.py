@@ -39,13 +39,13 @@ def _line_limit() -> int:
 class Lines:
     """A binary stream read in pieces of whole lines; `done` counts the bytes read so far (for progress)."""
 
-    def __init__(self, stream, where: str, size: int) -> None:
+    def __init__(self, stream, where: str, size: int, head: bytes = b"") -> None:
         self.stream = stream
         self.where = where
         self.size = size
         self.limit = _line_limit()
-        self.carry = b""
-        self.done = 0
+        self.carry = head  # read already (to tell CSV from JSON Lines)
+        self.done = len(head)
         self.ended = False
 
     def _too_long(self) -> LimitError:

@@ -25,7 +25,7 @@ def wanted(as_json: bool) -> bool:
 class Progress:
     """advance(rows) after each block; `total` (bytes when `done` counts bytes read, else rows) may be None."""
 
-    def __init__(self, total, done, unit: str, as_json: bool) -> None:
+    def __init__(self, total, done, as_json: bool) -> None:
         self.enabled = wanted(as_json)
         self.total = total
         self.done = done

@@ -37,9 +37,11 @@ through the scalar engine: the same output, slower (`pip install
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
+from typing import NamedTuple
 
 from ..base.errors import MATH, OK, USAGE, MathError, UsageError
 from ..base.gc_pause import paused_gc
@@ -84,65 +86,70 @@ def run_batch(ctx, program: str | None, file: str | None, batch: str, as_json: b
         raise UsageError("--batch is not yet for vectors and matrices: backprop eval gives their values and "
                          "gradients at one point")
     out_kind = _out_kind(out, as_json)
-    parquet_in = batch != "-" and os.path.splitext(batch)[1].lower() in columnar.PARQUET_SUFFIXES
     try:
         import numpy as np
     except ImportError:  # the scalar engine, row by row
         np = None
-    with paused_gc():
-        if parquet_in:
-            arrow = columnar.need(columnar.load(np), f"reading Parquet ({batch})")
-            names, source, total = columnar.parquet_reader(arrow, batch, tape, constants,
-                                                           max(chunks.chunk_bytes() // 64, 1))
-            kind, unit, done = "csv", "row", None
-        else:
-            stream, where = chunks.open_points(batch)
-            with stream:
-                head = stream.read(1 << 16)
-                jsonl = is_jsonl(batch, head)
-                kind, unit = ("jsonl" if jsonl else "csv"), "line"
-                arrow = None if jsonl and out_kind in (None, "jsonl") else columnar.load(np)
-                if jsonl or np is None:  # read whole
-                    data = read_batch_limited(_Joined(head, stream), where)
-                    rows = read_jsonl(data, where, tape, constants) if jsonl \
-                        else read_csv(data, where, tape, constants, None)
-                    if np is not None:
-                        rows.matrix = np.array(rows.values, dtype=np.float64).reshape(len(rows.values), len(rows.names))
-                    names, source, total, done = rows.names, iter([rows]), len(rows.lines) + len(rows.problems), None
-                else:
-                    lines = chunks.Lines(stream, where, chunks.chunk_bytes())
-                    lines.carry, lines.done = head, len(head)
-                    if not head:
-                        lines.ended = True
-                    header = lines.line()
-                    if header.startswith(b"\xef\xbb\xbf"):
-                        header = header[3:]
-                    names = csv_header(points.decode(header, where), where, tape, constants)
-                    source = chunks.csv_chunks(lines, names, np, arrow.parse if arrow is not None else None)
-                    total = _size(stream)
-                    done = lambda: lines.done  # noqa: E731
-                return _compute(tape, constants, names, source, np, arrow, convention,
-                                out_kind or ("jsonl" if as_json or kind == "jsonl" else "csv"), out, with_inputs,
-                                unit, total, done, as_json)
-        return _compute(tape, constants, names, source, np, arrow, convention, out_kind or "csv", out, with_inputs,
-                        unit, total, None, as_json)
+    with paused_gc(), contextlib.ExitStack() as stack:
+        points_in = _open(batch, tape, constants, np, out_kind, stack)
+        kind = out_kind or ("jsonl" if as_json or points_in.jsonl else "csv")
+        return _compute(tape, constants, points_in, np, convention, kind, out, with_inputs, as_json)
 
 
-def _compute(tape, constants, names, source, np, arrow, convention, kind, out, with_inputs, unit, total, done,
-             as_json) -> int:
+class _Points(NamedTuple):
+    """The points being read: the columns, the pieces of rows (Rows), and for progress the total (bytes of
+    the file, or rows) with a function saying how much is done (None: rows are counted)."""
+
+    names: list
+    pieces: object
+    total: object
+    done: object
+    unit: str  # how a failed row is named on standard error: "line" N of the file, or Parquet's "row" N
+    jsonl: bool
+    arrow: object  # columnar.Arrow, or None
+
+
+def _open(batch: str, tape: Tape, constants: dict, np, out_kind, stack) -> _Points:
+    if batch != "-" and os.path.splitext(batch)[1].lower() in columnar.PARQUET_SUFFIXES:
+        arrow = columnar.need(columnar.load(np), f"reading Parquet ({batch})")
+        names, pieces, total = columnar.parquet_reader(arrow, batch, tape, constants,
+                                                       max(chunks.chunk_bytes() // 64, 1))
+        return _Points(names, pieces, total, None, "row", False, arrow)
+    stream, where = chunks.open_points(batch)
+    stack.enter_context(stream)
+    head = stream.read(1 << 16)
+    jsonl = is_jsonl(batch, head)
+    arrow = None if jsonl and out_kind in (None, "jsonl") else columnar.load(np)
+    if jsonl or np is None:  # read whole
+        data = read_batch_limited(_Joined(head, stream), where)
+        rows = read_jsonl(data, where, tape, constants) if jsonl else read_csv(data, where, tape, constants, None)
+        if np is not None:
+            rows.matrix = np.array(rows.values, dtype=np.float64).reshape(len(rows.values), len(rows.names))
+        return _Points(rows.names, iter([rows]), len(rows.lines) + len(rows.problems), None, "line", jsonl, arrow)
+    lines = chunks.Lines(stream, where, chunks.chunk_bytes(), head)
+    header = lines.line()
+    if header.startswith(b"\xef\xbb\xbf"):
+        header = header[3:]
+    names = csv_header(points.decode(header, where), where, tape, constants)
+    pieces = chunks.csv_chunks(lines, names, np, arrow.parse if arrow is not None else None)
+    return _Points(names, pieces, _size(stream), lambda: lines.done, "line", False, arrow)
+
+
+def _compute(tape, constants, points_in: _Points, np, convention, kind, out, with_inputs, as_json) -> int:
     from .progress import Progress
 
     if with_inputs and kind == "jsonl":
         raise UsageError("--with-inputs copies the input columns into CSV or Parquet rows; JSON Lines rows "
                          "have no columns: leave out --json, or write to a .csv or .parquet file")
+    names, source, arrow, total = points_in.names, points_in.pieces, points_in.arrow, points_in.total
     grads = gradient_names(tape)
     if kind != "jsonl":  # the gradients of the columns in the file's order, then the rest in the program's
         grads = [n for n in names if n in grads] + [n for n in grads if n not in names]
     sink = open_sink(kind, out, names if with_inputs else [], grads, arrow, np)
-    failures = _Failures(unit)
+    failures = _Failures(points_in.unit)
     count = 0
     noted = False
-    with Progress(total, done, unit, as_json) as progress, _Workers(np is not None) as workers:
+    with Progress(total, points_in.done, as_json) as progress, _Workers(np is not None) as workers:
         if np is None:
             _note(FASTER_WITHOUT_NUMPY, "NumPy is not installed, so --batch computes row by row", total)
             noted = True
