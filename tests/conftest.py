@@ -56,6 +56,18 @@ class Run:
         return strict_json(self.out)
 
 
+def section(out: str, title: str) -> list[str]:
+    """The indented lines under a text-format heading that starts with `title`."""
+    lines = out.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith(title))
+    body = []
+    for line in lines[start + 1:]:
+        if not line.startswith("  "):
+            break
+        body.append(line[2:])
+    return body
+
+
 def strict_json(text: str):
     """json.loads that refuses NaN, Infinity and -Infinity (which Python's json accepts by default)."""
 

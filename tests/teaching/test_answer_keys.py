@@ -10,6 +10,7 @@ import re
 from fractions import Fraction
 
 import pytest
+from conftest import section
 
 from backprop_cli.base.numbers import format_number
 from backprop_cli.engine.ops import OPS
@@ -17,17 +18,6 @@ from backprop_cli.engine.symbolic.tidy import tidy_rule
 
 # Karpathy's neuron o = tanh(x1*w1 + x2*w2 + b), at a point where its sum is 0: in floats -0.1 + 0.1 is 2.8e-17
 NEURON = ("o = tanh(x1*w1 + x2*w2 + b)", "x1=1", "w1=0.5", "x2=2", "w2=-0.3", "b=0.1")
-
-
-def section(out: str, title: str) -> list[str]:
-    lines = out.splitlines()
-    start = next(k for k, line in enumerate(lines) if line.startswith(title))
-    body = []
-    for line in lines[start + 1:]:
-        if not line.startswith("  "):
-            break
-        body.append(line[2:])
-    return body
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import subprocess
 from fractions import Fraction
 
 import pytest
+from conftest import section
 
 from backprop_cli.engine.arithmetic import EXACT
 from backprop_cli.engine.compute import differentiate
@@ -38,18 +39,6 @@ EXAMPLE_4 = ("e = a*b; d = e + c; L = d*f", "-a", "2", "-b", "-3", "-c", "10", "
 def exact_result(source: str, **inputs):
     tape = lower(parse(source))
     return differentiate(tape, {k: EXACT.literal(str(v)) for k, v in inputs.items()}, EXACT)
-
-
-def section(out: str, title: str) -> list[str]:
-    """The indented lines under a text-format heading that starts with `title`."""
-    lines = out.splitlines()
-    start = next(k for k, line in enumerate(lines) if line.startswith(title))
-    body = []
-    for line in lines[start + 1:]:
-        if not line.startswith("  "):
-            break
-        body.append(line[2:])
-    return body
 
 
 # ---------------------------------------------------------------------------------------------
