@@ -83,7 +83,8 @@ _TEXT_SPECIAL = {
 
 
 def escape_text(text: str) -> str:
-    """Text for LaTeX's text mode; characters outside ASCII (which pdflatex may lack) become '?'."""
+    """Text for LaTeX's text mode; a line break becomes a space, other characters outside printable ASCII (which
+    pdflatex may lack) '?'."""
     out = []
     for ch in text:
         if ch in _TEXT_SPECIAL:
@@ -98,6 +99,8 @@ def escape_text(text: str) -> str:
             out.append(f"${GREEK[ch]}$")
         elif ord(ch) < 128 and (ch.isprintable() or ch == "\t"):
             out.append(ch)
+        elif ch in "\n\r":  # a line break quoted from the program (in a note): a space, never a paragraph break
+            out.append(" ")
         else:
             out.append("?")
     return "".join(out)

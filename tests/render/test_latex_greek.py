@@ -61,3 +61,10 @@ def test_explain_latex_with_greek_names_is_ascii(cli):
     assert r"\frac{\partial y}{\partial \theta} &= 6.5" in run.out
     assert r"\frac{\partial y}{\partial \alpha} &= 3" in run.out
     assert r"$\theta = 3$, $\alpha = 0.5$" in run.out
+
+
+def test_a_line_break_quoted_from_the_program_is_a_space_in_latex_text():
+    # a note quotes the program's text, comments and line breaks included (y = 1/2(x # hi\n# two\n)): a blank
+    # line would start a new paragraph in LaTeX and a '?' reads as a typo
+    assert escape_text("(x # hi\n# two\n)") == r"(x \# hi \# two )"
+    assert escape_text("a\r\n\nb") == "a   b"
