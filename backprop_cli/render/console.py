@@ -109,8 +109,10 @@ def make_console(color: str = "auto", file=None) -> Console:
         file = _AsciiWriter(file)
     decision = colour_decision(color, os.environ, tty)
     common = dict(file=file, highlight=False, emoji=False, markup=False)
-    if not tty and not os.environ.get("COLUMNS", "").isdigit():
-        common["width"] = PLAIN_WIDTH  # not the width of whatever terminal standard error is on
+    columns = os.environ.get("COLUMNS", "")
+    if (not tty and not columns.isdigit()) or (columns.isdigit() and int(columns) == 0):
+        # not the width of whatever terminal standard error is on; and COLUMNS=0 would make Rich print nothing
+        common["width"] = PLAIN_WIDTH
     if decision == "plain":
         return _Console(force_terminal=False, no_color=True, color_system=None, **common)
     if decision == "styles":

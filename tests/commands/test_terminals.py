@@ -438,3 +438,12 @@ def test_completion_completes_through_the_installed_script(words, cword, expecte
     proc = run_process([], **{"_BACKPROP_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": cword})
     assert proc.returncode == 0, proc.stderr.decode()
     assert expected in proc.stdout.decode()
+
+
+@pytest.mark.parametrize("argv", [["eval", "x^2", "-x", "3"], ["eval", "exp(exp(exp(x)))", "-x", "10"]])
+def test_columns_0_prints_at_the_plain_width(argv):
+    """Regression (found by tests/whole/test_fuzz.py): COLUMNS=0 made Rich's width 0, and every table and line
+    came out empty, so an exit 4 said nothing at all. It now prints as with no COLUMNS."""
+    zero = run_main(argv, env={"COLUMNS": "0"})
+    plain = run_main(argv)
+    assert zero.out and zero.out == plain.out and zero.code == plain.code
