@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..base.errors import CHECK_FAILED, MATH, OK, MathError, UsageError
+from ..base.errors import CHECK_FAILED, MATH, OK, USAGE, MathError, UsageError
 from ..base.undefined import Undefined
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import as_floats, differentiate
@@ -33,6 +33,7 @@ Examples:
   backprop check "e = a*b; d = e + c; L = d*f" -a 2 -b -3 -c 10 -f -2 --expect d=-2 --expect e=2
   backprop check "sigmoid(x)" -x 1 --expect value="1/(1+exp(-1))" --expect x=0.197
   backprop check "(a+b)*c/d" -a 5 -b 1 -c -2 -d -3 --answers alice.txt --json
+  backprop check "e = a + b; f = e * c; g = f / d" -a 5 -b 1 -c -2 -d -3 --class class.csv --csv
   backprop check "D = W @ X; L = sum(D * dD)" W="[[1, 2], [0, -1]]" X="[[1, 0], [2, 1]]"
       dD="[[1, -1], [0, 2]]" --expect "W=[[1, 1], [0, 2]]" --expect "X[1, 0]=-1"
 
@@ -50,10 +51,18 @@ note; wrong under --strict), wrong. At a kink, grading follows --convention.
 ANSWER may also be `undefined` (or `nan`): right where the number does not exist.
 Exit status: 0 no answer wrong, 1 some answer wrong, 2 usage error, 4 something
 asked about is undefined at the point (each answer is still graded).
+With --class: 0 the class was graded (whatever the students answered), 2 the
+file is unusable, or some rows were malformed (reported; the others graded).
+
+\b
+--class FILE grades a whole class: a CSV file whose header row is the student
+column then one target a column (student,value,a,d), then one row per student;
+an empty cell is unanswered. --csv writes a gradebook instead of the tables.
 
 \b
 Reference (in the source tree):
   docs/grading.md                  how answers are graded
+  docs/classes.md                  grading a whole class with --class
   docs/commands.md#backprop-check  every option
 """
 
@@ -156,6 +165,10 @@ def _diagnoses(result, graded, truth) -> dict:
               help="An answer to grade (repeatable): value=4, d=4/3, e.value=-6, W=[[1, 2], [3, 4]], W[1, 0]=0.25.")
 @click.option("--answers", "answers", type=str, metavar="FILE",
               help="Read answers from FILE, one NAME=ANSWER a line ('#' comments; '-' for standard input).")
+@click.option("--class", "class_file", type=str, metavar="FILE",
+              help="Grade a whole class: a CSV file, a header of targets and one row of answers per student "
+                   "('-' for standard input).")
+@click.option("--csv", "as_csv", is_flag=True, help="With --class: write a CSV gradebook instead of tables.")
 @click.option("--tolerance", type=float, default=None, metavar="T",
               help="Accept every answer within T relative of the true value, instead of the default rule.")
 @click.option("--strict", is_flag=True,
@@ -165,13 +178,17 @@ def _diagnoses(result, graded, truth) -> dict:
 @digits_option
 @convention_option
 @click.pass_context
-def check_command(ctx, program, file, color, debug, expect, answers, tolerance, strict, as_json, exact, digits,
-                  convention):
+def check_command(ctx, program, file, color, debug, expect, answers, class_file, as_csv, tolerance, strict, as_json,
+                  exact, digits, convention):
     """Grade answers to PROGRAM at a point: values and gradients, with the steps of wrong ones.
 
     Each answer is NAME=ANSWER; give them with --expect or in a file with
-    --answers. Inputs are bound as for eval: -x VALUE or NAME=VALUE.
+    --answers, or a whole class's with --class. Inputs are bound as for eval:
+    -x VALUE or NAME=VALUE.
     """
+    if class_file is not None or as_csv:
+        return _check_class(ctx, program, file, color, expect, answers, class_file, as_csv, tolerance, as_json,
+                            exact, digits, convention)
     items = [(item, f"--expect {item}") for item in expect]
     for item, where in items:
         split_expectation(item, where)
@@ -208,3 +225,79 @@ def check_command(ctx, program, file, color, debug, expect, answers, tolerance, 
     if any(type(v.correct) is Undefined for v in graded.verdicts):
         return MATH  # something asked about has no number here: scripts notice, as with eval
     return OK if graded.ok else CHECK_FAILED
+
+
+# ---------------------------------------------------------------- --class: a whole class (docs/classes.md)
+
+MAX_REPORTED = 100  # malformed rows described on standard error; then how many more
+
+
+def _read_class_file(path: str, program: str | None) -> tuple[bytes, str]:
+    from ..language.limits import read_batch_limited
+
+    if path == "-":
+        if program == "-":
+            raise UsageError("standard input cannot hold both the program and the class; use --class FILE")
+        if sys.stdin is None:
+            raise UsageError("--class - reads the class from standard input, but standard input is closed")
+        stream = getattr(sys.stdin, "buffer", None)  # bounded as --batch is: /dev/zero ends
+        return (read_batch_limited(stream, "standard input") if stream is not None
+                else sys.stdin.read().encode()), "standard input"
+    try:
+        with open(path, "rb") as handle:
+            return read_batch_limited(handle, path), path
+    except OSError as err:
+        raise UsageError(f"cannot read the class file {path}: {err.strerror or err}") from None
+
+
+def _check_class(ctx, program, file, color, expect, answers, class_file, as_csv, tolerance, as_json, exact,
+                 digits, convention):
+    """check --class: every row of the class file graded against the program computed once."""
+    from ..teaching.classroom import decode, grade_class, read_class, undefined_questions
+
+    if class_file is None:
+        raise UsageError("--csv writes the gradebook of a class: give the class with --class FILE")
+    if expect or answers is not None:
+        raise UsageError("--class grades the answers in its file: give --expect and --answers without it")
+    if as_csv and as_json:
+        raise UsageError("--csv and --json are two formats of the same gradebook: give one")
+    if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
+        raise UsageError(f"--tolerance must be a finite number >= 0, not {tolerance}")
+    data, name = _read_class_file(class_file, program)
+    text = decode(data, name)
+    loaded = load(ctx, program, file, EXACT, stdin_busy=class_file == "-")
+    klass = read_class(text, name)
+    if loaded.tape.tensor:
+        result, truth = _tensor_results(loaded, exact, convention)
+    else:
+        result, truth = _results(loaded, exact, convention)
+    graded = grade_class(result, truth, klass, tolerance)
+    if as_json:
+        from ..render.class_report import class_document
+        from ..render.json_report import dumps
+
+        sys.stdout.write(dumps(class_document(result, graded), pretty=sys.stdout.isatty()) + "\n")
+    elif as_csv:
+        from ..render.class_report import gradebook
+
+        sys.stdout.write(gradebook(graded))
+    else:
+        from ..render.class_report import class_view
+        from ..render.console import make_console
+
+        console = make_console(color)
+        console.print(class_view(result, graded, digits, console.width), crop=False)
+    if klass.problems:
+        sys.stdout.flush()
+        problems = klass.problems
+        sys.stderr.write("".join(f"backprop: {name} line {line}: {message}\n"
+                                 for line, message in problems[:MAX_REPORTED]))
+        if len(problems) > MAX_REPORTED:
+            sys.stderr.write(f"backprop: ... and {len(problems) - MAX_REPORTED} more malformed rows\n")
+        total = len(problems) + len(graded.students)
+        sys.stderr.write(f"backprop: {len(problems)} of {total} rows {'was' if len(problems) == 1 else 'were'} "
+                         "not graded (malformed); the others were\n")
+        return USAGE
+    if undefined_questions(graded):
+        return MATH  # a question asks about a number that does not exist at the point, as check says
+    return OK
