@@ -52,7 +52,8 @@ ANSWER may also be `undefined` (or `nan`): right where the number does not exist
 Exit status: 0 no answer wrong, 1 some answer wrong, 2 usage error, 4 something
 asked about is undefined at the point (each answer is still graded).
 With --class: 0 the class was graded (whatever the students answered), 2 the
-file is unusable, or some rows were malformed (reported; the others graded).
+file is unusable or some rows were malformed (reported; the others graded), 4 a
+question is undefined at the point.
 
 \b
 --class FILE grades a whole class: a CSV file whose header row is the student

@@ -127,11 +127,36 @@ def test_the_gradebook_keeps_formulas_out_of_spreadsheets(cli, class_file):
 
 
 def test_user_text_is_never_markup_nor_a_line_break(cli, class_file):
-    path = class_file('student,value\n"[bold]x[/bold]",4\n"two\nlines",[red]\n')
+    path = class_file('student,value\n"[bold]x[/bold]",4\n"two\nlines",[red]\n"\x1b[2Jclear",4\n')
     run = cli("check", *PROGRAM, "--class", path)
     assert "[bold]x[/bold]" in run.out
     assert "two\\nlines" in run.out
     assert "line 3, two\\nlines, value: [red]" in run.out
+    assert "\x1b" not in run.out and "\\x1b[2Jclear" in run.out
+
+
+def test_a_class_on_vectors_and_matrices(cli, class_file):
+    """cs231n's D = W X: dL/dW = dD Xᵀ = [[1, 1], [0, 2]], dL/dX = Wᵀ dD = [[1, -1], [2, -4]], L = 1 (by hand);
+    a whole matrix, an element and a row answered; an answer of the wrong shape is unreadable, not fatal."""
+    path = class_file('student,W,"W[1, 0]",X[1],value\n'
+                      'ann,"[[1, 1], [0, 2]]",0,"[2, -4]",1\n'
+                      'bob,"[[1, 0], [1, 2]]",1,"[2, 2]",\n'
+                      'cy,"[[1, 1]]",0,-1,3\n'
+                      'di,"[[1, 0], [1, 2]]",1,"[2,2]",1\n')
+    run = cli("check", "D = W @ X; L = sum(D * dD)", "W=[[1, 2], [0, -1]]", "X=[[1, 0], [2, 1]]",
+              "dD=[[1, -1], [0, 2]]", "--class", path, "--json")
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert [q["correct"] for q in doc["questions"]] == [[[1, 1], [0, 2]], 0, [2, -4], 1]
+    assert [[a["status"] for a in s["answers"].values()] for s in doc["students"]] == [
+        ["correct", "correct", "correct", "correct"],
+        ["wrong", "wrong", "wrong", "unanswered"],
+        ["unreadable", "correct", "unreadable", "wrong"],
+        ["wrong", "wrong", "wrong", "correct"],
+    ]
+    assert "has shape (1, 2), and W's gradient has shape (2, 2)" in doc["students"][2]["answers"]["W"]["error"]
+    # [2, 2] and [2,2] are one wrong answer
+    assert [(w["given"], w["count"]) for w in doc["summary"][2]["common_wrong"]] == [("[2, 2]", 2)]
 
 
 # ------------------------------------------------------------------ exit codes
