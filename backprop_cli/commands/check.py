@@ -188,8 +188,8 @@ def check_command(ctx, program, file, color, debug, expect, answers, class_file,
     -x VALUE or NAME=VALUE.
     """
     if class_file is not None or as_csv:
-        return _check_class(ctx, program, file, color, expect, answers, class_file, as_csv, tolerance, as_json,
-                            exact, digits, convention)
+        return _check_class(ctx, program, file, color, expect, answers, class_file, as_csv, tolerance, strict,
+                            as_json, exact, digits, convention)
     items = [(item, f"--expect {item}") for item in expect]
     for item, where in items:
         split_expectation(item, where)
@@ -251,7 +251,7 @@ def _read_class_file(path: str, program: str | None) -> tuple[bytes, str]:
         raise UsageError(f"cannot read the class file {path}: {err.strerror or err}") from None
 
 
-def _check_class(ctx, program, file, color, expect, answers, class_file, as_csv, tolerance, as_json, exact,
+def _check_class(ctx, program, file, color, expect, answers, class_file, as_csv, tolerance, strict, as_json, exact,
                  digits, convention):
     """check --class: every row of the class file graded against the program computed once."""
     from ..teaching.classroom import decode, grade_class, read_class, undefined_questions
@@ -272,7 +272,7 @@ def _check_class(ctx, program, file, color, expect, answers, class_file, as_csv,
         result, truth = _tensor_results(loaded, exact, convention)
     else:
         result, truth = _results(loaded, exact, convention)
-    graded = grade_class(result, truth, klass, tolerance)
+    graded = grade_class(result, truth, klass, tolerance, strict=strict)
     if as_json:
         from ..render.class_report import class_document
         from ..render.json_report import dumps

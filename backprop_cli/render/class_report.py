@@ -6,7 +6,8 @@ row (how did bob do?), and that grep and sort; what each student wrote is in the
 answers that matter, the common wrong ones, are in the summary under it, with their diagnosis. When the
 questions' names do not fit the width, the columns are numbered and a key names them.
 
-Every piece of user text (student identifiers, answers) is a rich.text.Text, never markup; in the
+Rich is imported by the tables only: --json and --csv load none of it. Every piece of user text (student
+identifiers, answers) is a rich.text.Text, never markup, and on one line; in the
 gradebook an identifier that a spreadsheet would read as a formula (=, +, -, @ first) is written with a
 leading apostrophe, as OWASP advises against CSV injection.
 """
@@ -15,11 +16,6 @@ from __future__ import annotations
 import csv
 import io
 from types import SimpleNamespace
-
-from rich import box
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
 
 from ..base.numbers import exact_text, format_number, json_number
 from ..base.undefined import Undefined
@@ -82,9 +78,11 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _cell_width(text))
 
 
-def students_table(grade: ClassGrade, width: int) -> list[Text]:
+def students_table(grade: ClassGrade, width: int) -> list:
     """One line per student: the identifier, a mark per question, the score. Drawn by hand, not by
     rich.table: a Rich table of 1,000 rows takes 0.7 s to lay out, these lines 0.02 s."""
+    from rich.text import Text
+
     headers = [q.header for q in grade.questions]
     count = len(headers)
     student_width = max([_cell_width(shown(grade.file.student_header or "student"))]
@@ -115,7 +113,11 @@ def students_table(grade: ClassGrade, width: int) -> list[Text]:
     return lines
 
 
-def summary_table(result, grade: ClassGrade, digits: int | None) -> Table:
+def summary_table(result, grade: ClassGrade, digits: int | None):
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for header, justify in (("question", "left"), ("is", "left"), ("correct", "right")):
         table.add_column(header, justify=justify, overflow="fold")
@@ -132,50 +134,39 @@ def _students(n: int) -> str:
     return f"{n:,} student{'s' * (n != 1)}"
 
 
-def wrong_answers(result, grade: ClassGrade, digits: int | None) -> list[Text]:
-    """Per question with wrong answers: the most common ones, how many gave each, and their diagnosis."""
-    lines: list[Text] = []
+def wrong_answers(result, grade: ClassGrade, digits: int | None) -> list:
+    """Per question with wrong answers: the most common ones, how many gave each, and their likely mistakes
+    (written as check writes them, render/diagnosis_text.py)."""
+    from rich.text import Text
+
+    lines: list = []
     for summary in grade.summary:
         if not summary.common_wrong:
             continue
         q = summary.question
         more = summary.wrong_distinct - len(summary.common_wrong)
-        title = Text(f"{q.header} ({meaning(result, q)} = {_correct_text(result, q, digits)})", style="bold")
+        what, correct = meaning(result, q), _correct_text(result, q, digits)
+        title = Text(f"{what} = {correct}" if what == q.header else f"{q.header} ({what} = {correct})", style="bold")
         title.append(f": {summary.wrong_distinct} different wrong answers, the most common:" if more > 0 else ":")
         lines.append(title)
         answer_width = max(_cell_width(shown(w.text)) for w in summary.common_wrong)
-        count_width = max(len(_students(w.count)) for w in summary.common_wrong)
         for wrong in summary.common_wrong:
             line = Text("  ")
             line.append(_pad(shown(wrong.text), answer_width), style="bold red")
-            line.append("  " + _pad(_students(wrong.count), count_width))
-            reasons = _diagnosis_lines(wrong.diagnoses)
-            if reasons:
-                line.append("  " + reasons[0])
-            line.rstrip()
+            line.append(f"  {_students(wrong.count)}")
             lines.append(line)
-            lines += [Text("  " + " " * (answer_width + count_width + 2) + "  " + r) for r in reasons[1:]]
+            if wrong.diagnoses is not None:
+                from .diagnosis_text import diagnosis_view
+
+                lines += diagnosis_view(wrong.diagnoses, shown(wrong.text), indent=4)
     return lines
 
 
-def _diagnosis_lines(diagnoses) -> list[str]:
-    """A diagnosis a line (what the mistake is, and the expression that gives the student's number); no line
-    where no diagnosis was looked for."""
-    if diagnoses is None:
-        return []
-    if not diagnoses:
-        return ["no usual mistake gives this number"]
-    out = []
-    for d in diagnoses:
-        words = getattr(d, "words", None) or str(getattr(d, "mistake", ""))
-        expression = getattr(d, "expression", None)
-        out.append(f"{words}: {expression}" if expression else words)
-    return out
-
-
-def unreadable_lines(grade: ClassGrade) -> list[Text]:
+def unreadable_lines(grade: ClassGrade) -> list:
     """The answers marked ?, a line each (line, student, question, what was written); why each is not an
     answer is in --json, as `error`."""
+    from rich.text import Text
+
     cells = grade.unreadable
     if not cells:
         return []
@@ -189,7 +180,10 @@ def unreadable_lines(grade: ClassGrade) -> list[Text]:
     return lines
 
 
-def class_view(result, grade: ClassGrade, digits: int | None, width: int = 80) -> Group:
+def class_view(result, grade: ClassGrade, digits: int | None, width: int = 80):
+    from rich.console import Group
+    from rich.text import Text
+
     from .check_view import heading
 
     graded = len(grade.students)
@@ -206,7 +200,7 @@ def class_view(result, grade: ClassGrade, digits: int | None, width: int = 80) -
     unreadable = unreadable_lines(grade)
     if unreadable:
         parts += [Text(""), *unreadable]
-    parts += [Text(""), Text(f"Rule: {rule_statement(grade.tolerance)}.", style="dim")]
+    parts += [Text(""), Text(f"Rule: {rule_statement(grade.tolerance, grade.strict)}.", style="dim")]
     return Group(*parts)
 
 
@@ -223,19 +217,24 @@ def _json_value(q: Question, write=json_number):
 
 
 def _question_entry(result, q: Question) -> dict:
-    entry = {"name": q.header, "column": q.column, "kind": q.kind, "is": meaning(result, q),
+    entry = {"name": q.header, "column": q.column, "kind": q.kind, "node": _node_name(result, q),
              "correct": _json_value(q), "correct_exact": _json_value(q, exact_text)}
     if type(q.correct) is Undefined:
         entry["undefined"] = q.correct.reason
     return entry
 
 
+def _node_name(result, q: Question) -> str:
+    """The node a question is about: its name, or its id (v7) for an unnamed output."""
+    return q.name or result.tape.label(q.node)
+
+
 def _diagnosis_entries(diagnoses):
     if diagnoses is None:
         return None
-    return [{"mistake": str(getattr(d, "mistake", "")), "words": getattr(d, "words", None),
-             "nodes": list(getattr(d, "nodes", ()) or ()), "expression": getattr(d, "expression", None),
-             "value": json_number(getattr(d, "value", None))} for d in diagnoses]
+    from .diagnosis_text import diagnosis_entries
+
+    return diagnosis_entries(diagnoses)
 
 
 def class_document(result, grade: ClassGrade) -> dict:
@@ -266,8 +265,9 @@ def class_document(result, grade: ClassGrade) -> dict:
         "output": tape.output_name,
         "inputs": {name: _input(result, name, value) for name, value in result.inputs.items()},
         "convention": result.convention,
-        "rule": rule_statement(grade.tolerance),
+        "rule": rule_statement(grade.tolerance, grade.strict),
         "tolerance": grade.tolerance,
+        "strict": grade.strict,
         "class": {"file": grade.file.name, "student_column": grade.file.student_header,
                   "students": len(grade.students), "not_graded": len(grade.problems)},
         "questions": [_question_entry(result, q) for q in grade.questions],

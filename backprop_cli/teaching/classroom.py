@@ -34,12 +34,10 @@ from typing import Sequence
 
 from ..base.errors import UsageError
 from ..engine.tape import Tape
-from .answers import Expectation, expectations, read_target, resolve_target, split_expectation
-from .grading import Verdict, correct_value, grade
+from .answers import GRADIENT, Expectation, expectations, read_target, resolve_target, split_expectation
+from .grading import ACCEPTED, CORRECT, WRONG, Verdict, correct_value, grade
 
-CORRECT = "correct"
-ACCEPTED = "accepted"  # within one unit of the last written digit, not correctly rounded (see grading.py)
-WRONG = "wrong"
+# CORRECT, ACCEPTED (one unit off a decimal's last digit) and WRONG are grading.py's verdicts; a cell adds two
 UNANSWERED = "unanswered"  # an empty cell
 UNREADABLE = "unreadable"  # a cell that is not an answer
 STATUSES = (CORRECT, ACCEPTED, WRONG, UNANSWERED, UNREADABLE)
@@ -127,6 +125,7 @@ class ClassGrade:
     students: tuple[StudentGrade, ...]
     summary: tuple[QuestionSummary, ...]
     tolerance: float | None = None
+    strict: bool = False
     diagnosed: bool = False  # whether a diagnosis was looked for (teaching/diagnosis.py is there)
     unreadable: tuple = field(default=(), repr=False)  # (line, student, header, text, why) per unreadable cell
 
@@ -235,8 +234,9 @@ def read_class(text: str, name: str) -> ClassFile:
 
 
 def questions(tape: Tape, class_file: ClassFile) -> tuple[Question, ...]:
-    """Each header cell resolved against the program, as a target of `--expect`; a cell that is not one,
-    is empty, or repeats another is a usage error naming its column."""
+    """Each header cell resolved against the program, as a target of `--expect` (in any of its forms); a cell
+    that is not one, is empty, or asks what another column asks (`a` and `dg/da`) is a usage error naming
+    its column."""
     out, seen = [], {}
     for k, header in enumerate(class_file.headers):
         column = k + 2
@@ -246,11 +246,13 @@ def questions(tape: Tape, class_file: ClassFile) -> tuple[Question, ...]:
         if "=" in header:
             raise UsageError(f"{where}, {_show(header)}, holds '=': a header cell names what is answered "
                              "(as d or e.value), and the rows hold the answers")
-        target, _ = split_expectation(f"{header}=0", where)
-        kind, name, node = resolve_target(tape, read_target(target), where)
-        if header in seen:
-            raise UsageError(f"{where}, {_show(header)}, is also column {seen[header]}; name each question once")
-        seen[header] = column
+        target = read_target(split_expectation(f"{header}=0", where)[0])
+        kind, name, node = resolve_target(tape, target, where)
+        index = None if target.index is None else tuple(int(part) for part in target.index.split(","))
+        if (kind, node, index) in seen:
+            raise UsageError(f"{where}, {_show(header)}, asks what column {seen[kind, node, index]} asks; name each "
+                             "question once")
+        seen[kind, node, index] = column
         out.append(Question(header, column, kind, name, node))
     return tuple(out)
 
@@ -262,14 +264,10 @@ def _first_line(message: str) -> str:
     return message.split("\n", 1)[0]
 
 
-def _status(verdict: Verdict) -> str:
-    return getattr(verdict, "status", CORRECT if verdict.ok else WRONG)
-
-
-def grade_class(result, truth, class_file: ClassFile, tolerance: float | None = None,
+def grade_class(result, truth, class_file: ClassFile, tolerance: float | None = None, strict: bool = False,
                 diagnose: bool = True) -> ClassGrade:
     """Grade every row of a class file against one computed program (`result` shown, `truth` compared with,
-    as check's _results and _tensor_results give them)."""
+    as check's _results and _tensor_results give them); `strict` as --strict (accepted is wrong)."""
     tape = result.tape
     asked = questions(tape, class_file)
     # Each distinct (question, answer text) is read and graded once.
@@ -289,7 +287,7 @@ def grade_class(result, truth, class_file: ClassFile, tolerance: float | None = 
                 continue
             readable[key] = len(items)
             items.append(expectation)
-    verdicts = grade(result, items, tolerance, truth=truth).verdicts if items else ()
+    verdicts = grade(result, items, tolerance, truth=truth, strict=strict).verdicts if items else ()
     asked = tuple(_with_correct(question, q, readable, verdicts, result) for q, question in enumerate(asked))
 
     students, problems_seen = [], []
@@ -300,7 +298,7 @@ def grade_class(result, truth, class_file: ClassFile, tolerance: float | None = 
                 marks.append(Mark(UNANSWERED, ""))
             elif (q, text) in readable:
                 verdict = verdicts[readable[q, text]]
-                marks.append(Mark(_status(verdict), text, verdict))
+                marks.append(Mark(verdict.status, text, verdict))
             else:
                 why = unreadable[q, text]
                 marks.append(Mark(UNREADABLE, text, None, why))
@@ -308,7 +306,7 @@ def grade_class(result, truth, class_file: ClassFile, tolerance: float | None = 
         students.append(StudentGrade(row.student, row.line, tuple(marks)))
     diagnoser = _diagnoser(result, truth) if diagnose else None
     summary = tuple(_summary(question, q, students, diagnoser) for q, question in enumerate(asked))
-    return ClassGrade(class_file, asked, tuple(students), summary, tolerance, diagnoser is not None,
+    return ClassGrade(class_file, asked, tuple(students), summary, tolerance, strict, diagnoser is not None,
                       tuple(problems_seen))
 
 
@@ -341,12 +339,15 @@ def _same_answer(verdict: Verdict):
 def _summary(question: Question, q: int, students: Sequence[StudentGrade], diagnoser) -> QuestionSummary:
     counts = dict.fromkeys(STATUSES, 0)
     groups: dict = {}  # same answer -> (Counter of its spellings, its first verdict, lines)
+    keys: dict = {}  # an answer's text -> its key (computed once: most students share their answers)
     for student in students:
         mark = student.marks[q]
         counts[mark.status] += 1
         if mark.status != WRONG:
             continue
-        key = _same_answer(mark.verdict)
+        key = keys.get(mark.text)
+        if key is None:
+            key = keys[mark.text] = _same_answer(mark.verdict)
         if key not in groups:
             groups[key] = (Counter(), mark.verdict, [])
         spellings, _, lines = groups[key]
@@ -374,7 +375,9 @@ def _diagnoser(result, truth):
 
 
 def _diagnose(diagnoser, verdict: Verdict):
-    if diagnoser is None:
+    """The likely mistakes behind a wrong gradient; None where none is looked for (a value asked: the
+    catalogue is of mistakes in derivatives)."""
+    if diagnoser is None or verdict.kind != GRADIENT:
         return None
     return tuple(diagnoser.diagnose(verdict))
 
