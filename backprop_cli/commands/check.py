@@ -272,7 +272,7 @@ def _check_class(ctx, program, file, color, expect, answers, class_file, as_csv,
         result, truth = _tensor_results(loaded, exact, convention)
     else:
         result, truth = _results(loaded, exact, convention)
-    graded = grade_class(result, truth, klass, tolerance, strict=strict)
+    graded = grade_class(result, truth, klass, tolerance, strict=strict, diagnose=not as_csv)  # (a gradebook has none)
     if as_json:
         from ..render.class_report import class_document
         from ..render.json_report import dumps

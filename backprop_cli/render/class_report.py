@@ -258,7 +258,7 @@ def class_document(result, grade: ClassGrade) -> dict:
             **{status: s.counts[status] for status in STATUSES},
             "wrong_distinct": s.wrong_distinct,
             "common_wrong": [{"given": w.text, "count": w.count, "lines": list(w.lines),
-                              "diagnosis": _diagnosis_entries(w.diagnoses)} for w in s.common_wrong],
+                              "diagnoses": _diagnosis_entries(w.diagnoses)} for w in s.common_wrong],
         })
     return {
         "program": tape.source,

@@ -276,7 +276,7 @@ def test_the_seed_108_is_diagnosed_once_for_the_whole_class(monkeypatch):
     """108 for dg/dd is -f·d² = -(-12)·(-3)² (the quotient rule with d² multiplied instead of divided), and -4/3
     is f/d² (its sign dropped) or the sign flipped; the Diagnoser is built once for the class, and each
     listed wrong answer diagnosed once, however many students gave it."""
-    diagnosis = pytest.importorskip("backprop_cli.teaching.diagnosis")  # (issue 15's diagnosis, landing apart)
+    import backprop_cli.teaching.diagnosis as diagnosis
 
     built, asked = [], []
     original = diagnosis.Diagnoser
