@@ -20,8 +20,8 @@ a language whose decimal mark is the comma writes `;`). Cells may be quoted as C
 Grading: the program is computed once (by the caller, as `check` does), and each distinct answer to each
 question is graded once, by grading.grade, the rule of `--expect` (a class of 1,000 mostly writes the same
 few answers). The summary counts each verdict per question and lists the most common wrong answers, a
-wrong answer being the same number however written (`108` and `108.0`), each diagnosed once when
-teaching/diagnosis.py is there.
+wrong answer being the same number however written (`108` and `108.0`), each diagnosed once by
+teaching/diagnosis.py (a wrong value is not: its catalogue is of mistakes in derivatives).
 """
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ class ClassGrade:
     summary: tuple[QuestionSummary, ...]
     tolerance: float | None = None
     strict: bool = False
-    diagnosed: bool = False  # whether a diagnosis was looked for (teaching/diagnosis.py is there)
+    diagnosed: bool = False  # whether the likely mistakes were looked for
     unreadable: tuple = field(default=(), repr=False)  # (line, student, header, text, why) per unreadable cell
 
     @property
@@ -366,11 +366,9 @@ def _summary(question: Question, q: int, students: Sequence[StudentGrade], diagn
 
 
 def _diagnoser(result, truth):
-    """A Diagnoser for the program, built once for the class; None where diagnosis is not available."""
-    try:
-        from .diagnosis import Diagnoser
-    except ImportError:  # (the diagnosis of issue 15 lands separately)
-        return None
+    """A Diagnoser for the program, built once for the class (its tables are built per question, lazily)."""
+    from .diagnosis import Diagnoser
+
     return Diagnoser(result, truth)
 
 
