@@ -27,13 +27,22 @@ from .tape import CONST, INPUT
 UNIT = 2.0 ** -53  # half a unit in the last place of a 64-bit float, relative
 
 
+def _float(value) -> float:
+    """A value as a float; an exact one beyond the float range (x^y with y = -2 at x = 4e-106) is +-inf, which
+    bounds nothing (the caller gives no allowance from an infinite bound)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return -math.inf if value < 0 else math.inf
+
+
 def _inexact(value) -> bool:
     return not isinstance(value, (Fraction, int))
 
 
 def _partial(op: str, k: int, args: Sequence[float], out: float) -> float:
     try:
-        return abs(float(OPS[op].partials[k](*args, out)))
+        return abs(_float(OPS[op].partials[k](*args, out)))
     except Exception:  # noqa: BLE001 - any failure of a rule at a moved point: no bound from it
         return math.inf
 
@@ -48,13 +57,13 @@ def value_errors(result: Result) -> list[float]:
         if type(v) is Undefined:
             errors[i] = math.inf
             continue
-        own = 0.0 if not _inexact(v) else UNIT * abs(float(v)) * (1 if node.op in (INPUT, CONST, "add", "sub",
+        own = 0.0 if not _inexact(v) else UNIT * abs(_float(v)) * (1 if node.op in (INPUT, CONST, "add", "sub",
                                                                                      "mul", "div") else 2)
         if node.args:
-            args = [float(values[a]) for a in node.args]
+            args = [_float(values[a]) for a in node.args]
             for k, a in enumerate(node.args):
                 if errors[a]:
-                    own += _partial(node.op, k, args, float(v)) * errors[a]
+                    own += _partial(node.op, k, args, _float(v)) * errors[a]
         errors[i] = own
     return errors
 
@@ -69,22 +78,22 @@ def gradient_errors(result: Result, value_error: Sequence[float]) -> list[float]
         if local is None or grads[i] is None or type(grads[i]) is Undefined:  # (its arguments' are undefined too)
             continue
         node = tape.nodes[i]
-        upstream = abs(float(grads[i]))
-        args = [float(values[a]) for a in node.args]
+        upstream = abs(_float(grads[i]))
+        args = [_float(values[a]) for a in node.args]
         moved = [(k, a) for k, a in enumerate(node.args) if value_error[a]]
         for k, (a, d) in enumerate(zip(node.args, local)):
             if d is None or type(d) is Undefined:
                 continue
-            d = abs(float(d))
+            d = abs(_float(d))
             d_error = UNIT * d if _inexact(local[k]) else 0.0
             if moved:  # the local derivative at operands moved by their errors, both ways
                 for sign in (1, -1):
                     shifted = list(args)
                     for m, b in moved:
                         shifted[m] = args[m] + sign * value_error[b]
-                    out = float(values[i])
+                    out = _float(values[i])
                     try:
-                        out = float(OPS[node.op].value(*shifted))
+                        out = _float(OPS[node.op].value(*shifted))
                     except Exception:  # noqa: BLE001 - outside the domain: no bound
                         d_error = math.inf
                         break

@@ -497,3 +497,17 @@ def test_an_infinite_rounding_bound_gives_no_allowance(cli):
     assert "value of e" in run.out and "internal error" not in run.err
     run = cli("check", "a = acosh(2)\ne = cbrt(log10(erf(12)))\nb = a", "--expect", "e.value=0")
     assert run.code == 0, run.out + run.err
+
+
+def test_an_exact_gradient_beyond_the_float_range_is_graded(cli):
+    """Found by the fuzz test: at x = 4.25e-106, d x^y / dy = x^y log(x) with y = -2 is about -1.34e213 (SymPy
+    below), while its exact fraction's float() overflowed in the rounding bound (exit 70)."""
+    import sympy
+
+    x = sympy.Rational("4.2507604576698986e-106")
+    truth = float(x ** -2 * sympy.log(x))
+    assert -1.35e213 < truth < -1.34e213
+    run = cli("check", "--", "x^y", "-x", "4.2507604576698986e-106", "-y", "-2", "--expect", "y=0")
+    assert run.code == 1 and "internal error" not in run.err
+    run = cli("check", "--", "x^y", "-x", "4.2507604576698986e-106", "-y", "-2", "--expect", f"y={truth!r}")
+    assert run.code == 0, run.out + run.err
