@@ -6,8 +6,8 @@ import sys
 import click
 
 from ..base.errors import CHECK_FAILED, MATH, OK, UsageError
+from ..api import compute, tensor_output_error
 from ..engine.arithmetic import EXACT, FLOAT
-from ..engine.compute import differentiate
 from .graph_output import GRAPH_FORMATS, check_graph_options, emit_graph
 from .options import (
     ProgramCommand,
@@ -111,39 +111,21 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
         from ..engine.finite_differences import check_tolerances
 
         check_tolerances(rtol, atol)
-    arithmetic = EXACT if exact else FLOAT
-    loaded = load(ctx, program, file, arithmetic)
+    loaded = load(ctx, program, file, EXACT if exact else FLOAT)
     if loaded.tape.tensor:
         for given, option in ((symbolic, "--symbolic"), (direction is not None, "--direction")):
             if given:
                 refuse_tensors(loaded.tape, option)
-    # what is undefined at the point is shown as such, with its reason, and the rest computed (exit 4)
-    result = differentiate(loaded.tape, loaded.inputs, arithmetic, convention=convention, keep_undefined=True)
-    if result.tensor and not result.differentiated:
+    evaluated = compute(loaded, exact, convention)  # the public API's evaluate (api.py): the same numbers
+    result = evaluated.raw
+    if not evaluated.differentiated:
         return _tensor_output(result, as_json, digits, color, max_rows, loaded.from_program, graph, out)
-    extras = None
-    if symbolic or direction is not None:
-        from ..engine.extras import compute_extras
-
-        extras = compute_extras(result, symbolic, direction, arithmetic)
-    report = None
-    if check and result.tensor:  # every element of every gradient (or a sample of them)
-        from ..engine.tensor_finite_differences import DEFAULT_SEED, tensor_check
-
-        report = tensor_check(result, rtol, atol, sample, DEFAULT_SEED if seed is None else seed)
-    elif check:
-        from ..engine.finite_differences import finite_difference_check
-
-        report = finite_difference_check(loaded.tape, loaded.inputs, result.gradient(), result.values, rtol, atol)
+    extras = evaluated.extras(symbolic, direction) if symbolic or direction is not None else None
+    report = evaluated.check(rtol, atol, sample=sample, seed=seed) if check else None
     if as_json:
-        from ..render.json_report import dumps, eval_document, extras_document
+        from ..render.json_report import dumps
 
-        doc = eval_document(result, report)
-        if extras is not None:
-            more = extras_document(extras)
-            if "undefined" in more:  # the reasons of both, in one object
-                more["undefined"] = {**doc.get("undefined", {}), **more["undefined"]}
-            doc.update(more)
+        doc = evaluated.document(report, extras)
         if graph is not None:
             emit_graph(result, graph, out, digits, color, doc)
         sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
@@ -152,13 +134,9 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     else:
         from ..render.console import make_console
         from ..render.formulas import extras_view
-        if result.tensor:  # vectors and matrices: the tables with shapes
-            from ..render.tensor_tables import eval_view
-        else:
-            from ..render.tables import eval_view
 
         console = make_console(color)
-        console.print(eval_view(result, digits, report, max_rows, loaded.from_program), crop=False)  # numbers kept whole
+        console.print(evaluated.view(digits, max_rows, report), crop=False)  # numbers kept whole
         if extras is not None:
             console.print(extras_view(extras, loaded.tape.output_name or "out", digits), crop=False)
     if result.undefined:
@@ -170,11 +148,6 @@ def _tensor_output(result, as_json: bool, digits, color, max_rows: int, from_pro
                    out: str | None) -> int:
     """A tensor output: its values (the tables, or the --graph picture, with no gradients), then a usage error
     asking for a scalar or for jacobian."""
-    from ..engine.tensor.shapes import shape_text
-
-    tape = result.tape
-    name = tape.output_name or "the output"
-    shape = shape_text(result.shape(tape.output))
     if graph is not None and not as_json:
         emit_graph(result, graph, out, digits, color, None)
     elif not as_json:
@@ -182,6 +155,4 @@ def _tensor_output(result, as_json: bool, digits, color, max_rows: int, from_pro
         from ..render.tensor_tables import values_view
 
         make_console(color).print(values_view(result, digits, max_rows, from_program), crop=False)
-    raise UsageError(f"{name} is a tensor of shape {shape}, and eval differentiates a scalar: reduce it to one "
-                     f"(sum, mean, an element such as [0], or a loss such as cross_entropy or mse), or use "
-                     f"backprop jacobian for the derivatives of every element")
+    raise tensor_output_error(result)

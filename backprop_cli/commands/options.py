@@ -11,12 +11,12 @@ import re
 
 import click
 
+from ..api import NOT_YET, Loaded, bind, refuse_tensors  # noqa: F401 (the commands import them from here)
 from ..base.errors import UsageError
 from ..base.numbers import DEFAULT_DIGITS
-from ..base.records import FrozenRecord, set_field
-from ..engine.bindings import LONG_BINDING, SHORT_BINDING, from_program, resolve
+from ..engine.bindings import LONG_BINDING, SHORT_BINDING
 from ..engine.conventions import CONVENTIONS, DEFAULT, MEANINGS
-from ..engine.tape import Tape, lower
+from ..engine.tape import lower
 from ..engine.values import looks_like_constant
 from ..language.parser import parse
 from ..language.source import read_program
@@ -185,18 +185,6 @@ def program_options(command):
     return command
 
 
-class Loaded(FrozenRecord):
-    __slots__ = __match_args__ = ("tape", "inputs", "from_program")
-    tape: Tape
-    inputs: dict
-    from_program: tuple  # the inputs whose value the program gave (`x = 3`), not a binding
-
-    def __init__(self, tape: Tape, inputs: dict, from_program: tuple = ()) -> None:
-        set_field(self, "tape", tape)
-        set_field(self, "inputs", inputs)
-        set_field(self, "from_program", from_program)
-
-
 def moving_inputs(loaded: Loaded) -> list[str]:
     """What step and optimize move without --update: the inputs bound on the command line, not those whose
     value the program gives (`target = 0.01`), unless every input's value comes from the program; never an
@@ -211,21 +199,4 @@ def moving_inputs(loaded: Loaded) -> list[str]:
 def load(ctx: click.Context, program: str | None, file: str | None, arithmetic, stdin_busy: bool = False) -> Loaded:
     """Read, parse and lower the program, and bind its inputs; `stdin_busy` when standard input holds
     something else (`--answers -`), so a missing program is not read from it."""
-    tape = lower(parse(read_program(program, file, stdin_busy)))
-    pairs = ctx.meta.get("bindings", [])
-    inputs = resolve(tape, pairs, arithmetic)
-    if tape.tensor or any(type(v) is list for v in inputs.values()):  # vectors and matrices: their shapes
-        from ..engine.shaping import shaped
-
-        tape = shaped(tape, inputs)
-    return Loaded(tape, inputs, tuple(from_program(tape, pairs)))
-
-
-NOT_YET = ("{what} is not yet for vectors and matrices: backprop eval gives their values and gradients, and "
-           "backprop jacobian the Jacobian of a tensor output")
-
-
-def refuse_tensors(tape: Tape, what: str) -> None:
-    """The parts of the tool that do not handle vectors and matrices yet refuse them with a usage error."""
-    if tape.tensor:
-        raise UsageError(NOT_YET.format(what=what))
+    return bind(lower(parse(read_program(program, file, stdin_busy))), ctx.meta.get("bindings", []), arithmetic)

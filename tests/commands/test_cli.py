@@ -217,7 +217,7 @@ def test_internal_errors_are_exit_70_without_a_traceback(cli, monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a planted bug")
 
-    monkeypatch.setattr(eval_module, "differentiate", broken)
+    monkeypatch.setattr(eval_module, "compute", broken)
     run = cli("eval", *SEED)
     assert run.code == 70
     assert_one_paragraph_error(run.err, "internal error")
@@ -233,7 +233,7 @@ def test_interrupt_is_exit_130(cli, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(eval_module, "differentiate", interrupted)
+    monkeypatch.setattr(eval_module, "compute", interrupted)
     run = cli("eval", *SEED)
     assert run.code == 130
     assert "Traceback" not in run.err

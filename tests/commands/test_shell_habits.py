@@ -323,7 +323,7 @@ def test_an_internal_error_with_json(monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a planted bug")
 
-    monkeypatch.setattr(eval_module, "differentiate", broken)
+    monkeypatch.setattr(eval_module, "compute", broken)
     run = run_main(["eval", "x", "-x", "1", "--json"])
     assert run.code == 70
     assert strict_json(run.out)["error"]["kind"] == "internal"

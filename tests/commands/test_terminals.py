@@ -335,7 +335,7 @@ def test_keyboard_interrupt_in_process_is_130(monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(eval_module, "differentiate", interrupted)
+    monkeypatch.setattr(eval_module, "compute", interrupted)
     run = run_main(["eval", *SEED])
     assert run.code == 130
     assert "Traceback" not in run.err and "backprop: interrupted" in run.err
@@ -378,7 +378,7 @@ def _break_eval(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("deliberately broken for the test")
 
-    monkeypatch.setattr(eval_module, "differentiate", broken)
+    monkeypatch.setattr(eval_module, "compute", broken)
 
 
 def test_only_debug_shows_a_traceback(monkeypatch):
@@ -406,7 +406,7 @@ def test_debug_traceback_through_a_process():
         "import backprop_cli.commands.eval as m\n"
         "def broken(*a, **k):\n"
         "    raise RuntimeError('deliberately broken')\n"
-        "m.differentiate = broken\n"
+        "m.compute = broken\n"
         "from backprop_cli.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )

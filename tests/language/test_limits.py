@@ -173,7 +173,7 @@ def test_out_of_memory_is_reported_not_called_a_bug(monkeypatch):
     def exhausted(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(eval_module, "differentiate", exhausted)
+    monkeypatch.setattr(eval_module, "compute", exhausted)
     run = run_main(["eval", "x", "-x", "1"])
     assert run.code == 3
     assert run.err.startswith("backprop: limit exceeded: the machine ran out of memory")

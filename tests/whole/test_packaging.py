@@ -43,6 +43,7 @@ def test_the_wheel_holds_the_grammar(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         assert "backprop_cli/grammar/backprop.lark" in names
+        assert "backprop_cli/py.typed" in names  # the public API's type hints are for type checkers (PEP 561)
         assert archive.read("backprop_cli/grammar/backprop.lark") == GRAMMAR.read_bytes()
         for module in ("__init__.py", "__main__.py", "cli.py", "language/parser.py", "engine/ops.py", "engine/tape.py", "engine/forward.py",
                        "engine/reverse.py", "commands/eval.py", "render/tables.py", "render/json_report.py"):
