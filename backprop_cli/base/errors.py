@@ -16,10 +16,13 @@ INTERRUPTED = 130
 
 
 class BackpropError(Exception):
-    """An error meant for the user: a message and the exit code it maps to."""
+    """An error meant for the user: a message and the exit code it maps to; `line` and `column` (1-based) of
+    the spot in the program text it points at, None where it points at none."""
 
     exit_code = INTERNAL
     kind = "error"
+    line: int | None = None
+    column: int | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
