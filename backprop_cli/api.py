@@ -560,7 +560,8 @@ class Function:
     - `f.value_and_grad(**columns)`: the value and every gradient at many points, computed on NumPy arrays
       (engine/vectorized.py, the engine of `eval --batch`) with the scalar engine's numbers, bit for bit;
       columns are arrays, lists or pandas Series of one length, or numbers (the same for every row).
-      A row where the program has no number (log of a negative) is NaN there.
+      Where a number does not exist (log of a negative) it is NaN, and the rest of the row is computed, as
+      `evaluate` computes it (`eval --batch` leaves such a row empty instead).
     - `f.frame(df)`: a pandas DataFrame of those, one row per row of df.
 
     It pickles as its program text and convention (and is lowered again on unpickling), so it can be sent
@@ -623,16 +624,16 @@ class Function:
         return value, gradient
 
     def _scalar_row(self, point: dict, names: list[str]) -> list[float]:
+        """The row by the scalar engine, as `evaluate` gives it: NaN where a number does not exist (or does
+        not fit a float), every other number computed."""
         from .engine.compute import differentiate
 
-        nan = math.nan
-        try:
-            result = differentiate(self.tape, point, FLOAT, forward_mode=False, convention=self.convention)
-        except MathError:
-            return [nan] * (1 + len(names))
+        result = differentiate(self.tape, point, FLOAT, forward_mode=False, convention=self.convention,
+                               keep_undefined=True)
         gradient = result.gradient()
-        numbers = [float(result.value), *(float(gradient[name]) for name in names)]
-        return [n if math.isfinite(n) else nan for n in numbers]
+        numbers = [result.value, *(gradient.get(name) for name in names)]
+        return [math.nan if n is None or type(n) is Undefined or not math.isfinite(n) else float(n)
+                for n in numbers]
 
     def _columns(self, given: dict, np):
         """(arrays by input, numbers by input, rows): every input given, the arrays one length, floats."""

@@ -4,6 +4,8 @@
   time), none of the other subcommands, no --check module, not even the json package.
 - the tables: Rich, but still no NumPy, SymPy or Lark.
 - NumPy only with --batch.
+- the Python API (api.py): `import backprop_cli` loads its __init__ alone; evaluate, explain, graph, compile
+  and pickling load no NumPy, pandas or Dask (only the array functions do), nor click.
 """
 from __future__ import annotations
 
@@ -134,3 +136,29 @@ def test_one_line_json_refuses_nan_and_infinity():
             dumps({"x": bad})
     with pytest.raises(TypeError):
         dumps({"x": object()})
+
+
+API_PROBE = """
+import sys
+import backprop_cli as bp
+r = bp.evaluate("(a+b)*c/d", a=5, b=1, c=-2, d=-3)
+r.to_json(); r.explain(); r.graph("dot")
+f = bp.compile("w*x + b")
+f(w=1, x=2, b=3)
+import pickle; pickle.loads(pickle.dumps(f))
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_the_api_loads_no_numpy_pandas_or_dask_until_an_array_function_runs():
+    proc = subprocess.run([sys.executable, "-c", API_PROBE], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    tops = {name.split(".")[0] for name in proc.stdout.split()}
+    for heavy in ("numpy", "pandas", "dask", "distributed", "sympy", "lark", "click"):
+        assert heavy not in tops, f"{heavy} is imported by the API"
+
+
+def test_import_backprop_cli_loads_only_its_init():
+    code = "import sys, backprop_cli; print(' '.join(sorted(m for m in sys.modules if m.startswith('backprop_cli'))))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split() == ["backprop_cli"]
