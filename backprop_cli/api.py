@@ -508,10 +508,7 @@ def grade(program: str, answers: Mapping[str, Any] | Iterable[str], values: Mapp
     """Grade answers to `program` at a point as `backprop check` does: `answers` maps NAME to ANSWER
     ({"d": "4/3", "value": 4}) or is a list of "NAME=ANSWER" items; NAME as check reads it (value, e.value,
     dg/da, W[1, 0])."""
-    from .teaching.answers import expectations, split_expectation
-    from .teaching.grading import grade as grade_answers
-    from .teaching.checking import diagnoses, graded_results, other_conventions, tensor_results
-    from .teaching.steps import backward_steps
+    from .teaching.answers import split_expectation
 
     convention = _check_convention(convention)
     if isinstance(answers, Mapping):
@@ -531,10 +528,22 @@ def grade(program: str, answers: Mapping[str, Any] | Iterable[str], values: Mapp
                                       and tolerance >= 0):
         raise UsageError(f"tolerance must be a finite number >= 0, not {tolerance}")
     loaded = bind(_tape(program), _pairs(values, bindings), EXACT)  # the decimals as written: 0.1 is 1/10
+    return grade_loaded(loaded, items, exact=exact, convention=convention, tolerance=tolerance, strict=strict)
+
+
+def grade_loaded(loaded: Loaded, items: list[tuple[str, str]], *, exact: bool, convention: str,
+                 tolerance: float | None, strict: bool) -> Grading:
+    """`grade` for a program already lowered and bound in exact arithmetic, its answers as (NAME=ANSWER,
+    where it was written) pairs: `backprop check`'s computation (commands/check.py calls it)."""
+    from .teaching.answers import expectations
+    from .teaching.checking import diagnoses, graded_results, other_conventions, tensor_results
+    from .teaching.grading import grade as grade_answers
+    from .teaching.steps import backward_steps
+
     wanted = expectations(loaded.tape, items)
-    if loaded.tape.tensor:
+    if loaded.tape.tensor:  # vectors and matrices: graded element by element
         result, truth = tensor_results(loaded, exact, convention)
-        graded = grade_answers(result, wanted, tolerance, truth=truth, strict=strict)
+        graded = grade_answers(result, wanted, tolerance, truth=truth, strict=strict)  # (backward: tape reversed)
     else:
         result, truth = graded_results(loaded, exact, convention)
         graded = grade_answers(result, wanted, tolerance, backward_order=[s.node for s in backward_steps(result)],

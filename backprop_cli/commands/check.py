@@ -6,14 +6,12 @@ import sys
 
 import click
 
-from ..base.errors import CHECK_FAILED, MATH, OK, USAGE, MathError, UsageError
+from ..api import grade_loaded
+from ..base.errors import CHECK_FAILED, MATH, OK, USAGE, UsageError
 from ..base.undefined import Undefined
-from ..engine.arithmetic import EXACT, FLOAT
-from ..engine.compute import as_floats, differentiate
+from ..engine.arithmetic import EXACT
 from ..language.limits import read_limited
-from ..teaching.answers import expectations, parse_answers_text, split_expectation
-from ..teaching.grading import grade, right_under
-from ..teaching.steps import backward_steps
+from ..teaching.answers import parse_answers_text, split_expectation
 from .options import (
     ProgramCommand,
     convention_option,
@@ -90,76 +88,6 @@ def _read_answers(path: str, program: str | None) -> list[tuple[str, str]]:
     return parse_answers_text(data, name)
 
 
-def _results(loaded, exact: bool, convention: str):
-    """(the Result shown, the Result graded against): exact arithmetic wherever the program is rational, shown
-    as fractions with --exact and as floats without; floats alone when exact numbers grow too large. What is
-    undefined at the point is an Undefined in both (an answer can say so), the rest computed."""
-    try:
-        truth = differentiate(loaded.tape, loaded.inputs, EXACT, forward_mode=False, convention=convention,
-                              keep_undefined=True)
-    except MathError:
-        if exact:
-            raise
-        inputs = {name: float(value) for name, value in loaded.inputs.items()}
-        result = differentiate(loaded.tape, inputs, FLOAT, forward_mode=False, convention=convention,
-                               keep_undefined=True)
-        return result, result
-    return (truth if exact else as_floats(truth, keep_undefined=True)), truth
-
-
-# Past this much work (engine/tensor/sweeps.work, about one unit a multiply-add), a tensor program's truth is
-# computed in floats unless --exact asks: exact fractions cost some 2 µs a unit, and grow.
-EXACT_WORK = 200_000
-
-
-def _tensor_results(loaded, exact: bool, convention: str):
-    """_results for a program with vectors or matrices, on the tensor engine: exact where rational (unless the
-    work is too big for fractions and --exact was not asked), floats otherwise. Where a number does not exist
-    the tensor engine raises its MathError (it keeps no Undefined yet)."""
-    from ..engine.tensor import pure, sweeps
-    from ..engine.tensor_compute import as_floats
-    from ..engine.tensor_compute import differentiate as differentiate_tensors
-
-    tape = loaded.tape
-    if exact or sweeps.work(tape.nodes, [node.shape for node in tape.nodes]) <= EXACT_WORK:
-        try:
-            truth = differentiate_tensors(tape, loaded.inputs, EXACT, forward_mode=False, convention=convention)
-            return (truth if exact else as_floats(truth)), truth
-        except MathError:
-            if exact:
-                raise
-    floats = pure.backend(FLOAT)
-    inputs = {name: floats.tolist(floats.array(value)) for name, value in loaded.inputs.items()}
-    result = differentiate_tensors(tape, inputs, FLOAT, forward_mode=False, convention=convention)
-    return result, result
-
-
-def _other_conventions(loaded, exact: bool, convention: str, graded, wanted, tolerance, strict: bool):
-    """Where a wrong gradient answer goes through a kink, grade the answers again under each other convention,
-    so the output can say under which one it is right (a cs231n-style max gate gives 1 to each tied input:
-    --convention right)."""
-    through = {id(v) for kink in graded.kinks for v in kink.answers}
-    if not any(not v.ok and id(v) in through for v in graded.verdicts):
-        return graded
-    from ..engine.conventions import CONVENTIONS
-
-    others = {}
-    for other in CONVENTIONS:
-        if other != convention:
-            result, truth = _results(loaded, exact, other)
-            others[other] = grade(result, wanted, tolerance, truth=truth, strict=strict)
-    return right_under(graded, others)
-
-
-def _diagnoses(result, graded, truth) -> dict:
-    """The likely mistakes behind each wrong gradient (teaching/diagnosis.py), by target; {} when none is wrong."""
-    if graded.ok:
-        return {}
-    from ..teaching.diagnosis import diagnose_grade
-
-    return diagnose_grade(result, graded, truth)
-
-
 @click.command("check", cls=ProgramCommand, epilog=EXAMPLES)
 @program_options
 @click.option("--expect", "expect", multiple=True, metavar="NAME=ANSWER",
@@ -201,23 +129,12 @@ def check_command(ctx, program, file, color, debug, expect, answers, class_file,
     if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
         raise UsageError(f"--tolerance must be a finite number >= 0, not {tolerance}")
     loaded = load(ctx, program, file, EXACT, stdin_busy=answers == "-")  # the decimals as written: 0.1 is 1/10
-    wanted = expectations(loaded.tape, items)
-    if loaded.tape.tensor:  # vectors and matrices: graded element by element
-        result, truth = _tensor_results(loaded, exact, convention)
-        graded = grade(result, wanted, tolerance, truth=truth, strict=strict)  # (backward: the tape reversed)
-    else:
-        result, truth = _results(loaded, exact, convention)
-        graded = grade(result, wanted, tolerance, backward_order=[step.node for step in backward_steps(result)],
-                       truth=truth, strict=strict)
-        graded = _other_conventions(loaded, exact, convention, graded, wanted, tolerance, strict)
-    diagnoses = _diagnoses(result, graded, truth)
+    grading = grade_loaded(loaded, items, exact=exact, convention=convention, tolerance=tolerance, strict=strict)
+    result, graded, diagnoses = grading.raw, grading.graded, grading.diagnoses  # the public API's grade (api.py)
     if as_json:
-        from ..render.check_report import check_document
-        from ..render.diagnosis_text import with_diagnoses
         from ..render.json_report import dumps
 
-        document = with_diagnoses(check_document(result, graded), diagnoses)
-        sys.stdout.write(dumps(document, pretty=sys.stdout.isatty()) + "\n")
+        sys.stdout.write(dumps(grading.document(), pretty=sys.stdout.isatty()) + "\n")
     else:
         from ..render.check_view import check_view
         from ..render.console import make_console
@@ -254,6 +171,7 @@ def _read_class_file(path: str, program: str | None) -> tuple[bytes, str]:
 def _check_class(ctx, program, file, color, expect, answers, class_file, as_csv, tolerance, strict, as_json, exact,
                  digits, convention):
     """check --class: every row of the class file graded against the program computed once."""
+    from ..teaching.checking import graded_results, tensor_results
     from ..teaching.classroom import decode, grade_class, read_class, undefined_questions
 
     if class_file is None:
@@ -269,9 +187,9 @@ def _check_class(ctx, program, file, color, expect, answers, class_file, as_csv,
     loaded = load(ctx, program, file, EXACT, stdin_busy=class_file == "-")
     klass = read_class(text, name)
     if loaded.tape.tensor:
-        result, truth = _tensor_results(loaded, exact, convention)
+        result, truth = tensor_results(loaded, exact, convention)
     else:
-        result, truth = _results(loaded, exact, convention)
+        result, truth = graded_results(loaded, exact, convention)
     graded = grade_class(result, truth, klass, tolerance, strict=strict, diagnose=not as_csv)  # (a gradebook has none)
     if as_json:
         from ..render.class_report import class_document

@@ -13,7 +13,7 @@ from fractions import Fraction
 import pytest
 
 from backprop_cli.base.errors import UsageError
-from backprop_cli.commands import check as check_module
+from backprop_cli.teaching import checking
 from backprop_cli.engine.arithmetic import EXACT
 from backprop_cli.engine.bindings import value_of
 from backprop_cli.engine.shaping import shaped
@@ -393,7 +393,7 @@ def test_json_under_exact_has_fractions(cli):
 
 
 def test_big_work_is_graded_against_floats(cli, monkeypatch):
-    monkeypatch.setattr(check_module, "EXACT_WORK", 0)
+    monkeypatch.setattr(checking, "EXACT_WORK", 0)
     doc = cli("check", *THIRDS, *expect("W=[[0.33, 0.67], [0.333, 0.6667]]"), "--json").json()
     assert doc["ok"] is True and "exact" not in doc
     assert cli("check", *THIRDS, *expect("W=[[1/3, 2/3], [1/3, 2/3]]"), "--exact", "--json").json()["ok"] is True
