@@ -360,7 +360,7 @@ class Result:
     def explain(self, format: str = "text", *, wrt: str | None = None, digits: int = 6) -> str:
         """The worked solution as `backprop explain --float` writes it (this Result's numbers: floats, or
         fractions when evaluated with exact=True) in text, markdown, latex or html."""
-        return _explain(self._loaded, self.raw, format, wrt, digits, exact=self.exact)
+        return explanation(self.raw, format, wrt, digits, exact=self.exact)
 
     # notebooks
     def __rich__(self):
@@ -414,7 +414,9 @@ def _plain(renderable) -> str:
     return buffer.getvalue()
 
 
-def _explain(loaded, raw, fmt: str, wrt: str | None, digits: int, exact: bool) -> str:
+def explanation(raw, fmt: str, wrt: str | None, digits: int, exact: bool) -> str:
+    """The worked solution of an engine result in a format (`backprop explain` writes it; the symbolic
+    formulas of --symbolic are added by the command); `exact` writes exact values as fractions, not decimals."""
     if fmt not in EXPLAIN_FORMATS:
         raise UsageError(f"format must be one of {', '.join(EXPLAIN_FORMATS)}, not {fmt!r}")
     if raw.tensor:
@@ -432,16 +434,21 @@ def _explain(loaded, raw, fmt: str, wrt: str | None, digits: int, exact: bool) -
         if wrt is not None:
             check_wrt(raw.tape, wrt, index_only(raw.tape))
         return render(tensor_worked(raw, wrt, decimals=not exact), digits)
-    from .render.explain import render
     from .teaching.steps import resolve_wrt, worked_solution
 
     if wrt is not None:
         resolve_wrt(raw.tape, wrt)
-    worked = worked_solution(raw, wrt, decimals=not exact)
+    return worked_text(worked_solution(raw, wrt, decimals=not exact), raw, fmt, digits)
+
+
+def worked_text(worked, raw, fmt: str, digits: int) -> str:
+    """A scalar program's worked solution (teaching/steps.Worked) in a format (explain calls it)."""
     if fmt == "html":
         from .render.explain_html import render_html
 
         return render_html(worked, raw, digits)
+    from .render.explain import render
+
     return render(worked, fmt, digits)
 
 

@@ -8,6 +8,7 @@ import click
 from ..base.errors import MATH, OK, MathError, UsageError
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.arithmetic import EXACT, FLOAT
+from ..api import explanation, worked_text
 from ..engine.compute import differentiate
 from .options import ProgramCommand, convention_option, exact_option, load, program_options, refuse_tensors
 
@@ -63,7 +64,6 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, floats, d
     With vectors and matrices, each step is at tensor level with its shapes
     ((2, 2) @ (2,) -> (2,); ∂L/∂W = ∂L/∂u1 · xᵀ, (2, 1) · (1, 2) -> (2, 2)).
     """
-    from ..render.explain import render
     from ..teaching.steps import resolve_wrt, worked_solution
 
     if exact and floats:
@@ -78,12 +78,7 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, floats, d
     # the steps that can be done are shown; an undefined one says so, and why (exit 4)
     result = _differentiate(loaded, arithmetic, convention, strict=exact)
     worked = worked_solution(result, wrt, decimals=not exact)
-    if fmt == "html":
-        from ..render.explain_html import render_html
-
-        text = render_html(worked, result, digits)
-    else:
-        text = render(worked, fmt, digits)
+    text = worked_text(worked, result, fmt, digits)  # as the public API's Result.explain writes it (api.py)
     if symbolic:
         from ..engine.symbolic.derive import gradient_formulas
         from ..render.formulas import append_formulas
@@ -123,16 +118,7 @@ def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention,
     """The worked solution at tensor level (teaching/tensor_steps.py)."""
     from ..engine.shaping import index_only
     from ..engine.tensor.shapes import shape_text
-    from ..teaching.tensor_steps import check_wrt, tensor_worked
-
-    if fmt == "latex":
-        from ..render.explain_tensor_latex import render_latex as render
-    elif fmt == "html":
-        from ..render.explain_html import render_tensor_html as render
-    else:
-        from ..render.explain_tensor import render_markdown, render_text
-
-        render = render_markdown if fmt == "markdown" else render_text
+    from ..teaching.tensor_steps import check_wrt
 
     if symbolic:
         refuse_tensors(loaded.tape, "--symbolic")
@@ -146,7 +132,7 @@ def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention,
     if wrt is not None:
         check_wrt(tape, wrt, index_only(tape))  # before any arithmetic
     result = _differentiate_tensors(tape, loaded.inputs, arithmetic, convention, exact)
-    _write(render(tensor_worked(result, wrt, decimals=not exact), digits))
+    _write(explanation(result, fmt, wrt, digits, exact))  # as the public API's Result.explain writes it
     return OK
 
 
