@@ -441,15 +441,17 @@ def explanation(raw, fmt: str, wrt: str | None, digits: int, exact: bool) -> str
     return worked_text(worked_solution(raw, wrt, decimals=not exact), raw, fmt, digits)
 
 
-def worked_text(worked, raw, fmt: str, digits: int) -> str:
-    """A scalar program's worked solution (teaching/steps.Worked) in a format (explain calls it)."""
+def worked_text(worked, raw, fmt: str, digits: int, track=None) -> str:
+    """A scalar program's worked solution (teaching/steps.Worked) in a format (explain calls it, with `track`,
+    the progress bar's loop wrapper: render/progress.py)."""
+    more = () if track is None else (track,)
     if fmt == "html":
         from .render.explain_html import render_html
 
-        return render_html(worked, raw, digits)
+        return render_html(worked, raw, digits, *more)
     from .render.explain import render
 
-    return render(worked, fmt, digits)
+    return render(worked, fmt, digits, *more)
 
 
 # -- grade ---------------------------------------------------------------------------------------------------

@@ -71,10 +71,12 @@ _OUT_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", **{s: "
 
 
 def run_batch(ctx, program: str | None, file: str | None, batch: str, as_json: bool,
-              convention: str = DEFAULT_CONVENTION, out: str | None = None, with_inputs: bool = False) -> int:
+              convention: str = DEFAULT_CONVENTION, out: str | None = None, with_inputs: bool = False,
+              on_progress=None) -> int:
     """Read the points, compute each one, write the rows; the exit code (see the module docstring). `convention`:
     the derivatives at a kink (engine/conventions.py); `out`: a file for the rows (its suffix says CSV, Parquet
-    or JSON Lines) instead of standard output; `with_inputs`: copy the input columns into the output."""
+    or JSON Lines) instead of standard output; `with_inputs`: copy the input columns into the output;
+    `on_progress(done, total, detail)`: called after each piece (the command's bar, render/progress.py)."""
     if batch == "-" and program == "-" and file is None:
         raise UsageError("standard input cannot hold both the program and the --batch points; "
                          "give the program as an argument or with --file")
@@ -93,7 +95,7 @@ def run_batch(ctx, program: str | None, file: str | None, batch: str, as_json: b
     with paused_gc(), contextlib.ExitStack() as stack:
         points_in = _open(batch, tape, constants, np, out_kind, stack)
         kind = out_kind or ("jsonl" if as_json or points_in.jsonl else "csv")
-        return _compute(tape, constants, points_in, np, convention, kind, out, with_inputs, as_json)
+        return _compute(tape, constants, points_in, np, convention, kind, out, with_inputs, on_progress)
 
 
 class _Points(NamedTuple):
@@ -135,9 +137,7 @@ def _open(batch: str, tape: Tape, constants: dict, np, out_kind, stack) -> _Poin
     return _Points(names, pieces, _size(stream), lambda: lines.done, "line", False, arrow)
 
 
-def _compute(tape, constants, points_in: _Points, np, convention, kind, out, with_inputs, as_json) -> int:
-    from .progress import Progress
-
+def _compute(tape, constants, points_in: _Points, np, convention, kind, out, with_inputs, on_progress) -> int:
     if with_inputs and kind == "jsonl":
         raise UsageError("--with-inputs copies the input columns into CSV or Parquet rows; JSON Lines rows "
                          "have no columns: leave out --json, or write to a .csv or .parquet file")
@@ -149,7 +149,7 @@ def _compute(tape, constants, points_in: _Points, np, convention, kind, out, wit
     failures = _Failures(points_in.unit)
     count = 0
     noted = False
-    with Progress(total, points_in.done, as_json) as progress, _Workers(np is not None) as workers:
+    with _Workers(np is not None) as workers:
         if np is None:
             _note(FASTER_WITHOUT_NUMPY, "NumPy is not installed, so --batch computes row by row", total)
             noted = True
@@ -160,7 +160,8 @@ def _compute(tape, constants, points_in: _Points, np, convention, kind, out, wit
                                                                     convention, with_inputs)
             sink.write(block, workers)
             count += len(block.lines)
-            progress.advance(len(block.lines))
+            if on_progress is not None:
+                on_progress(count if points_in.done is None else points_in.done(), total, f"{count:,} rows")
             if not noted and arrow is None and count > LARGE and kind != "jsonl":
                 _note(FASTER_WITHOUT_PYARROW, "pyarrow is not installed, so --batch reads and writes with Python",
                       count)

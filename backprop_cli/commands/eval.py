@@ -8,7 +8,7 @@ import click
 from ..base.errors import CHECK_FAILED, MATH, OK, UsageError
 from ..api import compute, tensor_output_error
 from ..engine.arithmetic import EXACT, FLOAT
-from .graph_output import GRAPH_FORMATS, check_graph_options, emit_graph
+from .graph_output import GRAPH_FORMATS, check_graph_options, emit_graph, graph_progress
 from .options import (
     ProgramCommand,
     convention_option,
@@ -101,9 +101,12 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
 
             raise UsageError(NO_PROGRAM)
         from ..batch.run import run_batch
+        from ..render.progress import Progress
 
-        return run_batch(ctx, program, file, batch, as_json, convention, out, with_inputs)
+        with Progress("backprop --batch", as_json, streams=out is None) as progress:
+            return run_batch(ctx, program, file, batch, as_json, convention, out, with_inputs, progress.update)
     check_graph_options(graph, out, as_json)
+    progress = graph_progress(ctx, graph, as_json)  # a bar on a terminal for a big graph, or None
     for given, option in ((sample is not None, "--sample N"), (seed is not None, "--seed S")):
         if given and not check:
             raise UsageError(f"{option} chooses the elements --check compares: use it with --check")
@@ -127,10 +130,10 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
 
         doc = evaluated.document(report, extras)
         if graph is not None:
-            emit_graph(result, graph, out, digits, color, doc)
+            emit_graph(result, graph, out, digits, color, doc, progress=progress)
         sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
     elif graph is not None:
-        emit_graph(result, graph, out, digits, color, None, report)
+        emit_graph(result, graph, out, digits, color, None, report, progress)
     else:
         from ..render.console import make_console
         from ..render.formulas import extras_view

@@ -64,22 +64,38 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, floats, d
     With vectors and matrices, each step is at tensor level with its shapes
     ((2, 2) @ (2,) -> (2,); ∂L/∂W = ∂L/∂u1 · xᵀ, (2, 1) · (1, 2) -> (2, 2)).
     """
-    from ..teaching.steps import resolve_wrt, worked_solution
+    from ..render.progress import Progress
 
     if exact and floats:
         raise UsageError("--exact and --float ask for two different number systems: give one of them (without "
                          "either, values are exact where rational and written as decimals)")
     arithmetic = FLOAT if floats else EXACT
-    loaded = load(ctx, program, file, arithmetic)
-    if loaded.tape.tensor:
-        return _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact)
+    with Progress("backprop explain") as progress:  # on standard error, on a terminal, after half a second
+        progress.stage("reading the program")
+        loaded = load(ctx, program, file, arithmetic)
+        if loaded.tape.tensor:
+            progress.stage("computing")
+            text, undefined = _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact), ()
+        else:
+            text, undefined = _explain_numbers(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact,
+                                               progress)
+    _write(text)
+    return MATH if undefined else OK
+
+
+def _explain_numbers(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact, progress):
+    """The worked solution of a program of numbers, and the numbers undefined in it (exit 4 if any)."""
+    from ..teaching.steps import resolve_wrt, worked_solution
+
     if wrt is not None:
         resolve_wrt(loaded.tape, wrt)  # an unknown name is a usage error before any arithmetic
     # the steps that can be done are shown; an undefined one says so, and why (exit 4)
+    progress.stage("computing")
     result = _differentiate(loaded, arithmetic, convention, strict=exact)
-    worked = worked_solution(result, wrt, decimals=not exact)
-    text = worked_text(worked, result, fmt, digits)  # as the public API's Result.explain writes it (api.py)
+    worked = worked_solution(result, wrt, decimals=not exact, track=progress.track)
+    text = worked_text(worked, result, fmt, digits, progress.track)  # as the public API's Result.explain writes it
     if symbolic:
+        progress.stage("formulas")
         from ..engine.symbolic.derive import gradient_formulas
         from ..render.formulas import append_formulas
 
@@ -92,8 +108,7 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, floats, d
             text = append_formulas_html(text, formulas, worked.output_label)
         else:
             text = append_formulas(text, fmt, formulas, worked.output_label)
-    _write(text)
-    return MATH if result.undefined else OK
+    return text, result.undefined
 
 
 def _differentiate(loaded, arithmetic, convention, strict: bool):
@@ -114,7 +129,7 @@ def _differentiate(loaded, arithmetic, convention, strict: bool):
 EXACT_WORK = 200_000
 
 
-def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact) -> int:
+def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact) -> str:
     """The worked solution at tensor level (teaching/tensor_steps.py)."""
     from ..engine.shaping import index_only
     from ..engine.tensor.shapes import shape_text
@@ -132,8 +147,7 @@ def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention,
     if wrt is not None:
         check_wrt(tape, wrt, index_only(tape))  # before any arithmetic
     result = _differentiate_tensors(tape, loaded.inputs, arithmetic, convention, exact)
-    _write(explanation(result, fmt, wrt, digits, exact))  # as the public API's Result.explain writes it
-    return OK
+    return explanation(result, fmt, wrt, digits, exact)  # as the public API's Result.explain writes it
 
 
 def _differentiate_tensors(tape, inputs, arithmetic, convention, exact: bool):

@@ -6,6 +6,8 @@
   picture (a --check verdict, Graphviz warnings, Mermaid size limits, where and
   why numbers are undefined) go to standard error, so standard output holds only
   the picture; a failed --check still exits 1 (and an undefined number 4).
+- On a terminal, a big graph shows a progress bar on standard error while it is computed and drawn
+  (`graph_progress`, render/progress.py), cleared before the picture is written; never with --json.
 - With --json, standard output stays one JSON document: it gains a "graph" key,
   {"format": "dot", "text": "digraph ..."} (or {"format": ..., "file": FILE}
   when --out wrote it). `--graph tree` has no JSON form and is a usage error there.
@@ -37,6 +39,16 @@ def check_graph_options(graph: str | None, out: str | None, as_json: bool) -> No
     if graph == "tree" and as_json:
         raise UsageError("--graph tree is drawn for a terminal and has no JSON form; "
                          "with --json use --graph dot or --graph mermaid")
+
+
+def graph_progress(ctx, graph: str | None, as_json: bool):
+    """The progress bar of a --graph picture, open until the command ends (click closes it), or None without
+    --graph. Opened before the program is read, so the whole run counts towards the half second."""
+    if graph is None:
+        return None
+    from ..render.progress import Progress
+
+    return ctx.with_resource(Progress("backprop eval --graph", as_json))
 
 
 def _note(message: str) -> None:
@@ -74,14 +86,19 @@ def _check_summary(report, digits: int | None) -> None:
 
 
 def emit_graph(result, graph: str, out: str | None, digits: int | None, color: str, json_doc: dict | None,
-               report=None) -> None:
-    """Draw the graph in FORMAT and print it or write it to --out (see the module docstring)."""
+               report=None, progress=None) -> None:
+    """Draw the graph in FORMAT and print it or write it to --out (see the module docstring); `progress`:
+    graph_progress's bar, if any."""
+    if progress is None:
+        from ..render.progress import QUIET as progress
     if graph == "tree":
         from ..render.console import make_console
         from ..render.graph_tree import graph_tree
 
+        progress.stage("drawing the tree")
         view = graph_tree(result, digits)
         if out is None:
+            progress.finish()
             make_console(color).print(view)
         else:
             try:
@@ -92,7 +109,7 @@ def emit_graph(result, graph: str, out: str | None, digits: int | None, color: s
     else:
         from ..render.graph_text import mermaid_limit_note, to_dot, to_mermaid
 
-        text = to_mermaid(result, digits) if graph == "mermaid" else to_dot(result, digits)
+        text = (to_mermaid if graph == "mermaid" else to_dot)(result, digits, progress.track)
         if graph == "mermaid":
             limit = mermaid_limit_note(result, text)
             if limit:
@@ -101,6 +118,7 @@ def emit_graph(result, graph: str, out: str | None, digits: int | None, color: s
         if graph in IMAGE_FORMATS:
             from ..render.graph_image import render_image
 
+            progress.stage("Graphviz draws the picture")
             image = render_image(text, graph)
             for line in image.warnings.splitlines():
                 _note(f"dot: {line}")
@@ -112,6 +130,7 @@ def emit_graph(result, graph: str, out: str | None, digits: int | None, color: s
         elif out is None:
             from ..render.console import write_text
 
+            progress.finish()
             write_text(text)  # in ASCII where standard output cannot encode ∂
     if json_doc is None:  # (the JSON document has the reasons under "undefined")
         from ..render.missing import missing_lines

@@ -103,33 +103,19 @@ def optimize_command(ctx, program, file, color, debug, optimizer, lr, steps, upd
 
     from ..render.console import can_encode, make_console
     from ..render.formulas import output_label
+    from ..render.progress import Progress
 
     console = make_console(color)
     finish = None
-    if console.is_terminal and steps > 0:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task(s.optimizer, total=steps)
-            for item in run:
-                if isinstance(item, Finish):
-                    finish = item
-                else:
-                    values.append(item.point.value)
-                    progress.update(task, advance=1, description=f"{s.optimizer}  value {item.point.value:.6g}")
-    else:
+    with Progress("backprop optimize") as progress:  # on standard error, on a terminal only
         for item in run:
             if isinstance(item, Finish):
                 finish = item
             else:
                 values.append(item.point.value)
+                if progress.enabled:
+                    progress.update(len(values), steps, f"{len(values):,}/{steps:,} steps",
+                                    f"{s.optimizer}  value {item.point.value:.6g}")
     if finish.failure is None:  # else the last point reached is the one the failed step started from
         values.append(finish.final.value)
     unicode = can_encode(console.file, view.SPARK_UNICODE)

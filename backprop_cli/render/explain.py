@@ -22,6 +22,7 @@ from .explain_parts import (
     Piece, backward_parts, forward_parts, nothing_backward, number_text, unnamed_sentence, unreached_note,
 )
 from .missing import cause_lines
+from .progress import identity
 
 PROSE_WIDTH = 80  # sentences wrap here; equations never do
 _PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
@@ -202,7 +203,7 @@ def note_sentences(worked: Worked, digits) -> list[str]:
     return out
 
 
-def render_text(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
+def render_text(worked: Worked, digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
     lines = []
     program = _program_lines(worked.source)
     if len(program) == 1:
@@ -221,11 +222,13 @@ def render_text(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     lines.append("")
     lines.append("Forward pass: the value of every node, in order")
     computed = [s for s in worked.forward if s.kind != INPUT_STEP]
-    lines += [f"  {forward_line(s, digits, worked.decimals)}" for s in computed] or [
+    lines += [f"  {forward_line(s, digits, worked.decimals)}" for s in track(computed, "writing the forward pass",
+                                                                             unit="steps")] or [
         "  (nothing to compute: the output is an input)"]
     lines.append("")
     lines.append(f"Backward pass: {backward_heading(worked)}")
-    lines += [f"  {backward_line(s, digits, worked.decimals)}" for s in worked.backward] or [
+    lines += [f"  {backward_line(s, digits, worked.decimals)}"
+              for s in track(worked.backward, "writing the backward pass", unit="steps")] or [
         f"  ({nothing_backward(worked)})"]
     lines.append("")
     number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
@@ -278,7 +281,7 @@ def _fence(source: str) -> list[str]:
     return [fence, *source.strip("\n").splitlines(), fence]
 
 
-def render_markdown(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
+def render_markdown(worked: Worked, digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
     md = escape_markdown
     out = [f"## Worked solution: {md(worked.output_label)} and its gradient", ""]
     out += ["Program:", "", *_fence(worked.source), ""]
@@ -292,13 +295,15 @@ def render_markdown(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     out += ["### Forward pass", "", "The value of every node, in order:", ""]
     computed = [s for s in worked.forward if s.kind != INPUT_STEP]
     if computed:
-        out += [f"{k}. {md(forward_line(s, digits, worked.decimals))}" for k, s in enumerate(computed, 1)]
+        out += [f"{k}. {md(forward_line(s, digits, worked.decimals))}"
+                for k, s in enumerate(track(computed, "writing the forward pass", unit="steps"), 1)]
     else:
         out.append("Nothing to compute: the output is an input.")
     heading = backward_heading(worked)
     out += ["", "### Backward pass", "", md(heading[0].upper() + heading[1:]) + ":", ""]
     if worked.backward:
-        out += [f"{k}. {md(backward_line(s, digits, worked.decimals))}" for k, s in enumerate(worked.backward, 1)]
+        out += [f"{k}. {md(backward_line(s, digits, worked.decimals))}"
+                for k, s in enumerate(track(worked.backward, "writing the backward pass", unit="steps"), 1)]
     else:
         text = nothing_backward(worked)
         out.append(md(text[0].upper() + text[1:] + "."))
@@ -311,14 +316,15 @@ def render_markdown(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(worked: Worked, fmt: str = "text", digits: int | None = DEFAULT_DIGITS) -> str:
-    """The worked solution in `fmt`: text, markdown or latex."""
+def render(worked: Worked, fmt: str = "text", digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
+    """The worked solution in `fmt`: text, markdown or latex. `track(items, what)` wraps the loops over the
+    steps (a progress bar's, render/progress.py)."""
     if fmt == "text":
-        return render_text(worked, digits)
+        return render_text(worked, digits, track)
     if fmt == "markdown":
-        return render_markdown(worked, digits)
+        return render_markdown(worked, digits, track)
     if fmt == "latex":
         from .explain_latex import render_latex
 
-        return render_latex(worked, digits)
+        return render_latex(worked, digits, track)
     raise ValueError(f"unknown format {fmt!r}")

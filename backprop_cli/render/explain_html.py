@@ -19,6 +19,7 @@ from ..teaching.steps import INPUT_STEP, Worked
 from .circuit_svg import GRAD_COLOR, MAX_NODES, VALUE_COLOR, circuit_svg, drawn_count, escape, words_for
 from .explain import TextDialect, backward_heading, intro_sentences, note_sentences
 from .explain_parts import backward_parts, forward_parts, nothing_backward, number_text, unreached_note
+from .progress import identity
 
 # default-src 'none': no script, no request of any kind; only the page's own <style> applies
 POLICY = "default-src 'none'; style-src 'unsafe-inline'"
@@ -105,8 +106,9 @@ def _picture(result: Result, worked: Worked, digits: int | None) -> list[str]:
     return out
 
 
-def render_html(worked: Worked, result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
-    """The worked solution of a program of numbers as an HTML page (see the module docstring)."""
+def render_html(worked: Worked, result: Result, digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
+    """The worked solution of a program of numbers as an HTML page (see the module docstring); `track(items,
+    what)` wraps the loops over the steps (render/progress.py)."""
     d = TextDialect(digits, worked.decimals)
     number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
     title = f"Worked solution: {worked.output_label} and its gradient"
@@ -124,14 +126,17 @@ def render_html(worked: Worked, result: Result, digits: int | None = DEFAULT_DIG
     body += ["<h2>Forward pass</h2>", "<p>The value of every node, in order:</p>"]
     computed = [s for s in worked.forward if s.kind != INPUT_STEP]
     if computed:
-        body += ['<ol class="steps">', *(_equation(forward_parts(s, d), "value") for s in computed), "</ol>"]
+        body += ['<ol class="steps">', *(_equation(forward_parts(s, d), "value")
+                                           for s in track(computed, "writing the forward pass", unit="steps")),
+                 "</ol>"]
     else:
         body.append("<p>Nothing to compute: the output is an input.</p>")
     heading = backward_heading(worked)
     body += ["<h2>Backward pass</h2>", f"<p>{escape(heading[0].upper() + heading[1:])}:</p>"]
     if worked.backward:
         body += ['<ol class="steps">',
-                 *(_equation(backward_parts(s, d), "grad", unreached_note(s)) for s in worked.backward), "</ol>"]
+                 *(_equation(backward_parts(s, d), "grad", unreached_note(s))
+                   for s in track(worked.backward, "writing the backward pass", unit="steps")), "</ol>"]
     else:
         text = nothing_backward(worked)
         body.append(f"<p>{escape(text[0].upper() + text[1:])}.</p>")

@@ -13,6 +13,7 @@ from .explain_parts import (
     Piece, backward_part_terms, forward_parts, nothing_backward, number_text, unnamed_sentence, unreached_note,
 )
 from .missing import cause_lines
+from .progress import identity
 from .latex import (
     ATOM, LOOSE, POWER, SUM, UNARY, Tex, escape_text, latex_expression, latex_name, latex_number_text, latex_template,
 )
@@ -120,7 +121,8 @@ def _program_block(source: str) -> list[str]:
     return [r"\noindent Program:\\", *[f"\\quad {line}\\\\" for line in body[:-1]], f"\\quad {body[-1]}", ""]
 
 
-def render_latex(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
+def render_latex(worked: Worked, digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
+    """The LaTeX document; `track(items, what)` wraps the loops over the steps (render/progress.py)."""
     d = LatexDialect(digits, worked.decimals)
     out_label = worked.output_label
     lines = [
@@ -140,11 +142,12 @@ def render_latex(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
     lines += _intro(worked)
     lines += [r"\subsection*{Forward pass}", "", "The value of every node, in order:"]
     forward_rows = [_rows([(p,) for p in forward_parts(s, d)], split=False)[0]
-                    for s in worked.forward if s.kind != INPUT_STEP]
+                    for s in track(worked.forward, "writing the forward pass", unit="steps")
+                    if s.kind != INPUT_STEP]
     lines += _align(forward_rows) or ["", "Nothing to compute: the output is an input."]
     lines += ["", r"\subsection*{Backward pass}", "", _backward_heading(worked) + ":"]
     backward_rows = []
-    for step in worked.backward:
+    for step in track(worked.backward, "writing the backward pass", unit="steps"):
         backward_rows += _rows(backward_part_terms(step, d), unreached_note(step))
     text = nothing_backward(worked)
     lines += _align(backward_rows) or ["", escape_text(text[0].upper() + text[1:]) + "."]

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from ..base.numbers import DEFAULT_DIGITS, format_number
 from ..engine.compute import Result
 from ..engine.tape import CONST, INPUT
+from .progress import identity
 
 LABEL_LIMIT = 40  # characters per label line; longer ones end in an ellipsis
 RULE_LIMIT = 60  # characters of a tensor rule on an edge (`∂L/∂v4 = ∂L/∂v5, copied along the summed axes`: 46)
@@ -186,8 +187,9 @@ def _dot_label(result: Result, i: int, digits: int | None, on_kink: bool) -> str
     return "<" + "<br/>".join(lines) + ">"
 
 
-def to_dot(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
-    """The graph as Graphviz DOT, laid out left to right (inputs on the left, the output on the right)."""
+def to_dot(result: Result, digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
+    """The graph as Graphviz DOT, laid out left to right (inputs on the left, the output on the right).
+    `track(items, what)` wraps the loops over nodes and edges (a progress bar's, render/progress.py)."""
     tape = result.tape
     kinks = kink_nodes(result)
     edge_words = "local rule at tensor level" if result.tensor else "local derivative ∂node/∂arg"
@@ -200,12 +202,12 @@ def to_dot(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
         '  node [fontname="Helvetica", fontsize=11, margin="0.12,0.06"];',
         f'  edge [fontname="Helvetica", fontsize=9, color="#6b7280", fontcolor="{LOCAL_COLOR}", arrowsize=0.7];',
     ]
-    for i, node in enumerate(tape.nodes):
+    for i, node in track(enumerate(tape.nodes), "writing the nodes", len(tape.nodes)):
         style = _DOT_STYLE[node_kind(result, i)]
         if i in kinks:
             style += f', color="{KINK_COLOR}", penwidth=2'
         out.append(f'  "{node.id}" [{style}, label={_dot_label(result, i, digits, i in kinks)}];')
-    for edge in edges(result, digits):
+    for edge in track(edges(result, digits), "writing the edges", unit="edges"):
         source, target = tape.nodes[edge.source].id, tape.nodes[edge.target].id
         if edge.local is None:
             out.append(f'  "{source}" -> "{target}" [style=dashed, color="#9ca3af"];')
@@ -241,13 +243,13 @@ _MERMAID_CLASSES = (
 _CLASS_CHUNK = 40  # node ids per `class` line
 
 
-def to_mermaid(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
-    """The graph as a Mermaid flowchart (left to right), for a ```mermaid block in Markdown."""
+def to_mermaid(result: Result, digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
+    """The graph as a Mermaid flowchart (left to right), for a ```mermaid block in Markdown. `track`: as to_dot."""
     tape = result.tape
     kinks = kink_nodes(result)
     out = ["flowchart LR"]
     members: dict[str, list[str]] = {kind: [] for kind, _ in _MERMAID_CLASSES}
-    for i, node in enumerate(tape.nodes):
+    for i, node in track(enumerate(tape.nodes), "writing the nodes", len(tape.nodes)):
         kind = node_kind(result, i)
         if result.tensor:  # a line for the shape, then the value's and the gradient's lines
             from .tensor_graph import number_lines
@@ -266,7 +268,7 @@ def to_mermaid(result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
         label = "<br/>".join(mermaid_text(shorten(line)) for line in lines)
         out.append(f'  {node.id}{opening}"{label}"{closing}')
         members[kind].append(node.id)
-    for edge in edges(result, digits):
+    for edge in track(edges(result, digits), "writing the edges", unit="edges"):
         source, target = tape.nodes[edge.source].id, tape.nodes[edge.target].id
         if edge.local is None:
             out.append(f"  {source} -.-> {target}")

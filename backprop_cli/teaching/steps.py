@@ -198,11 +198,16 @@ def _expression(tape: Tape, i: int, labels: list[str]) -> str:
     return OPS[node.op].template_for(len(node.args)).format(*(labels[a] for a in node.args))
 
 
-def forward_steps(result: Result, labels: list[str] | None = None) -> list[ForwardStep]:
+def _untracked(items, what: str = "", total: int | None = None, unit: str = ""):
+    return items  # the default `track`: no progress bar (the command passes render/progress.py's)
+
+
+def forward_steps(result: Result, labels: list[str] | None = None, track=_untracked) -> list[ForwardStep]:
     """The given values first (inputs, in order of first use), then every computed node in evaluation order.
 
     Unnamed literals are not steps of their own: they appear in the expressions that use them. `labels` (one
     per node, key_labels) are how nodes are called; by default as the tables call them (tape_labels).
+    `track(items, what)` wraps the loop over the nodes (a progress bar's, render/progress.py).
     """
     tape = result.tape
     labels = labels or tape_labels(tape)
@@ -210,7 +215,7 @@ def forward_steps(result: Result, labels: list[str] | None = None) -> list[Forwa
     for name, i in tape.inputs.items():
         steps.append(ForwardStep(i, tape.nodes[i].id, name, name, INPUT_STEP, INPUT, name, None, (), (), (),
                                  result.values[i]))
-    for i, node in enumerate(tape.nodes):
+    for i, node in track(enumerate(tape.nodes), "forward steps", len(tape.nodes)):
         if node.op == INPUT:
             continue
         if node.op == CONST:
@@ -272,12 +277,13 @@ def _short_symbolic(upstream: str | None, local: str) -> str | None:
     return None
 
 
-def backward_steps(result: Result, wrt: str | None = None, labels: list[str] | None = None) -> list[BackwardStep]:
+def backward_steps(result: Result, wrt: str | None = None, labels: list[str] | None = None,
+                   track=_untracked) -> list[BackwardStep]:
     """The chain rule node by node, in backward order from the output (seed 1) down to the inputs.
 
     Every differentiated node is a step (constants are not); with `wrt`, only the
     nodes on the paths from the output down to that name (or id). Each local
-    derivative is its rule with the literal operands put in, simplified (tidy_rule).
+    derivative is its rule with the literal operands put in, simplified (tidy_rule). `track`: as forward_steps.
     """
     tape = result.tape
     labels = labels or tape_labels(tape)
@@ -294,7 +300,7 @@ def backward_steps(result: Result, wrt: str | None = None, labels: list[str] | N
     conventional = {k.node: LABELS[k.convention] for k in result.kinks if k.convention != DEFAULT}
     symbolic: list[str | None] = [None] * len(nodes)
     steps: list[BackwardStep] = []
-    for i in range(len(nodes) - 1, -1, -1):
+    for i in track(range(len(nodes) - 1, -1, -1), "backward steps"):
         if result.grads[i] is None:
             continue
         node = nodes[i]
@@ -388,14 +394,14 @@ def _renamed(causes, tape: Tape, labels: list[str]) -> tuple:
     return tuple(out)
 
 
-def worked_solution(result: Result, wrt: str | None = None, decimals: bool = False) -> Worked:
+def worked_solution(result: Result, wrt: str | None = None, decimals: bool = False, track=_untracked) -> Worked:
     """The whole worked solution: forward steps, backward steps (limited to `wrt`), answers and notes; the
     unnamed intermediates called u1, u2, ... (key_labels). `decimals`: exact values are to be written as
-    decimals, not fractions (the renderers read Worked.decimals)."""
+    decimals, not fractions (the renderers read Worked.decimals). `track`: as forward_steps."""
     tape = result.tape
     labels = key_labels(tape)
-    forward = tuple(forward_steps(result, labels))
-    backward = tuple(backward_steps(result, wrt, labels))
+    forward = tuple(forward_steps(result, labels, track))
+    backward = tuple(backward_steps(result, wrt, labels, track))
     if wrt is not None:
         target = resolve_wrt(tape, wrt, result.grads)
         answers = ((labels[target], result.grads[target]),)

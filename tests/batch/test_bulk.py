@@ -24,7 +24,8 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pc = pytest.importorskip("pyarrow.csv")
 
-from backprop_cli.batch import chunks, columnar, progress, run as batch_run  # noqa: E402
+from backprop_cli.batch import chunks, columnar, run as batch_run  # noqa: E402
+from backprop_cli.render import progress  # noqa: E402
 from backprop_cli.batch.shortest import csv_rows, shortest  # noqa: E402
 
 from conftest import assert_one_paragraph_error  # noqa: E402
