@@ -171,6 +171,7 @@ def _read_class_file(path: str, program: str | None) -> tuple[bytes, str]:
 def _check_class(ctx, program, file, color, expect, answers, class_file, as_csv, tolerance, strict, as_json, exact,
                  digits, convention):
     """check --class: every row of the class file graded against the program computed once."""
+    from ..render.progress import Progress
     from ..teaching.checking import graded_results, tensor_results
     from ..teaching.classroom import decode, grade_class, read_class, undefined_questions
 
@@ -182,6 +183,8 @@ def _check_class(ctx, program, file, color, expect, answers, class_file, as_csv,
         raise UsageError("--csv and --json are two formats of the same gradebook: give one")
     if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
         raise UsageError(f"--tolerance must be a finite number >= 0, not {tolerance}")
+    # a bar on standard error for a big class (on a terminal, never with --json), closed when the command ends
+    progress = ctx.with_resource(Progress("backprop check --class", as_json))
     data, name = _read_class_file(class_file, program)
     text = decode(data, name)
     loaded = load(ctx, program, file, EXACT, stdin_busy=class_file == "-")
@@ -190,7 +193,9 @@ def _check_class(ctx, program, file, color, expect, answers, class_file, as_csv,
         result, truth = tensor_results(loaded, exact, convention)
     else:
         result, truth = graded_results(loaded, exact, convention)
-    graded = grade_class(result, truth, klass, tolerance, strict=strict, diagnose=not as_csv)  # (a gradebook has none)
+    graded = grade_class(result, truth, klass, tolerance, strict=strict, diagnose=not as_csv,  # (a gradebook: none)
+                         track=progress.track)
+    progress.output("writing the gradebook" if as_csv else "writing the table")
     if as_json:
         from ..render.class_report import class_document
         from ..render.json_report import dumps

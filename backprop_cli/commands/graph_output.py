@@ -98,7 +98,7 @@ def emit_graph(result, graph: str, out: str | None, digits: int | None, color: s
         progress.stage("drawing the tree")
         view = graph_tree(result, digits)
         if out is None:
-            progress.finish()
+            progress.output("writing the tree")
             make_console(color).print(view)
         else:
             try:
@@ -130,7 +130,7 @@ def emit_graph(result, graph: str, out: str | None, digits: int | None, color: s
         elif out is None:
             from ..render.console import write_text
 
-            progress.finish()
+            progress.output()
             write_text(text)  # in ASCII where standard output cannot encode ∂
     if json_doc is None:  # (the JSON document has the reasons under "undefined")
         from ..render.missing import missing_lines

@@ -92,6 +92,15 @@ class Progress:
     def __exit__(self, *exc) -> None:
         self.finish()
 
+    def output(self, what: str = "writing the output") -> None:
+        """The output is about to be written. Where standard output is a terminal (the screen the bar is on),
+        the bar is cleared first; else it stays, pulsing under `what`, while a long output (check --class's
+        table of 100,000 students, a tree) is written to the file or pipe."""
+        if _isatty(sys.stdout):
+            self.finish()
+        else:
+            self.stage(what)
+
     def finish(self) -> None:
         """The work is done: the bar is cleared now (before the output is written to the same screen)."""
         with self._lock:
@@ -173,6 +182,9 @@ class _Quiet:
         return None
 
     def stage(self, what: str) -> None:
+        return None
+
+    def output(self, what: str = "") -> None:
         return None
 
     def finish(self) -> None:

@@ -264,17 +264,22 @@ def _first_line(message: str) -> str:
     return message.split("\n", 1)[0]
 
 
+def _untracked(items, what: str = "", total: int | None = None, unit: str = ""):
+    return items  # the default `track`: no progress bar (check passes render/progress.py's)
+
+
 def grade_class(result, truth, class_file: ClassFile, tolerance: float | None = None, strict: bool = False,
-                diagnose: bool = True) -> ClassGrade:
+                diagnose: bool = True, track=_untracked) -> ClassGrade:
     """Grade every row of a class file against one computed program (`result` shown, `truth` compared with,
-    as check's _results and _tensor_results give them); `strict` as --strict (accepted is wrong)."""
+    as check's _results and _tensor_results give them); `strict` as --strict (accepted is wrong); `track(items,
+    what)` wraps the loops over the students (a progress bar's)."""
     tape = result.tape
     asked = questions(tape, class_file)
     # Each distinct (question, answer text) is read and graded once.
     readable: dict[tuple[int, str], int] = {}  # -> its position in `items`
     unreadable: dict[tuple[int, str], str] = {}
     items: list[Expectation] = []
-    for row in class_file.rows:
+    for row in track(class_file.rows, "reading the answers", unit="students"):
         for q, text in enumerate(row.cells):
             key = (q, text)
             if not text or key in readable or key in unreadable:
@@ -291,7 +296,7 @@ def grade_class(result, truth, class_file: ClassFile, tolerance: float | None = 
     asked = tuple(_with_correct(question, q, readable, verdicts, result) for q, question in enumerate(asked))
 
     students, problems_seen = [], []
-    for row in class_file.rows:
+    for row in track(class_file.rows, "marking", unit="students"):
         marks = []
         for q, text in enumerate(row.cells):
             if not text:

@@ -35,7 +35,20 @@ COMMANDS = [
     ("graph dot", ["eval", BIG, "-x", "2", "--graph", "dot"], b"backprop eval --graph"),
     ("graph mermaid", ["eval", BIG, "-x", "2", "--graph", "mermaid"], b"backprop eval --graph"),
     ("optimize", ["optimize", "(x - 3)^2", "-x", "0", "--steps", "3000"], b"steps"),
+    ("check --class", ["check", "e = a + b; f = e * c; g = f / d", "-a", "5", "-b", "1", "-c", "-2", "-d", "-3",
+                       "--class", "{class}"], b"backprop check --class"),
+    ("check --class --csv", ["check", "e = a + b; f = e * c; g = f / d", "-a", "5", "-b", "1", "-c", "-2", "-d",
+                             "-3", "--class", "{class}", "--csv"], b"backprop check --class"),
 ]
+CLASS = "student,g,dg/da,e\n" + "".join(f"s{k},4,{k % 7}/3,6\n" for k in range(2000))
+
+
+@pytest.fixture
+def prepare(tmp_path):
+    """The argv with {class} replaced by a class file of 2,000 students."""
+    path = tmp_path / "class.csv"
+    path.write_text(CLASS, encoding="utf-8")
+    return lambda argv: [str(path) if arg == "{class}" else arg for arg in argv]
 
 
 def environment(**extra: str) -> dict:
@@ -73,7 +86,8 @@ def in_a_pipe(argv: list[str], env: dict) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("name, argv, words", COMMANDS, ids=[row[0] for row in COMMANDS])
-def test_a_bar_on_a_terminal_and_the_same_output(tmp_path, name, argv, words):
+def test_a_bar_on_a_terminal_and_the_same_output(tmp_path, prepare, name, argv, words):
+    argv = prepare(argv)
     piped = in_a_pipe(argv, environment())
     assert piped.returncode == 0 and CSI not in piped.stdout and CSI not in piped.stderr
     out, err, code = on_a_terminal(argv, environment(), tmp_path)
@@ -85,7 +99,8 @@ def test_a_bar_on_a_terminal_and_the_same_output(tmp_path, name, argv, words):
 
 
 @pytest.mark.parametrize("name, argv, words", COMMANDS, ids=[row[0] for row in COMMANDS])
-def test_no_bar_with_term_dumb(tmp_path, name, argv, words):
+def test_no_bar_with_term_dumb(tmp_path, prepare, name, argv, words):
+    argv = prepare(argv)
     piped = in_a_pipe(argv, environment())
     out, err, code = on_a_terminal(argv, environment(TERM="dumb"), tmp_path)
     assert (code, out) == (0, piped.stdout)
@@ -105,17 +120,20 @@ def test_no_color_keeps_the_bar_without_colours(tmp_path):
     ["eval", BIG, "-x", "2", "--graph", "dot", "--json"],
     ["eval", BIG, "-x", "2", "--graph", "mermaid", "--json"],
     ["optimize", "(x - 3)^2", "-x", "0", "--steps", "3000", "--json"],
-], ids=["graph dot", "graph mermaid", "optimize"])
-def test_no_bar_with_json(tmp_path, argv):
+    ["check", "e = a + b; f = e * c; g = f / d", "-a", "5", "-b", "1", "-c", "-2", "-d", "-3", "--class", "{class}",
+     "--json"],
+], ids=["graph dot", "graph mermaid", "optimize", "check --class"])
+def test_no_bar_with_json(tmp_path, prepare, argv):
+    argv = prepare(argv)
     piped = in_a_pipe(argv, environment())
     out, err, code = on_a_terminal(argv, environment(), tmp_path)
     assert code == 0 and CSI not in out and CSI not in err
     assert (out, err.replace(b"\r\n", b"\n")) == (piped.stdout, piped.stderr)  # only Mermaid's note, if any
 
 
-def test_no_bar_in_a_pipe_even_with_force_color():
+def test_no_bar_in_a_pipe_even_with_force_color(prepare):
     for _, argv, _ in COMMANDS:
-        run = in_a_pipe(argv, environment(FORCE_COLOR="1"))
+        run = in_a_pipe(prepare(argv), environment(FORCE_COLOR="1"))
         assert run.returncode == 0 and b"\x1b[?25l" not in run.stderr  # no bar (it hides the cursor)
     # optimize drew its bar on standard output when that was a terminal; now never there
     run = in_a_pipe(["optimize", "(x - 3)^2", "-x", "0", "--steps", "3000", "--color", "always"], environment())
@@ -208,3 +226,19 @@ def test_the_bar_waits_for_the_delay(monkeypatch):
         pass
     time.sleep(0.3)
     assert quick._bar is None  # a run that ended before the delay never draws
+
+
+@pytest.mark.parametrize("stdout_tty", [True, False])
+def test_before_the_output(monkeypatch, stdout_tty):
+    """Output to the terminal the bar is on clears the bar first; to a file, the bar stays while it is written."""
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.setattr(sys, "stdout", Terminal() if stdout_tty else io.StringIO())
+    monkeypatch.setenv(progress.DELAY_VARIABLE, "0")
+    monkeypatch.setenv("TERM", "xterm")
+    with Progress("backprop test") as bar:
+        bar.output("writing the table")
+        if stdout_tty:
+            assert bar._bar is None
+        else:
+            assert bar._bar.tasks[-1].description == "backprop test: writing the table"
+    assert bar._bar is None
