@@ -122,7 +122,7 @@ class Progress:
 
     def stage(self, what: str) -> None:
         """A stage without hooks: the bar pulses under `what` until the next update."""
-        self.update(0, None, "", f"{self.label}: {what}")
+        self.update(0, None, "", self._stage(what))
 
     def track(self, items, what: str, total: int | None = None, unit: str = "nodes"):
         """`items` with the bar moved along them (UPDATES times in all); `total` defaults to len(items)."""
@@ -130,7 +130,10 @@ class Progress:
             return items
         if total is None:
             total = len(items)
-        return self._tracked(items, f"{self.label}: {what}", total, unit)
+        return self._tracked(items, self._stage(what), total, unit)
+
+    def _stage(self, what: str) -> str:
+        return f"{self.label.removeprefix('backprop ')}: {what}"  # short: the line fits 80 columns
 
     def _tracked(self, items, description: str, total: int, unit: str):
         every = max(total // UPDATES, 1)
@@ -144,13 +147,19 @@ class Progress:
         self.update(done, total, f"{done:,}/{total:,} {unit}")
 
     def _start(self) -> None:
+        try:
+            self._draw()
+        except (OSError, ValueError):  # standard error closed under it: no bar, and no traceback from a thread
+            self.enabled = False
+
+    def _draw(self) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress as Bar, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
         with self._lock:
             if self._closed:
                 return
-            columns = [TextColumn("{task.description}", markup=False), BarColumn(), TaskProgressColumn(),
+            columns = [TextColumn("{task.description}", markup=False), BarColumn(bar_width=20), TaskProgressColumn(),
                        TextColumn("{task.fields[detail]}", markup=False), TimeRemainingColumn()]
             # soft_wrap: a note written to standard error while the bar is up is printed above it (Rich redirects
             # sys.stderr) as written, not cut into lines; standard output is never redirected

@@ -27,18 +27,18 @@ CSI = b"\x1b["
 
 # (name, argv, what the bar says): one row per command that has a bar
 COMMANDS = [
-    ("explain", ["explain", BIG, "-x", "2"], b"backprop explain"),
-    ("explain markdown", ["explain", BIG, "-x", "2", "--format", "markdown"], b"backprop explain"),
-    ("explain latex", ["explain", BIG, "-x", "2", "--format", "latex"], b"backprop explain"),
-    ("explain html", ["explain", BIG, "-x", "2", "--format", "html"], b"backprop explain"),
-    ("graph tree", ["eval", BIG, "-x", "2", "--graph", "tree"], b"backprop eval --graph"),
-    ("graph dot", ["eval", BIG, "-x", "2", "--graph", "dot"], b"backprop eval --graph"),
-    ("graph mermaid", ["eval", BIG, "-x", "2", "--graph", "mermaid"], b"backprop eval --graph"),
+    ("explain", ["explain", BIG, "-x", "2"], b"explain"),
+    ("explain markdown", ["explain", BIG, "-x", "2", "--format", "markdown"], b"explain"),
+    ("explain latex", ["explain", BIG, "-x", "2", "--format", "latex"], b"explain"),
+    ("explain html", ["explain", BIG, "-x", "2", "--format", "html"], b"explain"),
+    ("graph tree", ["eval", BIG, "-x", "2", "--graph", "tree"], b"eval --graph"),
+    ("graph dot", ["eval", BIG, "-x", "2", "--graph", "dot"], b"eval --graph"),
+    ("graph mermaid", ["eval", BIG, "-x", "2", "--graph", "mermaid"], b"eval --graph"),
     ("optimize", ["optimize", "(x - 3)^2", "-x", "0", "--steps", "3000"], b"steps"),
     ("check --class", ["check", "e = a + b; f = e * c; g = f / d", "-a", "5", "-b", "1", "-c", "-2", "-d", "-3",
-                       "--class", "{class}"], b"backprop check --class"),
+                       "--class", "{class}"], b"check --class"),
     ("check --class --csv", ["check", "e = a + b; f = e * c; g = f / d", "-a", "5", "-b", "1", "-c", "-2", "-d",
-                             "-3", "--class", "{class}", "--csv"], b"backprop check --class"),
+                             "-3", "--class", "{class}", "--csv"], b"check --class"),
 ]
 CLASS = "student,g,dg/da,e\n" + "".join(f"s{k},4,{k % 7}/3,6\n" for k in range(2000))
 
@@ -110,7 +110,7 @@ def test_no_bar_with_term_dumb(tmp_path, prepare, name, argv, words):
 def test_no_color_keeps_the_bar_without_colours(tmp_path):
     argv = ["explain", BIG, "-x", "2"]
     out, err, code = on_a_terminal(argv, environment(NO_COLOR="1"), tmp_path)
-    assert code == 0 and b"backprop explain" in err
+    assert code == 0 and b"explain" in err
     styles = {int(p) for codes in re.findall(rb"\x1b\[([0-9;]*)m", err) for p in codes.split(b";") if p}
     assert not {p for p in styles if 30 <= p <= 49 or 90 <= p <= 107}  # no colour: foreground or background
     assert out == in_a_pipe(argv, environment()).stdout
@@ -143,7 +143,7 @@ def test_no_bar_in_a_pipe_even_with_force_color(prepare):
 def test_a_picture_written_with_out_is_the_same(tmp_path):
     argv = ["eval", BIG, "-x", "2", "--graph", "dot", "--out", str(tmp_path / "graph.dot")]
     out, err, code = on_a_terminal(argv, environment(), tmp_path)
-    assert code == 0 and out == b"" and b"backprop eval --graph" in err
+    assert code == 0 and out == b"" and b"eval --graph" in err
     drawn = (tmp_path / "graph.dot").read_bytes()
     assert in_a_pipe(argv, environment()).returncode == 0
     assert (tmp_path / "graph.dot").read_bytes() == drawn
@@ -205,9 +205,9 @@ def test_a_tracked_loop_yields_everything_and_draws_on_standard_error(monkeypatc
     with Progress("backprop test") as bar:
         assert bar.enabled and bar._bar is not None
         assert list(bar.track(range(1000), "steps", 1000, "nodes")) == list(range(1000))
-        assert bar._state == ("backprop test: steps", 1000, 1000, "1,000/1,000 nodes")
+        assert bar._state == ("test: steps", 1000, 1000, "1,000/1,000 nodes")
         bar.stage("formulas")  # a stage without hooks: a new task with no total
-        assert bar._bar.tasks[-1].total is None and bar._bar.tasks[-1].description == "backprop test: formulas"
+        assert bar._bar.tasks[-1].total is None and bar._bar.tasks[-1].description == "test: formulas"
     assert bar._bar is None  # stopped, and cleared
 
 
@@ -240,5 +240,5 @@ def test_before_the_output(monkeypatch, stdout_tty):
         if stdout_tty:
             assert bar._bar is None
         else:
-            assert bar._bar.tasks[-1].description == "backprop test: writing the table"
+            assert bar._bar.tasks[-1].description == "test: writing the table"
     assert bar._bar is None
