@@ -21,6 +21,8 @@ and its operation in the tensor table (a scalar program's nodes all have shape (
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 
 from ..base.errors import program_error
 from ..base.gc_pause import paused_gc
@@ -106,11 +108,12 @@ class Tape(FrozenRecord):
             return written(self, i)
         return OPS[node.op].template_for(len(node.args)).format(*(self.label(a) for a in node.args))
 
-    @property
-    def named(self) -> dict[str, int]:
+    @cached_property
+    def named(self) -> MappingProxyType:
         """Every name the program gave (inputs and intermediates) -> position. A name assigned again has a
-        node per version, named c, c#2, c#3 (VERSION_MARK): each is a key here."""
-        return {node.name: i for i, node in enumerate(self.nodes) if node.name is not None}
+        node per version, named c, c#2, c#3 (VERSION_MARK): each is a key here. Built once per tape (read-only):
+        check looks up every answer's name in it, and building it per answer was quadratic (issue 16)."""
+        return MappingProxyType({node.name: i for i, node in enumerate(self.nodes) if node.name is not None})
 
     def latest(self, name: str) -> int | None:
         """The position of what `name` means after the whole program: `c` is its last version, `c#2` exactly

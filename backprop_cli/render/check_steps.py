@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..engine.compute import Result
 from ..engine.local import ancestors
-from ..teaching.steps import INPUT_STEP, backward_steps, forward_steps
+from ..teaching.steps import INPUT_STEP, backward_steps, forward_steps, slice_steps
 from .explain import TextDialect, forward_line
 from .explain_parts import backward_part_terms, dedupe, unreached_note
 
@@ -19,12 +19,15 @@ MAX_LINES = 200
 MAX_TERMS = 12
 
 
-def _elided(lines: list[str], whole: str) -> list[str]:
-    if len(lines) <= MAX_LINES:
-        return lines
+def _elided(items: list, whole: str, write=lambda line: line) -> list[str]:
+    """The lines `write` makes of `items`, elided in the middle past MAX_LINES (only the lines shown are
+    written: a wrong answer's steps on a 100,000-node program cost what 200 lines cost)."""
+    if len(items) <= MAX_LINES:
+        return [write(item) for item in items]
     half = MAX_LINES // 2
-    left_out = len(lines) - 2 * half
-    return [*lines[:half], f"... {left_out:,} more steps, not shown here ({whole} shows every step)", *lines[-half:]]
+    left_out = len(items) - 2 * half
+    return [*map(write, items[:half]), f"... {left_out:,} more steps, not shown here ({whole} shows every step)",
+            *map(write, items[-half:])]
 
 
 def _sum(terms: tuple[str, ...]) -> str:
@@ -41,11 +44,22 @@ def _backward_line(step, dialect: TextDialect) -> str:
     return f"{line}   ({note})" if note else line
 
 
+# The last result's backward steps: every wrong answer of one check slices the same list (teaching/steps.py
+# slice_steps), so the chain rule over the whole tape is worked out once, not once per wrong answer.
+_computed: list = [None, None]
+
+
+def _all_steps(result: Result) -> list:
+    if _computed[0] is not result:
+        _computed[:] = [result, backward_steps(result)]
+    return _computed[1]
+
+
 def gradient_steps(result: Result, name: str, digits: int | None) -> list[str]:
     """The chain rule from the output down to `name`, one line a node (only the paths that reach it)."""
     dialect = TextDialect(digits)
-    return _elided([_backward_line(step, dialect) for step in backward_steps(result, wrt=name)],
-                   f"`backprop explain --wrt {name}`")
+    return _elided(slice_steps(result, _all_steps(result), name), f"`backprop explain --wrt {name}`",
+                   lambda step: _backward_line(step, dialect))
 
 
 def value_steps(result: Result, node: int, digits: int | None) -> list[str]:

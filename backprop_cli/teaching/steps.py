@@ -253,6 +253,14 @@ def resolve_wrt(tape: Tape, wrt: str, grads=None) -> int:
                      "as in u1, or by id, as in v3)")
 
 
+def slice_steps(result: Result, steps: list[BackwardStep], wrt: str) -> list[BackwardStep]:
+    """backward_steps(result, wrt=wrt) from the steps of backward_steps(result) (computed once): the same
+    steps, since every node's terms are worked out whatever `wrt` keeps. check slices one list per wrong
+    answer instead of working out the chain rule over the whole tape again for each (issue 16)."""
+    keep = _on_paths(result.tape, resolve_wrt(result.tape, wrt, result.grads))
+    return [step for step in steps if keep[step.node]]
+
+
 def _on_paths(tape: Tape, target: int) -> list[bool]:
     """Nodes on some path from the output down to `target`: they depend on target and reach the output."""
     n = len(tape.nodes)

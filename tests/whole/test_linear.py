@@ -1,0 +1,114 @@
+"""Every command linear in the program's size (issue 16): each superlinearity that was found and removed has a
+test here that fails if it comes back (operations counted, not times), and each cap of a human-readable output
+that would be unreadably long has a test of its note."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from backprop_cli.commands import check as check_command
+from backprop_cli.engine import tape as tape_module
+from backprop_cli.engine.compute import differentiate
+from backprop_cli.engine.tape import lower
+from backprop_cli.language.parser import parse
+from backprop_cli.render import check_steps, check_view
+from backprop_cli.teaching import steps as steps_module
+from tests.clirun import run_main
+
+POINT = ["x0=0.5", "x1=0.75", "x2=1.25"]
+
+
+def chain(lines: int) -> str:
+    """h1 = ..., each line reading the line before and one further back (a chain with forks)."""
+    body = ["h0 = x0*x1 - x2"]
+    for k in range(1, lines):
+        body.append(f"h{k} = tanh(h{k - 1}*x{k % 3} - h{max(0, k - 3)}*0.5)")
+    return "\n".join(body) + f"\nL = h{lines - 1}\n"
+
+
+def answers(source: str, wrong: int) -> list[str]:
+    """Every intermediate's and input's gradient, right, except the last `wrong` ones (answered 7)."""
+    result = differentiate(lower(parse(source)), {"x0": 0.5, "x1": 0.75, "x2": 1.25})
+    names = [n for n in result.tape.named if n != "L"]
+    items = []
+    for k, name in enumerate(names):
+        value = 7 if k >= len(names) - wrong else result.grads[result.tape.named[name]]
+        items += ["--expect", f"{name}={value!r}"]
+    return items
+
+
+def counting(monkeypatch, module, name: str) -> list:
+    calls = []
+    original = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_a_tapes_names_are_gathered_once_whatever_the_number_of_answers(monkeypatch):
+    # check looks up each answer's name in Tape.named; rebuilding it per lookup was quadratic (10,000 nodes
+    # and 1,800 answers: 5.7 s of 6)
+    built = counting(monkeypatch, tape_module, "MappingProxyType")
+    source = chain(60)
+    done = run_main(["check", source, *POINT, *answers(source, wrong=0), "--json"])
+    assert done.code == 0, done.err
+    assert len(built) <= 2  # once per tape (load's, and none other)
+
+
+def test_the_names_are_read_only_and_the_same_mapping_each_time():
+    tape = lower(parse("e = a*b; f = e + a"))
+    assert tape.named is tape.named and dict(tape.named) == {"a": 0, "b": 1, "e": 2, "f": 3}
+    with pytest.raises(TypeError):
+        tape.named["g"] = 0
+
+
+def test_the_chain_rule_is_worked_out_once_for_all_wrong_answers(monkeypatch):
+    # each wrong gradient's steps are a slice of one list (steps.slice_steps), not the chain rule again
+    in_view = counting(monkeypatch, check_steps, "backward_steps")
+    in_command = counting(monkeypatch, check_command, "backward_steps")
+    source = chain(40)
+    done = run_main(["check", source, *POINT, *answers(source, wrong=6), "--color", "never"])
+    assert done.code == 1, done.err
+    assert done.out.count("is found (you wrote 7)") == 6
+    assert len(in_view) == 1 and len(in_command) == 1
+
+
+def test_a_sliced_list_of_steps_is_the_list_worked_out_for_the_answer():
+    result = differentiate(lower(parse(chain(12))), {"x0": 0.5, "x1": 0.75, "x2": 1.25})
+    every = steps_module.backward_steps(result)
+    for name in ("h3", "h10", "x1", "L", "v5"):
+        assert steps_module.slice_steps(result, every, name) == steps_module.backward_steps(result, wrt=name)
+
+
+def test_only_the_step_lines_shown_are_written(monkeypatch):
+    written = counting(monkeypatch, check_steps, "_backward_line")
+    result = differentiate(lower(parse(chain(300))), {"x0": 0.5, "x1": 0.75, "x2": 1.25})
+    lines = check_steps.gradient_steps(result, "x0", 6)
+    assert len(written) == check_steps.MAX_LINES and len(lines) == check_steps.MAX_LINES + 1
+
+
+def test_a_long_answers_table_shows_the_wrong_ones_and_says_how_many_correct_ones_it_leaves_out(monkeypatch):
+    monkeypatch.setattr(check_view, "MAX_ANSWER_ROWS", 20)
+    source = chain(30)
+    items = answers(source, wrong=2)
+    done = run_main(["check", source, *POINT, *items, "--color", "never"], env={"COLUMNS": "200"})
+    assert done.code == 1, done.err
+    rows = [line for line in done.out.splitlines() if re.search(r"[✓✗~] (correct|wrong|accepted)", line)]
+    assert len(rows) == 20 and sum("✗ wrong" in row for row in rows) == 2
+    left_out = len(items) // 2 - 20
+    assert (f"{left_out} more correct answers are not shown: the table shows at most 20 rows, every answer "
+            "that is not correct among them (--json lists every answer).") in done.out
+    everything = run_main(["check", source, *POINT, *items, "--json"])
+    assert len(__import__("json").loads(everything.out)["answers"]) == len(items) // 2
+
+
+def test_an_answers_table_within_the_cap_is_whole(monkeypatch):
+    monkeypatch.setattr(check_view, "MAX_ANSWER_ROWS", 33)  # 32 answers: the names and the three inputs
+    source = chain(30)
+    done = run_main(["check", source, *POINT, *answers(source, wrong=2), "--color", "never"], env={"COLUMNS": "200"})
+    assert "not shown" not in done.out
