@@ -25,6 +25,10 @@ ACCEPTED_STYLE = "yellow"
 MARKS = {CORRECT: ("✓ correct", GOOD_STYLE), ACCEPTED: ("~ accepted", ACCEPTED_STYLE), WRONG: ("✗ wrong", BAD_STYLE)}
 NOTES_LISTED = 8  # accepted elements of one tensor answer given a note; past this, how many more
 DIM = "dim"
+# Rows of the answers table: past this many answers, the correct ones past the first are left out (the wrong
+# and accepted ones are always shown) and a line says how many; --json has every answer (issue 16: a Rich table
+# of 18,000 rows took most of check's time and is no table to read).
+MAX_ANSWER_ROWS = 200
 IDS_LISTED = 24  # unnamed node ids named in the heading; a bigger program's are elided in the middle
 
 
@@ -97,7 +101,7 @@ def answers_table(result: Result, grade: Grade, digits: int | None) -> Table:
     for header, justify in (("answer", "left"), ("is", "left"), ("given", "right"), ("correct", "right"),
                             ("", "left"), ("rule", "left")):
         table.add_column(header, justify=justify, overflow="fold")  # never cut a number short with …
-    for v in grade.verdicts:
+    for v in shown_verdicts(grade):
         mark = Text(*MARKS[v.status])
         if result.tensor:
             from .check_tensors import correct_text, given_text
@@ -107,6 +111,33 @@ def answers_table(result: Result, grade: Grade, digits: int | None) -> Table:
             cells = (meaning(result, v), v.expectation.answer.text, format_number(v.correct, _row_digits(v, digits)))
         table.add_row(Text(v.target), *map(Text, cells), mark, Text(v.rule, style=DIM))
     return whole_words(table)
+
+
+def shown_verdicts(grade: Grade) -> list[Verdict]:
+    """The answers the table shows, in their order: all of them up to MAX_ANSWER_ROWS; past that every one
+    that is not correct and the first correct ones, up to MAX_ANSWER_ROWS rows in all (or more, if more are
+    not correct)."""
+    verdicts = grade.verdicts
+    if len(verdicts) <= MAX_ANSWER_ROWS:
+        return list(verdicts)
+    room = max(0, MAX_ANSWER_ROWS - sum(1 for v in verdicts if v.status != CORRECT))
+    shown = []
+    for v in verdicts:
+        if v.status != CORRECT:
+            shown.append(v)
+        elif room:
+            shown.append(v)
+            room -= 1
+    return shown
+
+
+def rows_left_out(grade: Grade) -> list[Text]:
+    """The line under a capped answers table: how many correct answers it leaves out, and where they are."""
+    left_out = len(grade.verdicts) - len(shown_verdicts(grade))
+    if not left_out:
+        return []
+    return [Text(f"{left_out:,} more correct answers are not shown: the table shows at most {MAX_ANSWER_ROWS} "
+                 "rows, every answer that is not correct among them (--json lists every answer).", style=DIM)]
 
 
 def _names(result: Result, verdicts) -> str:
@@ -267,7 +298,7 @@ def _tensor_section(result, verdict: Verdict, digits: int | None) -> Group:
 
 
 def check_view(result: Result, grade: Grade, digits: int | None, diagnoses: dict | None = None) -> Group:
-    parts = [*heading(result, digits), Text(""), answers_table(result, grade, digits)]
+    parts = [*heading(result, digits), Text(""), answers_table(result, grade, digits), *rows_left_out(grade)]
     notes = accepted_notes(grade)
     if notes:
         parts += [Text(""), *notes]
