@@ -14,6 +14,7 @@ from rich.text import Text
 from ..base.numbers import format_number
 from ..base.undefined import Undefined
 from ..engine.compute import Result
+from ..teaching import checking
 from ..teaching.answers import GRADIENT, VALUE
 from ..teaching.grading import ACCEPTED, CORRECT, WRONG, Grade, Verdict, rule_statement
 from .tables import kink_notes, whole_words
@@ -312,13 +313,23 @@ def check_view(result: Result, grade: Grade, digits: int | None, diagnoses: dict
     notes += kink_lines(result, grade, digits)  # whose convention the graded answers got, and the others
     if notes:
         parts += [Text(""), *notes]
-    for v in grade.verdicts:
-        if not v.ok:
-            parts += [Text(""), steps_section(result, v, digits)]
-            if diagnoses and v.target in diagnoses:  # the likely mistakes (teaching/diagnosis.py)
-                from .diagnosis_text import diagnosis_view
+    for v in [v for v in grade.verdicts if not v.ok][:checking.MAX_EXPLAINED]:
+        parts += [Text(""), steps_section(result, v, digits)]
+        if diagnoses and v.target in diagnoses:  # the likely mistakes (teaching/diagnosis.py)
+            from .diagnosis_text import diagnosis_view
 
-                parts += diagnosis_view(diagnoses[v.target], v.expectation.answer.text)
+            parts += diagnosis_view(diagnoses[v.target], v.expectation.answer.text)
+    parts += steps_left_out(grade)
     parts += [Text("")] + verdict_lines(result, grade, digits)
     return Group(*parts)
+
+
+def steps_left_out(grade: Grade) -> list[Text]:
+    """The line after the steps of the first checking.MAX_EXPLAINED answers that are not right, when there are more."""
+    more = sum(1 for v in grade.verdicts if not v.ok) - checking.MAX_EXPLAINED
+    if more <= 0:
+        return []
+    return [Text(""), Text(f"The steps of {more:,} more answers that are not right are not shown: check shows them "
+                           f"for the first {checking.MAX_EXPLAINED} (`backprop explain --wrt NAME` shows any one).",
+                           style=DIM)]
 

@@ -68,10 +68,17 @@ def other_conventions(loaded, exact: bool, convention: str, graded, wanted, tole
     return right_under(graded, others)
 
 
+# Answers that are not right whose likely mistakes are worked out, and whose steps check shows
+# (render/check_view.py): each is a sweep of the tape from its node, and past this many the output is no longer
+# read (1,800 wrong answers on 10,000 nodes took 50 s and 3 GB); the rest are counted in a line (issue 16).
+MAX_EXPLAINED = 20
+
+
 def diagnoses(result, graded, truth) -> dict:
-    """The likely mistakes behind each wrong gradient (diagnosis.py), by target; {} when none is wrong."""
+    """The likely mistakes behind each wrong gradient (diagnosis.py), by target, among the first MAX_EXPLAINED
+    answers that are not right; {} when none is wrong."""
     if graded.ok:
         return {}
     from .diagnosis import diagnose_grade
 
-    return diagnose_grade(result, graded, truth)
+    return diagnose_grade(result, graded, truth, limit=MAX_EXPLAINED)

@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from backprop_cli.commands import check as check_command
 from backprop_cli.engine import tape as tape_module
 from backprop_cli.engine.compute import differentiate
 from backprop_cli.engine.tape import lower
 from backprop_cli.language.parser import parse
 from backprop_cli.render import check_steps, check_view
+from backprop_cli.teaching import checking
 from backprop_cli.teaching import steps as steps_module
 from tests.clirun import run_main
 
@@ -70,12 +70,12 @@ def test_the_names_are_read_only_and_the_same_mapping_each_time():
 def test_the_chain_rule_is_worked_out_once_for_all_wrong_answers(monkeypatch):
     # each wrong gradient's steps are a slice of one list (steps.slice_steps), not the chain rule again
     in_view = counting(monkeypatch, check_steps, "backward_steps")
-    in_command = counting(monkeypatch, check_command, "backward_steps")
+    in_grading = counting(monkeypatch, steps_module, "backward_steps")  # api.grade_loaded's, for the order
     source = chain(40)
     done = run_main(["check", source, *POINT, *answers(source, wrong=6), "--color", "never"])
     assert done.code == 1, done.err
     assert done.out.count("is found (you wrote 7)") == 6
-    assert len(in_view) == 1 and len(in_command) == 1
+    assert len(in_view) == 1 and len(in_grading) == 1
 
 
 def test_a_sliced_list_of_steps_is_the_list_worked_out_for_the_answer():
@@ -112,3 +112,28 @@ def test_an_answers_table_within_the_cap_is_whole(monkeypatch):
     source = chain(30)
     done = run_main(["check", source, *POINT, *answers(source, wrong=2), "--color", "never"], env={"COLUMNS": "200"})
     assert "not shown" not in done.out
+
+
+def test_the_steps_and_mistakes_of_the_first_wrong_answers_only_are_worked_out(monkeypatch):
+    # each wrong answer's steps and diagnosis sweep the tape from its node: 1,800 wrong answers on 10,000 nodes
+    # took 50 s and 3 GB; now the first MAX_WRONG_EXPLAINED, and a line says how many more
+    from backprop_cli.teaching import diagnosis
+
+    monkeypatch.setattr(checking, "MAX_EXPLAINED", 3)
+    built = counting(monkeypatch, diagnosis.Diagnoser, "_build")
+    source = chain(20)
+    items = answers(source, wrong=8)
+    done = run_main(["check", source, *POINT, *items, "--color", "never"], env={"COLUMNS": "200"})
+    assert done.code == 1, done.err
+    assert done.out.count("is found (you wrote 7)") == 3 and len(built) == 3
+    assert ("The steps of 5 more answers that are not right are not shown: check shows them for the first 3 "
+            "(`backprop explain --wrt NAME` shows any one).") in done.out
+    document = __import__("json").loads(run_main(["check", source, *POINT, *items, "--json"]).out)
+    assert sum("diagnoses" in entry for entry in document["answers"]) == 3  # the rest: not diagnosed
+
+
+def test_no_line_about_steps_left_out_when_all_are_shown(monkeypatch):
+    monkeypatch.setattr(checking, "MAX_EXPLAINED", 3)
+    source = chain(20)
+    done = run_main(["check", source, *POINT, *answers(source, wrong=3), "--color", "never"])
+    assert done.out.count("is found (you wrote 7)") == 3 and "are not shown" not in done.out
