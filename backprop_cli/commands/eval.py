@@ -141,7 +141,7 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
         console = make_console(color)
         console.print(evaluated.view(digits, max_rows, report), crop=False)  # numbers kept whole
         if extras is not None:
-            console.print(extras_view(extras, loaded.tape.output_name or "out", digits), crop=False)
+            console.print(extras_view(extras, loaded.tape.output_name or "out", digits, max_rows), crop=False)
     if result.undefined:
         return MATH  # as without the rest shown: scripts notice
     return CHECK_FAILED if report is not None and not report.ok else OK

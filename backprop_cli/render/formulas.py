@@ -29,15 +29,28 @@ def _heading(text: str) -> Text:
     return Text(text, style="bold")
 
 
-def formulas_table(formulas: dict, output_label: str) -> Group:
-    """One row per input: d output / d input as a formula, then the shared parts it names (`where t1 = ...`)."""
+def formulas_table(formulas: dict, output_label: str, max_rows: int | None = None) -> Group:
+    """One row per input: d output / d input as a formula, then the shared parts it names (`where t1 = ...`).
+    Past `max_rows` lines in all (eval's --max-rows), each formula's shared parts are elided in the middle
+    and a line says so: a big program's formulas are thousands of lines, which Rich took most of
+    `eval --symbolic`'s time to wrap (issue 16)."""
     table = _table(("input", "left"), (f"∂{output_label}/∂input", "left"))
+    lines = sum(1 + len(formula.definitions) for formula in formulas.values())
+    share = None if max_rows is None or lines <= max_rows else max(2, max_rows // max(len(formulas), 1) - 1)
     for name, formula in formulas.items():
         text = Text(formula.expression, style=GRAD_STYLE)
-        for definition, part in formula.definitions:
-            text.append(f"\nwhere {definition} = {part}")
+        definitions = formula.definitions
+        if share is not None and len(definitions) > share:
+            half = share // 2
+            left_out = len(definitions) - 2 * half
+            definitions = [*definitions[:half], None, *definitions[-half:]]
+        for part in definitions:
+            text.append(f"\n... {left_out:,} more shared parts" if part is None else f"\nwhere {part[0]} = {part[1]}")
         table.add_row(Text(name), text)
-    return Group(_heading("Derivatives as formulas"), table)
+    notes = [] if share is None else [Text(
+        f"The formulas have {lines:,} lines; the table shows about {max_rows} (--max-rows N to raise it; --json has "
+        "every formula whole).", style="dim")]
+    return Group(_heading("Derivatives as formulas"), table, *notes)
 
 
 def directional_text(direction: dict, value, digits: int | None) -> Text:
@@ -51,10 +64,10 @@ def directional_text(direction: dict, value, digits: int | None) -> Text:
     return text
 
 
-def extras_view(extras, output_label: str, digits: int | None) -> Group:
+def extras_view(extras, output_label: str, digits: int | None, max_rows: int | None = None) -> Group:
     parts = []
     if extras.formulas is not None:
-        parts += [Text(""), formulas_table(extras.formulas, output_label)]
+        parts += [Text(""), formulas_table(extras.formulas, output_label, max_rows)]
     if extras.direction is not None:
         parts += [Text(""), directional_text(extras.direction, extras.directional, digits)]
     return Group(*parts)

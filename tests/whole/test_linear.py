@@ -137,3 +137,18 @@ def test_no_line_about_steps_left_out_when_all_are_shown(monkeypatch):
     source = chain(20)
     done = run_main(["check", source, *POINT, *answers(source, wrong=3), "--color", "never"])
     assert done.out.count("is found (you wrote 7)") == 3 and "are not shown" not in done.out
+
+
+def test_long_formulas_are_elided_past_max_rows_with_a_note():
+    # Rich took most of eval --symbolic's time wrapping 50,000 lines of formulas (10,000 nodes)
+    source = chain(60)
+    done = run_main(["eval", source, *POINT, "--symbolic", "--max-rows", "12", "--color", "never"],
+                    env={"COLUMNS": "300"})
+    assert done.code == 0, done.err
+    assert re.search(r"The formulas have [\d,]+ lines; the table shows about 12 \(--max-rows N to raise it; --json "
+                     r"has every formula whole\)\.", done.out)
+    assert len(re.findall(r"^\s*where ", done.out, re.M)) <= 12 and "more shared parts" in done.out
+    whole = run_main(["eval", source, *POINT, "--symbolic", "--max-rows", "100000", "--color", "never"],
+                     env={"COLUMNS": "300"})
+    assert "more shared parts" not in whole.out and "The formulas have" not in whole.out
+    assert len(re.findall(r"^\s*where ", whole.out, re.M)) > 12
