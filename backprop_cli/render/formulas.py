@@ -29,13 +29,18 @@ def _heading(text: str) -> Text:
     return Text(text, style="bold")
 
 
+FORMULA_LINES = 200  # the fewest lines of formulas eval shows before it elides: --max-rows raises it
+
+
 def formulas_table(formulas: dict, output_label: str, max_rows: int | None = None) -> Group:
     """One row per input: d output / d input as a formula, then the shared parts it names (`where t1 = ...`).
-    Past `max_rows` lines in all (eval's --max-rows), each formula's shared parts are elided in the middle
+    Past `max_rows` lines in all (eval's --max-rows, at least FORMULA_LINES), each formula's shared parts are elided in the middle
     and a line says so: a big program's formulas are thousands of lines, which Rich took most of
     `eval --symbolic`'s time to wrap (issue 16)."""
     table = _table(("input", "left"), (f"∂{output_label}/∂input", "left"))
     lines = sum(1 + len(formula.definitions) for formula in formulas.values())
+    if max_rows is not None:  # (--max-rows 0 leaves out the node tables, not the formulas asked for)
+        max_rows = max(max_rows, FORMULA_LINES)
     share = None if max_rows is None or lines <= max_rows else max(2, max_rows // max(len(formulas), 1) - 1)
     for name, formula in formulas.items():
         text = Text(formula.expression, style=GRAD_STYLE)

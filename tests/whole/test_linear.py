@@ -139,8 +139,11 @@ def test_no_line_about_steps_left_out_when_all_are_shown(monkeypatch):
     assert done.out.count("is found (you wrote 7)") == 3 and "are not shown" not in done.out
 
 
-def test_long_formulas_are_elided_past_max_rows_with_a_note():
+def test_long_formulas_are_elided_past_max_rows_with_a_note(monkeypatch):
     # Rich took most of eval --symbolic's time wrapping 50,000 lines of formulas (10,000 nodes)
+    from backprop_cli.render import formulas
+
+    monkeypatch.setattr(formulas, "FORMULA_LINES", 0)
     source = chain(60)
     done = run_main(["eval", source, *POINT, "--symbolic", "--max-rows", "12", "--color", "never"],
                     env={"COLUMNS": "300"})
@@ -152,3 +155,9 @@ def test_long_formulas_are_elided_past_max_rows_with_a_note():
                      env={"COLUMNS": "300"})
     assert "more shared parts" not in whole.out and "The formulas have" not in whole.out
     assert len(re.findall(r"^\s*where ", whole.out, re.M)) > 12
+
+
+def test_max_rows_0_leaves_out_the_node_tables_not_the_formulas():
+    source = chain(20)
+    done = run_main(["eval", source, *POINT, "--symbolic", "--max-rows", "0", "--color", "never"])
+    assert "more shared parts" not in done.out and "The formulas have" not in done.out
