@@ -138,6 +138,7 @@ def _subscript(sub: str) -> str:
     return _greek(sub.replace("_", chr(92) + "_"))
 
 
+@lru_cache(maxsize=1 << 16)  # a worked solution names each node many times: 150,000 calls on 10,000 nodes
 def latex_name(label: str) -> str:
     """A label in math mode: E_o1 -> E_{o1}, x1 -> x_{1}, rate -> \\mathit{rate}; numbers as numbers."""
     if label in ("pi", "π"):
