@@ -26,7 +26,10 @@ Workloads:
   out, against bench/numpy_baseline.py and bench/pyarrow_baseline.py (the scripts
   a user would write by hand), Parquet in and out, without the [batch] extra, and
   against one `backprop eval` process per point (extrapolated from 20); with
-  --ten-million, 10,000,000 points and their peak memory (bench/bulk.py).
+  --ten-million, 10,000,000 points and their peak memory (bench/bulk.py);
+- every command (explain in each format, check, --graph, --symbolic, hessian, --exact,
+  step, optimize, a tensor MLP) on programs of 1e3, 1e4 and 1e5 nodes: time, growth,
+  time over eval --json, peak memory per node (bench/scale.py, also run alone).
 """
 from __future__ import annotations
 
@@ -445,6 +448,21 @@ def main(argv: list[str]) -> int:
                      f"{single * points / batch_seconds:.0f}x the --batch time"))
 
     print_table(rows, notes)
+
+    # -- every command on programs of 1e3, 1e4 and 1e5 nodes (bench/scale.py)
+    say("every command at 1e3, 1e4, 1e5 nodes ...")
+    sys.path.insert(0, HERE)
+    import scale
+
+    sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000]
+    header, table, scale_notes = scale.rows(sizes, timeout * 2.5, lambda text: say(text))
+    print("\n## Every command, by the program's size (bench/scale.py)\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + " --- |" * len(header))
+    for row in table:
+        print("| " + " | ".join(row) + " |")
+    for note in scale_notes:
+        print(f"\n{note}")
     return 0
 
 
