@@ -95,6 +95,30 @@ def run_process(argv, stdin: bytes = b"", timeout: float = 60, **env) -> subproc
 _UNDEFINED_SHOWN = ("undefined", "too large")
 
 
+def on_a_terminal(argv: list[str], env: dict, tmp_path) -> tuple[bytes, bytes, int]:
+    """Run backprop with standard error on a pseudo-terminal and standard output on a file: (stdout, what the
+    terminal saw, exit code). For the progress bar, which is drawn only on a terminal."""
+    import pty
+
+    leader, follower = pty.openpty()
+    with open(tmp_path / "stdout", "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "backprop_cli", *argv], stdout=out, stderr=follower,
+                                stdin=subprocess.DEVNULL, env=env)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the process has closed the terminal
+            break
+        if not data:
+            break
+        seen += data
+    code = proc.wait(timeout=120)
+    os.close(leader)
+    return (tmp_path / "stdout").read_bytes(), seen, code
+
+
 def assert_well_behaved(code: int, out: str, err: str, context: str = "") -> None:
     """Exit code from the documented set and never a bug; a failure explains itself on stderr (or, where
     something is undefined at the point, on stdout with the rest); no traceback."""

@@ -22,14 +22,7 @@ def check_document(result: Result, grade: Grade) -> dict:
             {
                 "name": v.target,
                 "kind": v.kind,
-                "given": v.expectation.answer.text,
-                "form": v.expectation.answer.form,
-                "given_value": json_number(v.expectation.answer.value),
-                "correct": json_number(v.correct),
-                "correct_exact": exact_text(v.correct),
-                "ok": v.ok,
-                "verdict": v.status,
-                "note": v.note or None,
+                **_graded(v),
                 "tolerance": json_number(v.tolerance),
                 "rule": v.rule,
                 "where": v.expectation.where,
@@ -89,11 +82,9 @@ def _kink(tape, kink) -> dict:
 # ---------------------------------------------------------------- vectors and matrices
 
 
-def _element(v) -> dict:
-    """The verdict on one number: an element of a tensor answer, or an answer for an element (W[1, 0]=0.25)."""
+def _graded(v) -> dict:
+    """The keys every graded number has, in the documents' order: the answer as given, the truth, the verdict."""
     return {
-        "name": v.target,
-        "index": list(v.expectation.index),
         "given": v.expectation.answer.text,
         "form": v.expectation.answer.form,
         "given_value": json_number(v.expectation.answer.value),
@@ -102,6 +93,15 @@ def _element(v) -> dict:
         "ok": v.ok,
         "verdict": v.status,
         "note": v.note or None,
+    }
+
+
+def _element(v) -> dict:
+    """The verdict on one number: an element of a tensor answer, or an answer for an element (W[1, 0]=0.25)."""
+    return {
+        "name": v.target,
+        "index": list(v.expectation.index),
+        **_graded(v),
         "off_by": json_number(v.off_by),
         "tolerance": json_number(v.tolerance),
         "rule": v.rule,

@@ -28,6 +28,7 @@ from backprop_cli.batch import chunks, columnar, run as batch_run  # noqa: E402
 from backprop_cli.render import progress  # noqa: E402
 from backprop_cli.batch.shortest import csv_rows, shortest  # noqa: E402
 
+from clirun import on_a_terminal  # noqa: E402
 from conftest import assert_one_paragraph_error  # noqa: E402
 
 NEURON = "tanh(w0*x0 + w1*x1 + b) * (a + b) / c"
@@ -336,25 +337,8 @@ def test_the_bar_is_wanted_on_a_terminal_only(monkeypatch):
 
 
 def run_on_a_terminal(argv: list[str], env: dict, tmp_path) -> tuple[bytes, bytes]:
-    """Run backprop with standard error on a pseudo-terminal and standard output on a file."""
-    import pty
-
-    leader, follower = pty.openpty()
-    with open(tmp_path / "stdout", "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "backprop_cli", *argv], stdout=out, stderr=follower, env=env)
-    os.close(follower)
-    seen = b""
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the process has closed the terminal
-            break
-        if not data:
-            break
-        seen += data
-    proc.wait(timeout=120)
-    os.close(leader)
-    return (tmp_path / "stdout").read_bytes(), seen
+    """Run backprop with standard error on a pseudo-terminal (clirun.on_a_terminal): (stdout, stderr)."""
+    return on_a_terminal(argv, env, tmp_path)[:2]
 
 
 @pytest.mark.parametrize("extra_env", [{}, {"NO_COLOR": "1"}])

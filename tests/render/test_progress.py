@@ -19,6 +19,7 @@ import pytest
 
 from backprop_cli.render import progress
 from backprop_cli.render.progress import Progress
+from clirun import on_a_terminal
 
 NEURON = "o = tanh(x1*w1 + x2*w2 + b)"
 NEURON_ARGS = ["x1=1", "w1=0.5", "x2=2", "w2=-0.3", "b=0.1"]
@@ -55,29 +56,6 @@ def environment(**extra: str) -> dict:
     env = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS")}
     return {**env, progress.DELAY_VARIABLE: "0", "TERM": "xterm", "PYTHONPATH": os.pathsep.join(sys.path),
             **extra}
-
-
-def on_a_terminal(argv: list[str], env: dict, tmp_path) -> tuple[bytes, bytes, int]:
-    """Run backprop with standard error on a pseudo-terminal and standard output on a file."""
-    import pty
-
-    leader, follower = pty.openpty()
-    with open(tmp_path / "stdout", "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "backprop_cli", *argv], stdout=out, stderr=follower,
-                                stdin=subprocess.DEVNULL, env=env)
-    os.close(follower)
-    seen = b""
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the process has closed the terminal
-            break
-        if not data:
-            break
-        seen += data
-    code = proc.wait(timeout=120)
-    os.close(leader)
-    return (tmp_path / "stdout").read_bytes(), seen, code
 
 
 def in_a_pipe(argv: list[str], env: dict) -> subprocess.CompletedProcess:
