@@ -36,11 +36,16 @@ ENV = dict(os.environ, BACKPROP_MAX_PROGRAM_CHARS="100000000", BACKPROP_MAX_DEPT
            NO_COLOR="1", COLUMNS="120")
 ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 # Each line below lowers to about this many nodes (measured: see `count_nodes`).
-NODES_PER_LINE = 5.5
+NODES_PER_LINE = 7.0
 
 
 def chain_program(nodes: int, seed: int = 7) -> str:
-    """About `nodes` nodes: h1 = ..., h2 = ..., each line reading the line before and one further back."""
+    """About `nodes` nodes: h1 = ..., h2 = ..., each line reading the line before and one further back.
+
+    Each line adds a small bounded step to the line before (a residual chain), so that values and gradients
+    stay well inside float range at any length: a chain that shrinks its gradient at every line underflows
+    after a few thousand lines, and the engine then redoes the forward-mode tangents in wider arithmetic,
+    which would time that instead of the command."""
     rnd = random.Random(seed)
     lines = [f"h0 = x0*x1 - x2"]
     for k in range(1, max(2, int(nodes / NODES_PER_LINE))):
@@ -48,13 +53,13 @@ def chain_program(nodes: int, seed: int = 7) -> str:
         j = rnd.randrange(max(0, k - 20), k)
         kind = rnd.randrange(4)
         if kind == 0:
-            lines.append(f"h{k} = tanh(h{k - 1}*x{i} - h{j}*0.5)")
+            lines.append(f"h{k} = h{k - 1} + tanh(h{k - 1}*x{i} - h{j}*0.5)*0.01")
         elif kind == 1:
-            lines.append(f"h{k} = h{k - 1}*0.5 + relu(h{j} - x{i})*0.25")
+            lines.append(f"h{k} = h{k - 1} - relu(h{j} - x{i})*0.01")
         elif kind == 2:
-            lines.append(f"h{k} = (h{k - 1} + x{i})/(h{j}*h{j} + 2)")
+            lines.append(f"h{k} = h{k - 1} + (h{j} - x{i})/(h{j}*h{j} + 2)*0.01")
         else:
-            lines.append(f"h{k} = sigmoid(h{k - 1} + h{j}) - x{i}*0.5")
+            lines.append(f"h{k} = h{k - 1} + (sigmoid(h{j}) - x{i}*0.5)*0.01")
     lines.append(f"L = h{len(lines) - 1}")
     return "\n".join(lines) + "\n"
 
