@@ -450,10 +450,16 @@ def kinks_used(result: Result, verdicts: Sequence[Verdict]) -> tuple[KinkUse, ..
     from ..engine.conventions import CONVENTIONS, TABLE
 
     gradients = [v for v in verdicts if v.kind == GRADIENT]
-    reach = {v.expectation.node: computed_from(result.tape, v.expectation.node) for v in gradients}
+    below = kinks_below(result.tape, [kink.node for kink in kinks])
+    answered: list[list] = [[] for _ in kinks]
+    for v in gradients:
+        mask = below[v.expectation.node]
+        while mask:
+            low = mask & -mask
+            answered[low.bit_length() - 1].append(v)
+            mask ^= low
     out = []
-    for kink in kinks:
-        through = tuple(v for v in gradients if reach[v.expectation.node][kink.node])
+    for kink, through in zip(kinks, answered):
         if not through:
             continue
         entry = TABLE.get(kink.op)
@@ -465,8 +471,26 @@ def kinks_used(result: Result, verdicts: Sequence[Verdict]) -> tuple[KinkUse, ..
                 if convention != kink.convention and picked != tuple(kink.used):
                     others.append((convention, picked))
         out.append(KinkUse(kink.node, kink.convention, tuple(kink.used), tuple(kink.one_sided), tuple(others),
-                           through))
+                           tuple(through)))
     return tuple(out)
+
+
+def kinks_below(tape: Tape, kink_nodes: Sequence[int]) -> list[int]:
+    """Per node, the kinks computed from it (not counting the node itself), as a bit set: bit k stands for
+    kink_nodes[k]. One backward pass over the tape whatever the number of answers (a pass per answer made
+    check quadratic on a program with a kink and an answer per name)."""
+    below = [0] * len(tape.nodes)
+    for k, node in enumerate(kink_nodes):
+        below[node] |= 1 << k
+    nodes = tape.nodes
+    for i in range(max(kink_nodes, default=-1), -1, -1):
+        mask = below[i]
+        if mask:
+            for a in nodes[i].args:
+                below[a] |= mask
+    for k, node in enumerate(kink_nodes):
+        below[node] &= ~(1 << k)  # a kink's own gradient does not go through its derivative
+    return below
 
 
 def right_under(graded: Grade, others: dict[str, Grade]) -> Grade:

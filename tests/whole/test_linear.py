@@ -161,3 +161,56 @@ def test_max_rows_0_leaves_out_the_node_tables_not_the_formulas():
     source = chain(20)
     done = run_main(["eval", source, *POINT, "--symbolic", "--max-rows", "0", "--color", "never"])
     assert "more shared parts" not in done.out and "The formulas have" not in done.out
+
+
+def kinked(lines: int) -> str:
+    """The chain with two kinks at the point (relu at 0 for x0=0.5, abs at 0 for x1=0.75) near the output."""
+    return chain(lines).replace(f"L = h{lines - 1}\n", f"L = h{lines - 1} + relu(x0 - 0.5)*0.01 + abs(x1 - 0.75)\n")
+
+
+def test_the_kinks_answers_go_through_are_found_in_one_pass_whatever_the_number_of_answers(monkeypatch):
+    # kinks_used asked computed_from (a pass over the tape) once per gradient answered: with a kink in the
+    # program and an answer per name, check was quadratic, and five times over when a wrong answer makes it
+    # grade again under each other convention
+    from backprop_cli.teaching import grading
+
+    passes = counting(monkeypatch, grading, "computed_from")
+    source = kinked(60)
+    given = [("x0=7" if item.startswith("x0=") else item) for item in answers(source, wrong=0)]
+    done = run_main(["check", source, *POINT, *given, "--json"])
+    assert done.code == 1, done.err
+    assert len(passes) <= 5  # one per grading (the first wrong answer's), under each of the five conventions
+    import json
+
+    kinks = json.loads(done.out)["kinks"]
+    assert [kink["expr"].split("(")[0] for kink in kinks] == ["relu", "abs"]  # the two kinks, each once
+    assert kinks[0]["answers"] == ["x0"] and kinks[1]["answers"] == ["x1"]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_answers_through_each_kink_are_those_a_pass_per_answer_finds(seed):
+    # the oracle is the definition: a gradient answer goes through a kink when the kink is computed from it
+    import random
+
+    from backprop_cli.teaching import answers as answers_module
+    from backprop_cli.teaching import grading
+
+    rnd = random.Random(seed)
+    names = ["x0", "x1", "x2"]
+    lines = []
+    for k in range(12):
+        a, b = rnd.choice(names), rnd.choice(names)
+        lines.append(rnd.choice([f"h{k} = relu({a} - {b})", f"h{k} = max({a}, {b})", f"h{k} = abs({a} - {b})*{b}",
+                                 f"h{k} = {a}*{b} + 1"]))
+        names.append(f"h{k}")
+    source = "\n".join(lines) + "\nL = " + " + ".join(names[3:]) + "\n"
+    values = {"x0": 1.0, "x1": 1.0, "x2": 2.0}  # ties and zeros everywhere: many kinks
+    result = differentiate(lower(parse(source)), values)
+    assert result.kinks
+    asked = [n for n in names if n in result.tape.named]  # (an input no line reads is not in the program)
+    wanted = answers_module.expectations(result.tape, [(f"{n}=0", f"--expect {n}=0") for n in asked])
+    verdicts = grading.grade(result, wanted, None).verdicts
+    found = grading.kinks_used(result, verdicts)
+    reach = {v.expectation.node: grading.computed_from(result.tape, v.expectation.node) for v in verdicts}
+    expected = {kink.node: [v.target for v in verdicts if reach[v.expectation.node][kink.node]] for kink in result.kinks}
+    assert {use.node: [v.target for v in use.answers] for use in found} == {k: v for k, v in expected.items() if v}
