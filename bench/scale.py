@@ -4,16 +4,18 @@
     python bench/scale.py            # 1e3, 1e4 and 1e5 nodes (several minutes)
     python bench/scale.py --quick    # 1e3 and 1e4 nodes: does it all still work?
 
-The program is a long chain of named intermediates with forks (each line reads the
-line before and one further back), over ten inputs; the tensor program is a
-recurrent MLP (`h{k} = tanh(W @ h{k-1} + b)`, the same W and b in every layer).
-Each command runs as its own process; its time is the wall time of the whole
-process and its memory the largest resident size of the child (getrusage of
-RUSAGE_CHILDREN, taken after each child). The targets of issue 16: growth from
-1e4 to 1e5 nodes at most 12x, at most 5x the time of `eval --json` on the same
-program, at most 2 KiB of peak memory per node. The machine may be shared: the
-ratios, taken in the same run, are what counts. bench/run.py prints this table as
-one of its sections.
+The program is a long residual chain of named intermediates with forks (each line
+adds a small step to the line before, reading one further back), over ten inputs;
+the tensor program is a recurrent MLP (`h{k} = tanh(W @ h{k-1} + b)`, the same W and
+b in every layer). check is timed with right answers (every name's gradient), one
+wrong, on the chain with two kinks at the point and an answer right only under
+another --convention (so it grades five times), and on a class of 100 students.
+Each command runs as its own process, its rusage read with os.wait4: its time is
+the processor time (user + system) of the whole process, Python's start-up
+included, and its memory the largest resident size. The targets of issue 16:
+growth from 1e4 to 1e5 nodes at most 12x, at most 5x the time of `eval --json` on
+the same program, at most 2 KiB of peak memory per node. bench/run.py prints this
+table as one of its sections.
 """
 from __future__ import annotations
 
@@ -90,11 +92,15 @@ def count_nodes(path: str) -> int:
         return len(lower(parse(handle.read())).nodes)
 
 
-def answers(path: str, wrong: bool) -> list[str]:
-    """Right answers (the value and every input's gradient) from `eval --json`; with `wrong`, one is off."""
-    proc = subprocess.run([*backprop_command(), "eval", "--file", path, *input_args(), "--json"],
-                          capture_output=True, text=True, env=ENV)
-    document = json.loads(proc.stdout)
+def truths(path: str, convention: str = "pytorch") -> dict:
+    """`eval --json`'s document for the program at the bench's point (the bench times; the tests check)."""
+    proc = subprocess.run([*backprop_command(), "eval", "--file", path, *input_args(), "--json",
+                           "--convention", convention], capture_output=True, text=True, env=ENV)
+    return json.loads(proc.stdout)
+
+
+def answers(document: dict, wrong: bool) -> list[str]:
+    """Right answers (the value and every name's gradient); with `wrong`, one is off."""
     lines = [f"value={document['value']!r}"]
     for name, grad in sorted(document["gradient"].items()):
         if name == "L":  # the output: `L=` would answer its value again
@@ -105,43 +111,68 @@ def answers(path: str, wrong: bool) -> list[str]:
     return lines
 
 
+def kinked(program: str) -> str:
+    """The chain with two kinks at the bench's point near the output (relu at 0 for x0=0.5, abs at 0 for
+    x1=0.6): a gradient answer through one makes check name the convention, and a wrong one grade again
+    under each other convention."""
+    head, last = program.rstrip("\n").rsplit("\n", 1)
+    return f"{head}\n{last} + relu(x0 - 0.5)*0.01 + abs(x1 - 0.6)\n"
+
+
+def class_file(document: dict, students: int = 100, seed: int = 5) -> str:
+    """A class's answers to 21 questions (the value, the ten inputs' gradients, ten intermediates'), as a
+    class writes them: most right to 3 to 6 digits, some with the sign flipped or doubled, some empty."""
+    rnd = random.Random(seed)
+    grads = document["gradient"]
+    names = sorted(n for n in grads if n.startswith("h"))
+    questions = ["value", *(f"x{i}" for i in range(INPUTS)), *rnd.sample(names, 10)]
+    true = {q: document["value"] if q == "value" else grads[q] for q in questions}
+    rows = ["student," + ",".join(questions)]
+    for k in range(students):
+        cells = []
+        for q in questions:
+            x, roll = true[q], rnd.random()
+            if roll < 0.75:
+                cells.append(f"{x:.{rnd.randint(3, 6)}g}")
+            elif roll < 0.85:
+                cells.append(f"{-x:.4g}")
+            elif roll < 0.95:
+                cells.append(f"{2 * x:.4g}")
+            else:
+                cells.append("")
+        rows.append(f"s{k:03d}," + ",".join(cells))
+    return "\n".join(rows) + "\n"
+
+
 def backprop_command() -> list[str]:
     script = os.path.join(os.path.dirname(PYTHON), "backprop")
     return [script] if os.path.exists(script) else [PYTHON, "-m", "backprop_cli"]
 
 
 def measure(command: list[str], timeout: float) -> dict:
-    """Wall time and the child's largest resident size (KiB) of one run of `command`."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"> {timeout:.0f} s"}
-    wall = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        last = (proc.stderr.decode(errors="replace").strip().splitlines() or ["failed"])[-1]
-        return {"error": f"exit {proc.returncode}: {last[:60]}"}
-    # RUSAGE_CHILDREN's maxrss is the largest of all children so far: run the sizes smallest first
-    # and read it only where it grew (a smaller child than an earlier one leaves it unchanged).
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"seconds": wall, "rss_kib": after if after > before else None}
-
-
-def rss_of(command: list[str], timeout: float) -> int | None:
-    """The exact peak of one child, through /usr/bin/time when it is there."""
-    if not os.path.exists("/usr/bin/time"):
-        return None
-    try:
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", *command], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, env=ENV, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None
-    try:
-        return int(proc.stderr.decode().strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return None
+    """One run of `command`: its wall time, its processor time (user + system, from os.wait4's rusage of
+    this child alone) and its largest resident size in KiB. Processor time is what load on a shared machine
+    changes least: the ratios are taken on it."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=ENV)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - start > timeout:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                proc.returncode = -9
+                return {"error": f"> {timeout:.0f} s"}
+            time.sleep(0.02)
+        wall = time.perf_counter() - start
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 1):
+            errors.seek(0)
+            last = (errors.read().decode(errors="replace").strip().splitlines() or ["failed"])[-1]
+            return {"error": f"exit {code}: {last[:60]}"}
+    return {"seconds": usage.ru_utime + usage.ru_stime, "wall": wall, "rss_kib": usage.ru_maxrss}
 
 
 def commands(work: str, size: int) -> dict[str, list[str]]:
@@ -153,10 +184,22 @@ def commands(work: str, size: int) -> dict[str, list[str]]:
     point = input_args()
     right = os.path.join(work, f"right{size}.txt")
     wrong = os.path.join(work, f"wrong{size}.txt")
+    document = truths(path)
     with open(right, "w") as handle:
-        handle.write("\n".join(answers(path, wrong=False)) + "\n")
+        handle.write("\n".join(answers(document, wrong=False)) + "\n")
     with open(wrong, "w") as handle:
-        handle.write("\n".join(answers(path, wrong=True)) + "\n")
+        handle.write("\n".join(answers(document, wrong=True)) + "\n")
+    kink = os.path.join(work, f"kink{size}.txt")
+    with open(kink, "w") as handle:
+        handle.write(kinked(chain_program(size)))
+    kink_answers = os.path.join(work, f"kink_answers{size}.txt")
+    under_right = truths(kink, "right")["gradient"]
+    with open(kink_answers, "w") as handle:  # every name right, but x0 as --convention right gives it
+        handle.write("\n".join(line if not line.startswith("x0=") else f"x0={under_right['x0']!r}"
+                                for line in answers(truths(kink), wrong=False)) + "\n")
+    klass = os.path.join(work, f"class{size}.csv")
+    with open(klass, "w") as handle:
+        handle.write(class_file(document))
     mlp = os.path.join(work, f"mlp{size}.txt")
     with open(mlp, "w") as handle:
         handle.write(mlp_program(size))
@@ -175,6 +218,9 @@ def commands(work: str, size: int) -> dict[str, list[str]]:
         "check, all right": [*bp, "check", *program, "--answers", right],
         "check, one wrong": [*bp, "check", *program, "--answers", wrong],
         "check --json, one wrong": [*bp, "check", *program, "--answers", wrong, "--json"],
+        "check, kinks, right under another convention": [*bp, "check", "--file", kink, *point, "--answers",
+                                                         kink_answers],
+        "check --class, 100 students x 21 questions": [*bp, "check", *program, "--class", klass],
         "eval --graph tree": [*bp, "eval", *program, "--graph", "tree"],
         "eval --graph dot": [*bp, "eval", *program, "--graph", "dot"],
         "eval --graph mermaid": [*bp, "eval", *program, "--graph", "mermaid"],
@@ -208,7 +254,7 @@ def rows(sizes: list[int], timeout: float, say=lambda text: None, only=()) -> tu
             table, path, mlp = commands(work, size)
             nodes[size] = (count_nodes(path), count_nodes(mlp))
             for name, command in table.items():
-                if only and name != "eval --json" and not any(word in name for word in only):
+                if only and name not in ("eval --json", "tensor: eval --json") and not any(w in name for w in only):
                     continue
                 say(f"  {size:,} nodes: {name} ...")
                 previous = results.get(name, {})
@@ -217,10 +263,8 @@ def rows(sizes: list[int], timeout: float, say=lambda text: None, only=()) -> tu
                 else:
                     # Graphviz's layout is its own, and slow past a few hundred nodes: a minute at most
                     result = measure(command, min(timeout, 60) if name.endswith("svg") else timeout)
-                    if "error" not in result and size == sizes[-1] and result["rss_kib"] is None:
-                        result["rss_kib"] = rss_of(command, timeout)
                 results.setdefault(name, {})[size] = result
-    header = ["command", *(f"{size:,} nodes" for size in sizes),
+    header = ["command", *(f"{size:,} nodes" for size in sizes), f"wall, {sizes[-1]:,}",
               f"growth {sizes[-2]:,} -> {sizes[-1]:,} (<= 12x)", "/ eval --json (<= 5x)",
               "peak per node (<= 2 KiB)"]
     out = []
@@ -232,6 +276,7 @@ def rows(sizes: list[int], timeout: float, say=lambda text: None, only=()) -> tu
         for size in sizes:
             r = by_size[size]
             cells.append(r["error"] if "error" in r else fmt(r["seconds"]))
+        cells.append(fmt(by_size[last]["wall"]) if "wall" in by_size[last] else "-")
         a, b = by_size[last], by_size[before]
         ok = "error" not in a and "error" not in b
         cells.append(f"{a['seconds'] / b['seconds']:.1f}x" if ok else "-")
@@ -241,10 +286,10 @@ def rows(sizes: list[int], timeout: float, say=lambda text: None, only=()) -> tu
         cells.append(f"{rss * 1024 / count / 1024:.2f} KiB" if rss else "-")
         out.append(tuple(cells))
     notes = [f"Nodes: the chain program has {', '.join(f'{nodes[s][0]:,}' for s in sizes)} tape nodes, the "
-             f"tensor MLP {', '.join(f'{nodes[s][1]:,}' for s in sizes)}. Times are whole processes "
-             "(Python's start-up included); peak memory is the largest resident size of the process at the "
-             f"largest size over its nodes. Taken on a shared machine: the ratios, measured in the same run, "
-             "are what counts."]
+             f"tensor MLP {', '.join(f'{nodes[s][1]:,}' for s in sizes)}. Times are the processor time "
+             "(user + system) of the whole process, Python's start-up included, which load on a shared machine "
+             "changes least; the wall time at the largest size is beside them. Peak memory is the largest "
+             "resident size of the process at the largest size over its nodes."]
     return header, out, notes
 
 

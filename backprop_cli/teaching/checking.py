@@ -2,10 +2,12 @@
 graded against, the other conventions at a kink, and the likely mistakes behind wrong gradients."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..base.errors import MathError
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import as_floats, differentiate
-from .grading import grade, right_under
+from .grading import grade
 
 # Past this much work (engine/tensor/sweeps.work, about one unit a multiply-add), a tensor program's truth is
 # computed in floats unless exact is asked: exact fractions cost some 2 µs a unit, and grow.
@@ -52,20 +54,32 @@ def tensor_results(loaded, exact: bool, convention: str):
 
 
 def other_conventions(loaded, exact: bool, convention: str, graded, wanted, tolerance, strict: bool):
-    """Where a wrong gradient answer goes through a kink, grade the answers again under each other convention,
-    so the output can say under which one it is right (a cs231n-style max gate gives 1 to each tied input:
-    convention right)."""
-    through = {id(v) for kink in graded.kinks for v in kink.answers}
-    if not any(not v.ok and id(v) in through for v in graded.verdicts):
+    """Where a wrong gradient answer goes through a kink, grade it again under each other convention that takes
+    another derivative at one of its kinks, so the output can say under which one it is right (a cs231n-style
+    max gate gives 1 to each tied input: convention right). Only those answers, and only those conventions:
+    under any other the answer's gradient is the same number, so it is wrong there too."""
+    index = {id(v): k for k, v in enumerate(graded.verdicts)}
+    differing: dict[int, set] = {}  # wrong answer (its index) -> conventions that differ at a kink it goes through
+    for kink in graded.kinks:
+        for v in kink.answers:
+            if not v.ok:
+                differing.setdefault(index[id(v)], set()).update(other for other, _ in kink.others)
+    if not any(differing.values()):
         return graded
     from ..engine.conventions import CONVENTIONS
 
-    others = {}
+    fits: dict[int, list] = {k: [] for k in sorted(differing)}
     for other in CONVENTIONS:
-        if other != convention:
-            result, truth = graded_results(loaded, exact, other)
-            others[other] = grade(result, wanted, tolerance, truth=truth, strict=strict)
-    return right_under(graded, others)
+        again = [k for k in fits if other in differing[k]]
+        if other == convention or not again:
+            continue
+        result, truth = graded_results(loaded, exact, other)
+        regraded = grade(result, [wanted[k] for k in again], tolerance, truth=truth, strict=strict)
+        for k, verdict in zip(again, regraded.verdicts):
+            if verdict.ok:
+                fits[k].append(other)
+    return replace(graded, right_under=tuple((graded.verdicts[k].target, tuple(conventions))
+                                             for k, conventions in fits.items() if conventions))
 
 
 # Answers that are not right whose likely mistakes are worked out, and whose steps check shows

@@ -491,17 +491,3 @@ def kinks_below(tape: Tape, kink_nodes: Sequence[int]) -> list[int]:
     for k, node in enumerate(kink_nodes):
         below[node] &= ~(1 << k)  # a kink's own gradient does not go through its derivative
     return below
-
-
-def right_under(graded: Grade, others: dict[str, Grade]) -> Grade:
-    """`graded` with, for each wrong gradient answer through a kink, the other conventions under which it is
-    not wrong (`others`: the same answers graded under each of them)."""
-    through = {id(v) for kink in graded.kinks for v in kink.answers}
-    found = []
-    for k, v in enumerate(graded.verdicts):
-        if v.ok or id(v) not in through:
-            continue
-        fits = tuple(convention for convention, other in others.items() if other.verdicts[k].ok)
-        if fits:
-            found.append((v.target, fits))
-    return replace(graded, right_under=tuple(found))

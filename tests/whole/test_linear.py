@@ -179,7 +179,9 @@ def test_the_kinks_answers_go_through_are_found_in_one_pass_whatever_the_number_
     given = [("x0=7" if item.startswith("x0=") else item) for item in answers(source, wrong=0)]
     done = run_main(["check", source, *POINT, *given, "--json"])
     assert done.code == 1, done.err
-    assert len(passes) <= 5  # one per grading (the first wrong answer's), under each of the five conventions
+    # one per grading (the first wrong answer's): the answers', and x0's again under the one convention that
+    # takes another derivative at relu(0) (right); the others give x0 the same gradient, so are not asked
+    assert len(passes) <= 2
     import json
 
     kinks = json.loads(done.out)["kinks"]
