@@ -100,7 +100,9 @@ class Diagnoser:
         self.truth = truth if truth is not None else result
         self.tape = self.truth.tape
         self.tensor = bool(getattr(self.truth, "tensor", False))
-        self._tables: dict[int, _Table] = {}
+        # the table of the node asked last: a few numbers per edge above it, so one at a time (a class is
+        # diagnosed question by question, check answer by answer; 21 tables kept on 100,000 nodes were 0.5 GB)
+        self._table_of: tuple[int, _Table] | None = None
         self._cache: dict = {}
 
     # ------------------------------------------------------------ what the tables share, computed once
@@ -159,6 +161,11 @@ class Diagnoser:
 
     def is_half(self, p: int) -> bool:
         """p halves a squared error: 0.5 * s, s * (1/2) or s / 2 with s computed from a square."""
+        if "halves" not in self._cache:  # (asked per edge and per asked node: worked out once per node)
+            self._cache["halves"] = [self._halves(i) for i in range(len(self.tape.nodes))]
+        return self._cache["halves"][p]
+
+    def _halves(self, p: int) -> bool:
         node = self.tape.nodes[p]
         if node.op not in ("mul", "div") or len(node.args) != 2:
             return False
@@ -168,11 +175,25 @@ class Diagnoser:
         return ((self.constant(x) == _HALF and self.squared()[y])
                 or (self.constant(y) == _HALF and self.squared()[x]))
 
+    def _converted_partials(self) -> list:
+        """The truth's local derivatives with each Fraction converted to its float, for the exact tangents:
+        where a tangent is already a float, Fraction * float is float(Fraction) * float, so the product is
+        the same number without converting on every product (what made a class's diagnosis slow)."""
+        if "converted" not in self._cache:
+            self._cache["converted"] = [
+                row if row is None or not any(type(d) is Fraction for d in row)
+                else tuple(float(d) if type(d) is Fraction else d for d in row)
+                for row in self.truth.partials]
+        return self._cache["converted"]
+
     def _tangents(self, a: int, exact: bool = True) -> list:
         """∂node/∂a for every node: exact where the truth is (None where a local derivative is missing), or
         in floats (NaN there)."""
         nodes = self.tape.nodes
-        partials = self.truth.partials if exact else self._floats()[2]
+        if exact:
+            partials, converted = self.truth.partials, self._converted_partials()
+        else:
+            partials = converted = self._floats()[2]
         zero = Fraction(0) if exact and self.truth.exact else 0.0
         tangent: list = [zero] * len(nodes)
         tangent[a] = zero + 1
@@ -181,24 +202,29 @@ class Diagnoser:
             if row is None:
                 continue
             total = zero
-            for q, d in zip(nodes[i].args, row):
+            for q, d, f in zip(nodes[i].args, row, converted[i]):
                 t = tangent[q]
                 if d is None or (t is not None and not t):
                     continue
                 if t is None or type(d) is Undefined:
                     total = None if exact else math.nan
                     break
-                total = total + d * t
+                product = (f if type(t) is float else d) * t
+                # (Fraction + float is float(Fraction) + float: the same number, without Fraction's dispatch)
+                if type(total) is Fraction and type(product) is float:
+                    total = (0.0 if total is zero else float(total)) + product
+                else:
+                    total = total + product
             tangent[i] = total
         return tangent
 
     # ------------------------------------------------------------ the candidates for one asked node
 
     def _table(self, a: int) -> _Table:
-        table = self._tables.get(a)
-        if table is None:
-            table = self._tables[a] = self._build(a)
-        return table
+        if self._table_of is None or self._table_of[0] != a:
+            self._table_of = None  # (the old one goes before the new one is built)
+            self._table_of = (a, self._build(a))
+        return self._table_of[1]
 
     def _build(self, a: int) -> _Table:
         nodes = self.tape.nodes

@@ -174,11 +174,28 @@ def test_vectors_and_matrices_get_the_sign_and_the_value_element_by_element():
 def test_one_diagnoser_answers_many_students_from_one_table():
     tape, shown, truth = _results(SEED, SEED_AT)
     diagnoser = Diagnoser(shown, truth)
+    built = []
+    build = diagnoser._build
+    diagnoser._build = lambda a: built.append(a) or build(a)
     for answer, mistake in [("d=108", "quotient-power-multiplied"), ("d=-4/3", "quotient-sign-dropped"),
                             ("d=7", None)] * 3:
         found = diagnoses(SEED, SEED_AT, answer, diagnoser)
         assert (found[0].mistake if found else None) == mistake
-    assert list(diagnoser._tables) == [tape.named["d"]]  # one table for the question, however many answers
+    assert built == [tape.named["d"]]  # one table for the question, however many answers
+
+
+def test_a_diagnoser_keeps_one_table_at_a_time():
+    # a table holds a few numbers per edge above its node: a class of 21 questions on 100,000 nodes kept
+    # 0.5 GB of them; a question asked again is built again
+    tape, shown, truth = _results(SEED, SEED_AT)
+    diagnoser = Diagnoser(shown, truth)
+    built = []
+    build = diagnoser._build
+    diagnoser._build = lambda a: built.append(a) or build(a)
+    for answer in ["d=108", "e=7", "d=-4/3"]:
+        diagnoses(SEED, SEED_AT, answer, diagnoser)
+    assert built == [tape.named["d"], tape.named["e"], tape.named["d"]]
+    assert diagnoser._table_of[0] == tape.named["d"]
 
 
 # ---------------------------------------------------------------- through the command line
@@ -249,7 +266,7 @@ def test_the_candidates_grow_linearly_with_the_program():
         diagnoser = Diagnoser(shown, truth)
         verdict = grade(shown, expectations(tape, [("x=0", "-")]), truth=truth).verdicts[0]
         diagnoser.diagnose(verdict)
-        sizes[terms] = len(diagnoser._tables[tape.inputs["x"]].candidates) / len(tape.nodes)
+        sizes[terms] = len(diagnoser._table(tape.inputs["x"]).candidates) / len(tape.nodes)
     assert sizes[1000] <= sizes[100] * 1.05  # candidates per node do not grow with the size
 
 
