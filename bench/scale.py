@@ -66,6 +66,19 @@ def chain_program(nodes: int, seed: int = 7) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rational_program(nodes: int, seed: int = 11) -> str:
+    """About `nodes` nodes of rational arithmetic whose exact numbers stay small (for `--exact`): each line
+    adds a product of two inputs and a quarter of a third to the line before, so the values are fractions
+    over 4 growing linearly and every gradient is a short sum."""
+    rnd = random.Random(seed)
+    lines = ["h0 = x0*x1"]
+    for k in range(1, max(2, int(nodes / 5))):
+        i, j, m = (rnd.randrange(INPUTS) for _ in range(3))
+        lines.append(f"h{k} = h{k - 1} + x{i}*x{j} - x{m}/4")
+    lines.append(f"L = h{len(lines) - 1}")
+    return "\n".join(lines) + "\n"
+
+
 def input_args() -> list[str]:
     return [f"x{i}={0.5 + i / 10}" for i in range(INPUTS)]
 
@@ -206,6 +219,9 @@ def commands(work: str, size: int) -> dict[str, list[str]]:
     values = os.path.join(work, "mlp_values.json")
     with open(values, "w") as handle:
         json.dump(MLP_VALUES, handle)
+    rational = os.path.join(work, f"rational{size}.txt")
+    with open(rational, "w") as handle:
+        handle.write(rational_program(size))
     program = ["--file", path, *point]
     tensor = ["--file", mlp, "--values", values]
     table = {
@@ -231,14 +247,21 @@ def commands(work: str, size: int) -> dict[str, list[str]]:
     table.update({
         "eval --symbolic": [*bp, "eval", *program, "--symbolic"],
         "hessian": [*bp, "hessian", *program],
-        "eval --exact": [*bp, "eval", *program, "--exact"],
         "step": [*bp, "step", *program, "--lr", "0.01"],
         "optimize --steps 10": [*bp, "optimize", *program, "--steps", "10"],
+        "rational: eval --json": [*bp, "eval", "--file", rational, *point, "--json"],
+        "rational: eval --exact --json": [*bp, "eval", "--file", rational, *point, "--exact", "--json"],
+        "rational: explain --exact": [*bp, "explain", "--file", rational, *point, "--exact"],
         "tensor: eval --json": [*bp, "eval", *tensor, "--json"],
         "tensor: explain": [*bp, "explain", *tensor],
         "tensor: check, one wrong": [*bp, "check", *tensor, "--expect", "value=1", "--expect", "b=[1, 2, 3]"],
     })
-    return table, path, mlp
+    return table, path, mlp, rational
+
+
+# each row's time is compared with `eval --json` on the same program: the rows "tensor: ..." and
+# "rational: ..." have programs of their own
+BASES = {"": "eval --json", "tensor": "tensor: eval --json", "rational": "rational: eval --json"}
 
 
 def fmt(seconds: float) -> str:
@@ -251,10 +274,10 @@ def rows(sizes: list[int], timeout: float, say=lambda text: None, only=()) -> tu
     nodes: dict[int, tuple[int, int]] = {}
     with tempfile.TemporaryDirectory() as work:
         for size in sizes:
-            table, path, mlp = commands(work, size)
-            nodes[size] = (count_nodes(path), count_nodes(mlp))
+            table, path, mlp, rational = commands(work, size)
+            nodes[size] = (count_nodes(path), count_nodes(mlp), count_nodes(rational))
             for name, command in table.items():
-                if only and name not in ("eval --json", "tensor: eval --json") and not any(w in name for w in only):
+                if only and name not in BASES.values() and not any(w in name for w in only):
                     continue
                 say(f"  {size:,} nodes: {name} ...")
                 previous = results.get(name, {})
@@ -270,8 +293,8 @@ def rows(sizes: list[int], timeout: float, say=lambda text: None, only=()) -> tu
     out = []
     last, before = sizes[-1], sizes[-2]
     for name, by_size in results.items():
-        tensor = name.startswith("tensor")
-        base = results["tensor: eval --json" if tensor else "eval --json"][last]
+        group = name.split(":")[0] if ":" in name else ""
+        base = results[BASES[group]][last]
         cells = [name]
         for size in sizes:
             r = by_size[size]
@@ -281,12 +304,13 @@ def rows(sizes: list[int], timeout: float, say=lambda text: None, only=()) -> tu
         ok = "error" not in a and "error" not in b
         cells.append(f"{a['seconds'] / b['seconds']:.1f}x" if ok else "-")
         cells.append(f"{a['seconds'] / base['seconds']:.1f}x" if ok and "error" not in base else "-")
-        count = nodes[last][1 if tensor else 0]
+        count = nodes[last][{"": 0, "tensor": 1, "rational": 2}[group]]
         rss = a.get("rss_kib") if "error" not in a else None
         cells.append(f"{rss * 1024 / count / 1024:.2f} KiB" if rss else "-")
         out.append(tuple(cells))
     notes = [f"Nodes: the chain program has {', '.join(f'{nodes[s][0]:,}' for s in sizes)} tape nodes, the "
-             f"tensor MLP {', '.join(f'{nodes[s][1]:,}' for s in sizes)}. Times are the processor time "
+             f"tensor MLP {', '.join(f'{nodes[s][1]:,}' for s in sizes)}, the rational chain "
+             f"{', '.join(f'{nodes[s][2]:,}' for s in sizes)}. Times are the processor time "
              "(user + system) of the whole process, Python's start-up included, which load on a shared machine "
              "changes least; the wall time at the largest size is beside them. Peak memory is the largest "
              "resident size of the process at the largest size over its nodes."]
