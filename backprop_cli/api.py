@@ -545,9 +545,8 @@ def grade_loaded(loaded: Loaded, items: list[tuple[str, str]], *, exact: bool, c
     """`grade` for a program already lowered and bound in exact arithmetic, its answers as (NAME=ANSWER,
     where it was written) pairs: `backprop check`'s computation (commands/check.py calls it)."""
     from .teaching.answers import expectations
-    from .teaching.checking import diagnoses, graded_results, other_conventions, tensor_results
+    from .teaching.checking import backward_order, diagnoses, graded_results, other_conventions, tensor_results
     from .teaching.grading import grade as grade_answers
-    from .teaching.steps import backward_steps
 
     wanted = expectations(loaded.tape, items)
     if loaded.tape.tensor:  # vectors and matrices: graded element by element
@@ -555,7 +554,7 @@ def grade_loaded(loaded: Loaded, items: list[tuple[str, str]], *, exact: bool, c
         graded = grade_answers(result, wanted, tolerance, truth=truth, strict=strict)  # (backward: tape reversed)
     else:
         result, truth = graded_results(loaded, exact, convention)
-        graded = grade_answers(result, wanted, tolerance, backward_order=[s.node for s in backward_steps(result)],
+        graded = grade_answers(result, wanted, tolerance, backward_order=backward_order(result),
                                truth=truth, strict=strict)
         graded = other_conventions(loaded, exact, convention, graded, wanted, tolerance, strict)
     return Grading(result, graded, diagnoses(result, graded, truth))

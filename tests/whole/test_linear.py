@@ -216,3 +216,15 @@ def test_the_answers_through_each_kink_are_those_a_pass_per_answer_finds(seed):
     reach = {v.expectation.node: grading.computed_from(result.tape, v.expectation.node) for v in verdicts}
     expected = {kink.node: [v.target for v in verdicts if reach[v.expectation.node][kink.node]] for kink in result.kinks}
     assert {use.node: [v.target for v in use.answers] for use in found} == {k: v for k, v in expected.items() if v}
+
+
+@pytest.mark.parametrize("source, at", [("e = a + b; f = e * c; g = f / d", ["a=5", "b=1", "c=-2", "d=-3"]),
+                                        ("h = relu(x)*y + y; L = h*h + log(y)", ["x=0", "y=2"]),
+                                        ("L = log(x) + y", ["x=-1", "y=2"]),  # no value: no steps
+                                        ("k = 2; L = k*x + max(x, y)", ["x=1", "y=1"])])
+def test_the_order_check_grades_in_is_the_order_of_the_backward_steps(source, at):
+    # check ranks wrong answers by the backward steps' order, now without writing the steps
+    from backprop_cli.api import evaluate
+
+    result = evaluate(source, **dict(item.split("=") for item in at)).raw
+    assert checking.backward_order(result) == [step.node for step in steps_module.backward_steps(result)]
