@@ -441,17 +441,21 @@ def explanation(raw, fmt: str, wrt: str | None, digits: int, exact: bool) -> str
     return worked_text(worked_solution(raw, wrt, decimals=not exact), raw, fmt, digits)
 
 
-def worked_text(worked, raw, fmt: str, digits: int, track=None) -> str:
-    """A scalar program's worked solution (teaching/steps.Worked) in a format (explain calls it, with `track`,
-    the progress bar's loop wrapper: render/progress.py)."""
-    more = () if track is None else (track,)
+def worked_text(worked, raw, fmt: str, digits: int) -> str:
+    """A scalar program's worked solution (teaching/steps.Worked) in a format, as one text."""
+    return "\n".join(worked_lines(worked, raw, fmt, digits)) + "\n"
+
+
+def worked_lines(worked, raw, fmt: str, digits: int):
+    """worked_text's lines, one at a time, each step made as its line is (`backprop explain` writes them as they
+    come, so a long program's solution is never held whole)."""
     if fmt == "html":
-        from .render.explain_html import render_html
+        from .render.explain_html import html_lines
 
-        return render_html(worked, raw, digits, *more)
-    from .render.explain import render
+        return html_lines(worked, raw, digits)
+    from .render.explain import worked_lines as lines
 
-    return render(worked, fmt, digits, *more)
+    return lines(worked, fmt, digits)
 
 
 # -- grade ---------------------------------------------------------------------------------------------------

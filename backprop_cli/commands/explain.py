@@ -8,7 +8,7 @@ import click
 from ..base.errors import MATH, OK, MathError, UsageError
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.arithmetic import EXACT, FLOAT
-from ..api import explanation, worked_text
+from ..api import explanation, worked_lines
 from ..engine.compute import differentiate
 from .options import ProgramCommand, convention_option, exact_option, load, program_options, refuse_tensors
 
@@ -75,16 +75,23 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, floats, d
         loaded = load(ctx, program, file, arithmetic)
         if loaded.tape.tensor:
             progress.stage("computing")
-            text, undefined = _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact), ()
-        else:
-            text, undefined = _explain_numbers(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact,
-                                               progress)
-    _write(text)
+            text = _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact)
+            progress.finish()
+            _write(text)
+            return OK
+        lines, undefined = _explain_numbers(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact,
+                                            progress)
+        del loaded
+        # the steps are made as their lines are written: the bar, moved by them, stays while the output goes to a
+        # file or a pipe (on the terminal the output goes to, it is cleared first)
+        progress.output("writing the worked solution")
+        _write_lines(lines)
     return MATH if undefined else OK
 
 
 def _explain_numbers(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact, progress):
-    """The worked solution of a program of numbers, and the numbers undefined in it (exit 4 if any)."""
+    """The worked solution of a program of numbers as its lines (made as they are read: api.worked_lines), and
+    the numbers undefined in it (exit 4 if any)."""
     from ..teaching.steps import resolve_wrt, worked_solution
 
     if wrt is not None:
@@ -93,22 +100,17 @@ def _explain_numbers(loaded, fmt, wrt, arithmetic, digits, symbolic, convention,
     progress.stage("computing")
     result = _differentiate(loaded, arithmetic, convention, strict=exact)
     worked = worked_solution(result, wrt, decimals=not exact, track=progress.track)
-    text = worked_text(worked, result, fmt, digits, progress.track)  # as the public API's Result.explain writes it
-    if symbolic:
+    lines = worked_lines(worked, result, fmt, digits)  # as the public API's Result.explain writes them
+    if symbolic:  # worked out before the first line is written (they end it)
         progress.stage("formulas")
         from ..engine.symbolic.derive import gradient_formulas
-        from ..render.formulas import append_formulas
+        from ..render.formulas import with_formulas
 
         formulas = gradient_formulas(loaded.tape)
         if wrt in formulas:
             formulas = {wrt: formulas[wrt]}
-        if fmt == "html":
-            from ..render.explain_html import append_formulas_html
-
-            text = append_formulas_html(text, formulas, worked.output_label)
-        else:
-            text = append_formulas(text, fmt, formulas, worked.output_label)
-    return text, result.undefined
+        lines = with_formulas(lines, fmt, formulas, worked.output_label)
+    return lines, result.undefined
 
 
 def _differentiate(loaded, arithmetic, convention, strict: bool):
@@ -167,12 +169,39 @@ def _differentiate_tensors(tape, inputs, arithmetic, convention, exact: bool):
 
 
 _ASCII = str.maketrans({"∂": "d", "·": "*", "≈": "~", "—": "-"})
+CHUNK = 2000  # lines written at a time: few calls to write, and little text held
 
 
 def _write(text: str) -> None:
     """Write to standard output; on a terminal that cannot show ∂ and ·, write them as d and *."""
-    try:
-        sys.stdout.write(text)
-    except UnicodeEncodeError:
-        encoding = getattr(sys.stdout, "encoding", None) or "ascii"
-        sys.stdout.write(text.translate(_ASCII).encode(encoding, "replace").decode(encoding))
+    _write_lines([text[:-1]] if text.endswith("\n") else [text], end="\n" if text.endswith("\n") else "")
+
+
+def _write_lines(lines, end: str = "\n") -> None:
+    """Write lines, each ended by a new line, to standard output as they come (CHUNK at a time); on a terminal
+    that cannot show ∂ and ·, they are written as d and * (and what else it cannot show as ?)."""
+    stream = sys.stdout
+    encoding = getattr(stream, "encoding", None)
+    try:  # decided before the first line, so every line is written alike (a StringIO takes any text)
+        plain = encoding is None or bool("∂·≈—".encode(encoding, getattr(stream, "errors", None) or "strict"))
+    except (UnicodeEncodeError, LookupError):
+        plain = False
+    encoding = encoding or "ascii"
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) >= CHUNK:
+            _write_text("\n".join(chunk) + "\n", plain, encoding)
+            chunk.clear()
+    if chunk:
+        _write_text("\n".join(chunk) + end, plain, encoding)
+
+
+def _write_text(text: str, plain: bool, encoding: str) -> None:
+    if plain:
+        try:
+            sys.stdout.write(text)
+            return
+        except UnicodeEncodeError:  # something else it cannot show (in a comment of the program): as ?
+            pass
+    sys.stdout.write(text.translate(_ASCII).encode(encoding, "replace").decode(encoding))

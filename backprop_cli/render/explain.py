@@ -17,12 +17,11 @@ import textwrap
 
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
-from ..teaching.steps import INPUT_STEP, BackwardStep, ForwardStep, Term, Worked
+from ..teaching.steps import BackwardStep, ForwardStep, Term, Worked
 from .explain_parts import (
     Piece, backward_parts, forward_parts, nothing_backward, number_text, unnamed_sentence, unreached_note,
 )
 from .missing import cause_lines
-from .progress import identity
 
 PROSE_WIDTH = 80  # sentences wrap here; equations never do
 _PLACEHOLDER = re.compile(r"\{(\d+|out)\}")
@@ -203,45 +202,56 @@ def note_sentences(worked: Worked, digits) -> list[str]:
     return out
 
 
-def render_text(worked: Worked, digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
-    lines = []
+def text_lines(worked: Worked, digits: int | None = DEFAULT_DIGITS):
+    """The text format's lines, one at a time, each step's made as it is written (Worked's Steps): the worked
+    solution of a long program is never held whole, as records or as text (issue 16)."""
     program = _program_lines(worked.source)
     if len(program) == 1:
-        lines.append(f"Program: {program[0].strip()}")
+        yield f"Program: {program[0].strip()}"
     else:
-        lines.append("Program:")
-        lines += [f"  {line}" for line in program]
-    lines.append(f"Given:   {_given(worked, digits)}")
+        yield "Program:"
+        yield from (f"  {line}" for line in program)
+    del program
+    yield f"Given:   {_given(worked, digits)}"
     if len(worked.functions) == 1:
-        lines.append(f"Function: {worked.functions[0]}")
+        yield f"Function: {worked.functions[0]}"
     elif worked.functions:
-        lines.append("Functions:")
-        lines += [f"  {definition}" for definition in worked.functions]
+        yield "Functions:"
+        yield from (f"  {definition}" for definition in worked.functions)
     for sentence in intro_sentences(worked):
-        lines += textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False)
-    lines.append("")
-    lines.append("Forward pass: the value of every node, in order")
-    computed = [s for s in worked.forward if s.kind != INPUT_STEP]
-    lines += [f"  {forward_line(s, digits, worked.decimals)}" for s in track(computed, "writing the forward pass",
-                                                                             unit="steps")] or [
-        "  (nothing to compute: the output is an input)"]
-    lines.append("")
-    lines.append(f"Backward pass: {backward_heading(worked)}")
-    lines += [f"  {backward_line(s, digits, worked.decimals)}"
-              for s in track(worked.backward, "writing the backward pass", unit="steps")] or [
-        f"  ({nothing_backward(worked)})"]
-    lines.append("")
+        yield from textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False)
+    yield ""
+    yield "Forward pass: the value of every node, in order"
+    if worked.computed:
+        yield from (f"  {forward_line(s, digits, worked.decimals)}" for s in worked.computed)
+    else:
+        yield "  (nothing to compute: the output is an input)"
+    yield ""
+    yield f"Backward pass: {backward_heading(worked)}"
+    if worked.backward:
+        yield from (f"  {backward_line(s, digits, worked.decimals)}" for s in worked.backward)
+    else:
+        yield f"  ({nothing_backward(worked)})"
+    yield ""
     number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
-    lines.append(f"Answer: {worked.output_label} = {number(worked.output_value)}")
+    yield f"Answer: {worked.output_label} = {number(worked.output_value)}"
     width = max((len(f"∂{worked.output_label}/∂{label}") for label, _ in worked.answers), default=0)
     for label, gradient in worked.answers:
         lhs = f"∂{worked.output_label}/∂{label}"
-        lines.append(f"  {lhs:<{width}} = {number(gradient)}")
+        yield f"  {lhs:<{width}} = {number(gradient)}"
     notes = note_sentences(worked, digits)
     if notes:
-        lines.append("")
+        yield ""
         for sentence in notes:
-            lines += textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False, break_long_words=False)
+            yield from textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False, break_long_words=False)
+
+
+def render_text(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
+    return document(text_lines(worked, digits))
+
+
+def document(lines) -> str:
+    """The lines of a format as one text (each ended by a new line), as the command writes them."""
     return "\n".join(lines) + "\n"
 
 
@@ -281,50 +291,56 @@ def _fence(source: str) -> list[str]:
     return [fence, *source.strip("\n").splitlines(), fence]
 
 
-def render_markdown(worked: Worked, digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
+def markdown_lines(worked: Worked, digits: int | None = DEFAULT_DIGITS):
+    """The Markdown format's lines, one at a time (as text_lines)."""
     md = escape_markdown
-    out = [f"## Worked solution: {md(worked.output_label)} and its gradient", ""]
-    out += ["Program:", "", *_fence(worked.source), ""]
-    out += [f"**Given:** {md(_given(worked, digits))}", ""]
+    yield from [f"## Worked solution: {md(worked.output_label)} and its gradient", ""]
+    yield from ["Program:", "", *_fence(worked.source), ""]
+    yield from [f"**Given:** {md(_given(worked, digits))}", ""]
     if worked.functions:
         heading = "Function" if len(worked.functions) == 1 else "Functions"
-        out += [f"**{heading}:** " + ", ".join(f"`{definition}`" for definition in worked.functions), ""]
+        yield from [f"**{heading}:** " + ", ".join(f"`{definition}`" for definition in worked.functions), ""]
     for sentence in markdown_intro(worked):
-        out += [sentence, ""]
+        yield from [sentence, ""]
     number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
-    out += ["### Forward pass", "", "The value of every node, in order:", ""]
-    computed = [s for s in worked.forward if s.kind != INPUT_STEP]
-    if computed:
-        out += [f"{k}. {md(forward_line(s, digits, worked.decimals))}"
-                for k, s in enumerate(track(computed, "writing the forward pass", unit="steps"), 1)]
+    yield from ["### Forward pass", "", "The value of every node, in order:", ""]
+    if worked.computed:
+        yield from (f"{k}. {md(forward_line(s, digits, worked.decimals))}" for k, s in enumerate(worked.computed, 1))
     else:
-        out.append("Nothing to compute: the output is an input.")
+        yield "Nothing to compute: the output is an input."
     heading = backward_heading(worked)
-    out += ["", "### Backward pass", "", md(heading[0].upper() + heading[1:]) + ":", ""]
+    yield from ["", "### Backward pass", "", md(heading[0].upper() + heading[1:]) + ":", ""]
     if worked.backward:
-        out += [f"{k}. {md(backward_line(s, digits, worked.decimals))}"
-                for k, s in enumerate(track(worked.backward, "writing the backward pass", unit="steps"), 1)]
+        yield from (f"{k}. {md(backward_line(s, digits, worked.decimals))}" for k, s in enumerate(worked.backward, 1))
     else:
         text = nothing_backward(worked)
-        out.append(md(text[0].upper() + text[1:] + "."))
-    out += ["", "### Answer", "", "| quantity | value |", "| --- | ---: |",
-            f"| {md(worked.output_label)} | {md(number(worked.output_value))} |"]
+        yield md(text[0].upper() + text[1:] + ".")
+    yield from ["", "### Answer", "", "| quantity | value |", "| --- | ---: |",
+                f"| {md(worked.output_label)} | {md(number(worked.output_value))} |"]
     for label, gradient in worked.answers:
-        out.append(f"| {md(f'∂{worked.output_label}/∂{label}')} | {md(number(gradient))} |")
+        yield f"| {md(f'∂{worked.output_label}/∂{label}')} | {md(number(gradient))} |"
     for sentence in note_sentences(worked, digits):
-        out += ["", f"> {markdown_sentence(sentence)}"]
-    return "\n".join(out) + "\n"
+        yield from ["", f"> {markdown_sentence(sentence)}"]
 
 
-def render(worked: Worked, fmt: str = "text", digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
-    """The worked solution in `fmt`: text, markdown or latex. `track(items, what)` wraps the loops over the
-    steps (a progress bar's, render/progress.py)."""
+def render_markdown(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
+    return document(markdown_lines(worked, digits))
+
+
+def worked_lines(worked: Worked, fmt: str = "text", digits: int | None = DEFAULT_DIGITS):
+    """The worked solution in `fmt` (text, markdown or latex) as its lines, one at a time: each step is made
+    as its line is written (the progress bar, if any, is fed by the steps: teaching/steps.py's `track`)."""
     if fmt == "text":
-        return render_text(worked, digits, track)
+        return text_lines(worked, digits)
     if fmt == "markdown":
-        return render_markdown(worked, digits, track)
+        return markdown_lines(worked, digits)
     if fmt == "latex":
-        from .explain_latex import render_latex
+        from .explain_latex import latex_lines
 
-        return render_latex(worked, digits, track)
+        return latex_lines(worked, digits)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def render(worked: Worked, fmt: str = "text", digits: int | None = DEFAULT_DIGITS) -> str:
+    """The worked solution in `fmt`: text, markdown or latex, as one text."""
+    return document(worked_lines(worked, fmt, digits))

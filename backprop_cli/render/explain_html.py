@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.compute import Result
-from ..teaching.steps import INPUT_STEP, Worked
+from ..teaching.steps import Worked
 from .circuit_svg import GRAD_COLOR, MAX_NODES, VALUE_COLOR, circuit_svg, drawn_count, escape, words_for
 from .explain import TextDialect, backward_heading, intro_sentences, note_sentences
 from .explain_parts import backward_parts, forward_parts, nothing_backward, number_text, unreached_note
-from .progress import identity
 
 # default-src 'none': no script, no request of any kind; only the page's own <style> applies
 POLICY = "default-src 'none'; style-src 'unsafe-inline'"
@@ -54,8 +53,13 @@ def sentence(text: str) -> str:
     return "".join(f"<code>{escape(p)}</code>" if k % 2 else escape(p) for k, p in enumerate(pieces))
 
 
-def _page(title: str, body: list[str]) -> str:
-    return "\n".join([
+def _page(title: str, body) -> str:
+    return "\n".join(_page_lines(title, body)) + "\n"
+
+
+def _page_lines(title: str, body):
+    """The page's lines around `body` (an iterable of lines, read as it goes)."""
+    yield from [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
@@ -68,11 +72,9 @@ def _page(title: str, body: list[str]) -> str:
         "<body>",
         "<main>",
         f"<h1>{escape(title)}</h1>",
-        *body,
-        "</main>",
-        "</body>",
-        "</html>",
-    ]) + "\n"
+    ]
+    yield from body
+    yield from ["</main>", "</body>", "</html>"]
 
 
 def _program(source: str) -> list[str]:
@@ -106,50 +108,55 @@ def _picture(result: Result, worked: Worked, digits: int | None) -> list[str]:
     return out
 
 
-def render_html(worked: Worked, result: Result, digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
-    """The worked solution of a program of numbers as an HTML page (see the module docstring); `track(items,
-    what)` wraps the loops over the steps (render/progress.py)."""
+def html_lines(worked: Worked, result: Result, digits: int | None = DEFAULT_DIGITS):
+    """The page's lines, one at a time, each step's made as it is written (as explain.text_lines)."""
+    title = f"Worked solution: {worked.output_label} and its gradient"
+    return _page_lines(title, _body(worked, result, digits))
+
+
+def render_html(worked: Worked, result: Result, digits: int | None = DEFAULT_DIGITS) -> str:
+    """The worked solution of a program of numbers as an HTML page (see the module docstring)."""
+    return "\n".join(html_lines(worked, result, digits)) + "\n"
+
+
+def _body(worked: Worked, result: Result, digits: int | None):
     d = TextDialect(digits, worked.decimals)
     number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
-    title = f"Worked solution: {worked.output_label} and its gradient"
-    body = _program(worked.source)
+    yield from _program(worked.source)
     given = ", ".join(f"{name} = {number(value)}" for name, value in worked.inputs) or "no inputs"
-    body.append(f"<p><b>Given:</b> {escape(given)}</p>")
+    yield f"<p><b>Given:</b> {escape(given)}</p>"
     if worked.functions:
         heading = "Function" if len(worked.functions) == 1 else "Functions"
-        body.append(f"<p><b>{heading}:</b> " + ", ".join(f"<code>{escape(f)}</code>" for f in worked.functions)
-                    + "</p>")
+        yield f"<p><b>{heading}:</b> " + ", ".join(f"<code>{escape(f)}</code>" for f in worked.functions) + "</p>"
     readings = len(worked.readings)  # intro_sentences puts them first; they quote the program: all text
-    body += [f"<p>{escape(s) if k < readings else sentence(s)}</p>" for k, s in enumerate(intro_sentences(worked))]
-    body += _picture(result, worked, digits)
+    yield from (f"<p>{escape(s) if k < readings else sentence(s)}</p>" for k, s in enumerate(intro_sentences(worked)))
+    yield from _picture(result, worked, digits)
 
-    body += ["<h2>Forward pass</h2>", "<p>The value of every node, in order:</p>"]
-    computed = [s for s in worked.forward if s.kind != INPUT_STEP]
-    if computed:
-        body += ['<ol class="steps">', *(_equation(forward_parts(s, d), "value")
-                                           for s in track(computed, "writing the forward pass", unit="steps")),
-                 "</ol>"]
+    yield from ["<h2>Forward pass</h2>", "<p>The value of every node, in order:</p>"]
+    if worked.computed:
+        yield '<ol class="steps">'
+        yield from (_equation(forward_parts(s, d), "value") for s in worked.computed)
+        yield "</ol>"
     else:
-        body.append("<p>Nothing to compute: the output is an input.</p>")
+        yield "<p>Nothing to compute: the output is an input.</p>"
     heading = backward_heading(worked)
-    body += ["<h2>Backward pass</h2>", f"<p>{escape(heading[0].upper() + heading[1:])}:</p>"]
+    yield from ["<h2>Backward pass</h2>", f"<p>{escape(heading[0].upper() + heading[1:])}:</p>"]
     if worked.backward:
-        body += ['<ol class="steps">',
-                 *(_equation(backward_parts(s, d), "grad", unreached_note(s))
-                   for s in track(worked.backward, "writing the backward pass", unit="steps")), "</ol>"]
+        yield '<ol class="steps">'
+        yield from (_equation(backward_parts(s, d), "grad", unreached_note(s)) for s in worked.backward)
+        yield "</ol>"
     else:
         text = nothing_backward(worked)
-        body.append(f"<p>{escape(text[0].upper() + text[1:])}.</p>")
+        yield f"<p>{escape(text[0].upper() + text[1:])}.</p>"
 
-    body += ["<h2>Answer</h2>", "<table>", "<tr><th>quantity</th><th>value</th></tr>",
-             f'<tr><td>{escape(worked.output_label)}</td><td class="number value">'
-             f"{escape(number(worked.output_value))}</td></tr>"]
+    yield from ["<h2>Answer</h2>", "<table>", "<tr><th>quantity</th><th>value</th></tr>",
+                f'<tr><td>{escape(worked.output_label)}</td><td class="number value">'
+                f"{escape(number(worked.output_value))}</td></tr>"]
     for label, gradient in worked.answers:
-        body.append(f"<tr><td>{escape(f'∂{worked.output_label}/∂{label}')}</td>"
-                    f'<td class="number grad">{escape(number(gradient))}</td></tr>')
-    body.append("</table>")
-    body += [f'<p class="note">{sentence(s)}</p>' for s in note_sentences(worked, digits)]
-    return _page(title, body)
+        yield (f"<tr><td>{escape(f'∂{worked.output_label}/∂{label}')}</td>"
+               f'<td class="number grad">{escape(number(gradient))}</td></tr>')
+    yield "</table>"
+    yield from (f'<p class="note">{sentence(s)}</p>' for s in note_sentences(worked, digits))
 
 
 def render_tensor_html(worked, digits: int | None = DEFAULT_DIGITS) -> str:
@@ -165,13 +172,11 @@ def render_tensor_html(worked, digits: int | None = DEFAULT_DIGITS) -> str:
     return _page(title, body)
 
 
-def append_formulas_html(document: str, formulas: dict, output_label: str) -> str:
-    """The page with `--symbolic`'s formulas added at the end of its main part."""
+def formulas_html(formulas: dict, output_label: str) -> list[str]:
+    """The lines of `--symbolic`'s formulas on the page (at the end of its main part: formulas.with_formulas)."""
     rows = []
     for name, formula in formulas.items():
         where = "".join(f", where <code>{escape(n)} = {escape(text)}</code>" for n, text in formula.definitions)
         rows.append(f"<li>{escape(f'∂{output_label}/∂{name}')} = <code>{escape(formula.expression)}</code>"
                     f"{where}</li>")
-    section = "\n".join(["<h2>Derivatives as formulas</h2>", "<ul>", *rows, "</ul>"]) + "\n"
-    end = document.rfind("</main>")
-    return document[:end] + section + document[end:]
+    return ["<h2>Derivatives as formulas</h2>", "<ul>", *rows, "</ul>"]

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
-from ..teaching.steps import INPUT_STEP, Term, Worked
+from ..teaching.steps import Term, Worked
 from .explain_parts import (
     Piece, backward_part_terms, forward_parts, nothing_backward, number_text, unnamed_sentence, unreached_note,
 )
 from .missing import cause_lines
-from .progress import identity
 from .latex import (
     ATOM, LOOSE, POWER, SUM, UNARY, Tex, escape_text, latex_expression, latex_name, latex_number_text, latex_template,
 )
@@ -106,11 +105,22 @@ def _rows(parts: list[tuple[str, ...]], note: str | None = None, split: bool = T
     return rows
 
 
-def _align(rows: list[str]) -> list[str]:
-    if not rows:
+def _align(rows, some: bool):
+    """An align* environment around `rows` (an iterable, read once, as it goes), or [] when there are none
+    (`some` says whether there are: the rows may be made only as they are written)."""
+    if not some:
         return []
-    body = [f"  {row} \\\\" for row in rows[:-1]] + [f"  {rows[-1]}"]
-    return [r"\begin{align*}", *body, r"\end{align*}"]
+    return _aligned(iter(rows))
+
+
+def _aligned(rows):
+    yield r"\begin{align*}"
+    last = next(rows)
+    for row in rows:
+        yield f"  {last} \\\\"
+        last = row
+    yield f"  {last}"
+    yield r"\end{align*}"
 
 
 def _program_block(source: str) -> list[str]:
@@ -121,11 +131,11 @@ def _program_block(source: str) -> list[str]:
     return [r"\noindent Program:\\", *[f"\\quad {line}\\\\" for line in body[:-1]], f"\\quad {body[-1]}", ""]
 
 
-def render_latex(worked: Worked, digits: int | None = DEFAULT_DIGITS, track=identity) -> str:
-    """The LaTeX document; `track(items, what)` wraps the loops over the steps (render/progress.py)."""
+def latex_lines(worked: Worked, digits: int | None = DEFAULT_DIGITS):
+    """The LaTeX document's lines, one at a time, each step's made as it is written (as explain.text_lines)."""
     d = LatexDialect(digits, worked.decimals)
     out_label = worked.output_label
-    lines = [
+    yield from [
         "% The worked solution printed by `backprop explain --format latex`. Compile as is: pdflatex FILE.tex",
         r"\documentclass{article}",
         r"\usepackage{amsmath}",
@@ -135,30 +145,30 @@ def render_latex(worked: Worked, digits: int | None = DEFAULT_DIGITS, track=iden
         rf"\section*{{Worked solution: ${latex_name(out_label)}$ and its gradient}}",
         "",
     ]
-    lines += _program_block(worked.source)
+    yield from _program_block(worked.source)
     given = ", ".join(f"${latex_name(name)} = {d.number_tex(value).text}$" for name, value in worked.inputs)
-    lines += [rf"\noindent Given: {given or 'no inputs'}.", ""]
-    lines += _functions(worked)
-    lines += _intro(worked)
-    lines += [r"\subsection*{Forward pass}", "", "The value of every node, in order:"]
-    forward_rows = [_rows([(p,) for p in forward_parts(s, d)], split=False)[0]
-                    for s in track(worked.forward, "writing the forward pass", unit="steps")
-                    if s.kind != INPUT_STEP]
-    lines += _align(forward_rows) or ["", "Nothing to compute: the output is an input."]
-    lines += ["", r"\subsection*{Backward pass}", "", _backward_heading(worked) + ":"]
-    backward_rows = []
-    for step in track(worked.backward, "writing the backward pass", unit="steps"):
-        backward_rows += _rows(backward_part_terms(step, d), unreached_note(step))
+    yield from [rf"\noindent Given: {given or 'no inputs'}.", ""]
+    yield from _functions(worked)
+    yield from _intro(worked)
+    yield from [r"\subsection*{Forward pass}", "", "The value of every node, in order:"]
+    forward_rows = (_rows([(p,) for p in forward_parts(s, d)], split=False)[0] for s in worked.computed)
+    yield from _align(forward_rows, bool(worked.computed)) or ["", "Nothing to compute: the output is an input."]
+    yield from ["", r"\subsection*{Backward pass}", "", _backward_heading(worked) + ":"]
+    backward_rows = (row for step in worked.backward for row in _rows(backward_part_terms(step, d), unreached_note(step)))
     text = nothing_backward(worked)
-    lines += _align(backward_rows) or ["", escape_text(text[0].upper() + text[1:]) + "."]
-    lines += ["", r"\subsection*{Answer}", ""]
+    yield from _align(backward_rows, bool(worked.backward)) or ["", escape_text(text[0].upper() + text[1:]) + "."]
+    yield from ["", r"\subsection*{Answer}", ""]
     answer_rows = [f"{latex_name(out_label)} &= {d.number_tex(worked.output_value).text}"]
     answer_rows += [f"{d.partial(out_label, label)} &= {d.number_tex(g).text}" for label, g in worked.answers]
-    lines += _align(answer_rows)
+    yield from _align(answer_rows, True)
     for sentence in _notes(worked, d):
-        lines += ["", r"\noindent " + sentence]
-    lines += ["", r"\end{document}"]
-    return "\n".join(lines) + "\n"
+        yield from ["", r"\noindent " + sentence]
+    yield from ["", r"\end{document}"]
+
+
+def render_latex(worked: Worked, digits: int | None = DEFAULT_DIGITS) -> str:
+    """The LaTeX document as one text."""
+    return "\n".join(latex_lines(worked, digits)) + "\n"
 
 
 def _functions(worked: Worked) -> list[str]:

@@ -151,11 +151,25 @@ def formulas_latex(formulas: dict, output_label: str) -> list[str]:
     return [r"\subsection*{Derivatives as formulas}", "", r"\begin{align*}", *body, r"\end{align*}"]
 
 
-def append_formulas(document: str, fmt: str, formulas: dict, output_label: str) -> str:
-    """A worked solution (text, markdown or latex) with the formulas added at its end."""
-    if fmt == "latex":
-        end = document.rfind(r"\end{document}")
-        section = "\n".join(formulas_latex(formulas, output_label)) + "\n\n"
-        return document[:end] + section + document[end:]
-    lines = formulas_markdown(formulas, output_label) if fmt == "markdown" else formulas_plain(formulas, output_label)
-    return document + "\n" + "\n".join(lines) + "\n"
+def with_formulas(lines, fmt: str, formulas: dict, output_label: str):
+    """A worked solution's lines (explain.worked_lines, explain_html.html_lines) with the formulas added: at
+    the end of text and Markdown, before LaTeX's closing `\\end{document}` and the HTML page's closing tags.
+    The lines are passed on as they come, but for those closing ones, held back."""
+    from collections import deque
+
+    if fmt == "html":
+        from .explain_html import formulas_html
+
+        section, closing = formulas_html(formulas, output_label), 3  # </main>, </body>, </html>
+    elif fmt == "latex":
+        section, closing = ["", *formulas_latex(formulas, output_label)], 2  # "", \end{document}
+    else:
+        written = formulas_markdown if fmt == "markdown" else formulas_plain
+        section, closing = ["", *written(formulas, output_label)], 0
+    held: deque = deque()
+    for line in lines:
+        held.append(line)
+        if len(held) > closing:
+            yield held.popleft()
+    yield from section
+    yield from held

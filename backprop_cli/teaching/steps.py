@@ -111,6 +111,27 @@ class Inexact:
     what: str  # "value" or "derivative"
 
 
+class Steps:
+    """Steps made as they are read: each pass over it works them out again from the Result, one at a time, so
+    a worked solution of 100,000 nodes is never held whole (the renderers write each line as it comes: issue
+    16). Its length is known before the first step is made (the progress bar's total, `if worked.backward`)."""
+
+    __slots__ = ("_make", "_count")
+
+    def __init__(self, make, count: int) -> None:
+        self._make = make  # () -> an iterator over the steps
+        self._count = count
+
+    def __iter__(self):
+        return iter(self._make())
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __repr__(self) -> str:
+        return f"<Steps: {self._count}>"
+
+
 @dataclass(frozen=True)
 class Worked:
     """Everything a worked solution prints, in order."""
@@ -121,8 +142,8 @@ class Worked:
     output_label: str
     output_value: object
     inputs: tuple  # (name, value) in order of first use
-    forward: tuple[ForwardStep, ...]
-    backward: tuple[BackwardStep, ...]
+    forward: Steps  # of ForwardStep: the given values, then the computed nodes (made as they are read)
+    backward: Steps  # of BackwardStep (made as they are read)
     answers: tuple  # (label, gradient): the inputs, then named intermediates; with wrt only that one
     wrt: str | None
     exact: bool
@@ -140,6 +161,7 @@ class Worked:
     unnamed_ids: tuple[str, ...] = ()  # their node ids (v3, v5: as `backprop eval` calls them), in the same order
     # exact values written as decimals (explain's default: 0.6, 2/3 rounded to 0.666667), not as fractions
     decimals: bool = False
+    computed: Steps | None = None  # the forward steps but the given values (made as they are read)
 
 
 def _literal(tape: Tape, i: int):
@@ -209,28 +231,38 @@ def forward_steps(result: Result, labels: list[str] | None = None, track=_untrac
     per node, key_labels) are how nodes are called; by default as the tables call them (tape_labels).
     `track(items, what)` wraps the loop over the nodes (a progress bar's, render/progress.py).
     """
+    return list(iter_forward_steps(result, labels, track))
+
+
+def iter_forward_steps(result: Result, labels: list[str] | None = None, track=_untracked, given: bool = True):
+    """forward_steps one at a time, as they are made; without the given values unless `given`."""
     tape = result.tape
     labels = labels or tape_labels(tape)
-    steps: list[ForwardStep] = []
-    for name, i in tape.inputs.items():
-        steps.append(ForwardStep(i, tape.nodes[i].id, name, name, INPUT_STEP, INPUT, name, None, (), (), (),
-                                 result.values[i]))
+    if given:
+        for name, i in tape.inputs.items():
+            yield ForwardStep(i, tape.nodes[i].id, name, name, INPUT_STEP, INPUT, name, None, (), (), (),
+                              result.values[i])
     for i, node in track(enumerate(tape.nodes), "forward steps", len(tape.nodes)):
         if node.op == INPUT:
             continue
         if node.op == CONST:
             if node.name is None and i != tape.output:
                 continue
-            steps.append(ForwardStep(i, node.id, labels[i], node.name, CONSTANT_STEP, CONST, node.text, None,
-                                     (), (), (), result.values[i]))
+            yield ForwardStep(i, node.id, labels[i], node.name, CONSTANT_STEP, CONST, node.text, None,
+                              (), (), (), result.values[i])
             continue
-        steps.append(ForwardStep(
+        yield ForwardStep(
             i, node.id, labels[i], node.name, OPERATION_STEP, node.op, _expression(tape, i, labels),
             OPS[node.op].template_for(len(node.args)),
             tuple(labels[a] for a in node.args), tuple(result.values[a] for a in node.args),
             tuple(_literal(tape, a) for a in node.args), result.values[i],
-        ))
-    return steps
+        )
+
+
+def _computed_nodes(tape: Tape) -> list[int]:
+    """The nodes iter_forward_steps makes a step of after the given values (in evaluation order)."""
+    return [i for i, node in enumerate(tape.nodes) if node.op != INPUT
+            and (node.op != CONST or node.name is not None or i == tape.output)]
 
 
 def resolve_wrt(tape: Tape, wrt: str, grads=None) -> int:
@@ -293,21 +325,39 @@ def backward_steps(result: Result, wrt: str | None = None, labels: list[str] | N
     nodes on the paths from the output down to that name (or id). Each local
     derivative is its rule with the literal operands put in, simplified (tidy_rule). `track`: as forward_steps.
     """
+    keep = _kept(result, wrt)  # an unknown wrt is a UsageError here, before any step
+    return list(_iter_backward_steps(result, keep, labels, track))
+
+
+def _kept(result: Result, wrt: str | None) -> list[bool] | None:
+    """Which nodes the backward steps keep with `wrt` (those on its paths to the output); None: all."""
+    return _on_paths(result.tape, resolve_wrt(result.tape, wrt, result.grads)) if wrt is not None else None
+
+
+def _backward_nodes(result: Result, keep: list[bool] | None) -> list[int]:
+    """The nodes _iter_backward_steps makes a step of, in its order (none where the output is undefined)."""
+    if type(result.values[result.tape.output]) is Undefined:
+        return []
+    grads = result.grads
+    return [i for i in range(len(grads) - 1, -1, -1) if grads[i] is not None and (keep is None or keep[i])]
+
+
+def _iter_backward_steps(result: Result, keep: list[bool] | None, labels: list[str] | None = None,
+                         track=_untracked):
+    """backward_steps one at a time, as they are made; `keep` from _kept."""
     tape = result.tape
     labels = labels or tape_labels(tape)
     nodes = tape.nodes
     output = tape.output
     output_label = labels[output]
-    keep = _on_paths(tape, resolve_wrt(tape, wrt, result.grads)) if wrt is not None else None
     if type(result.values[output]) is Undefined:
-        return []  # no value, no derivatives: there is no chain rule to apply
+        return  # no value, no derivatives: there is no chain rule to apply
     reach = reaches_output(tape)
     received = result.received()
     # nodes on a kink whose derivative is not the rule's value there (ops.py's rules are PyTorch's) but another
     # convention's: their rule is written with it, so no line evaluates `1 if x > 0, else 0` at 0 to 1
     conventional = {k.node: LABELS[k.convention] for k in result.kinks if k.convention != DEFAULT}
     symbolic: list[str | None] = [None] * len(nodes)
-    steps: list[BackwardStep] = []
     for i in track(range(len(nodes) - 1, -1, -1), "backward steps"):
         if result.grads[i] is None:
             continue
@@ -348,14 +398,14 @@ def backward_steps(result: Result, wrt: str | None = None, labels: list[str] | N
                 ))
             if len(terms) == 1 and not terms[0].piecewise:
                 symbolic[i] = _short_symbolic(terms[0].upstream_symbolic, terms[0].local_symbolic)
+            received[i] = None  # read once: let it go
         if keep is not None and not keep[i]:
             continue
-        steps.append(BackwardStep(
+        yield BackwardStep(
             node=i, id=node.id, label=labels[i], name=node.name, terms=tuple(terms),
             gradient=result.grads[i], symbolic=symbolic[i], is_output=i == output, output_label=output_label,
             reaches_output=reach[i],
-        ))
-    return steps
+        )
 
 
 def _kinks(result: Result, labels: list[str]) -> tuple[KinkNote, ...]:
@@ -405,11 +455,18 @@ def _renamed(causes, tape: Tape, labels: list[str]) -> tuple:
 def worked_solution(result: Result, wrt: str | None = None, decimals: bool = False, track=_untracked) -> Worked:
     """The whole worked solution: forward steps, backward steps (limited to `wrt`), answers and notes; the
     unnamed intermediates called u1, u2, ... (key_labels). `decimals`: exact values are to be written as
-    decimals, not fractions (the renderers read Worked.decimals). `track`: as forward_steps."""
+    decimals, not fractions (the renderers read Worked.decimals). `track`: as forward_steps.
+
+    The steps are made as they are read (Steps), each pass again; what is said before them (which unnamed
+    nodes they show, how many there are) is found from the tape, without making them."""
     tape = result.tape
     labels = key_labels(tape)
-    forward = tuple(forward_steps(result, labels, track))
-    backward = tuple(backward_steps(result, wrt, labels, track))
+    keep = _kept(result, wrt)
+    computed = _computed_nodes(tape)
+    backward_nodes = _backward_nodes(result, keep)
+    given = len(tape.inputs)
+    forward = Steps(lambda: iter_forward_steps(result, labels, track), given + len(computed))
+    backward = Steps(lambda: _iter_backward_steps(result, keep, labels, track), len(backward_nodes))
     if wrt is not None:
         target = resolve_wrt(tape, wrt, result.grads)
         answers = ((labels[target], result.grads[target]),)
@@ -419,16 +476,27 @@ def worked_solution(result: Result, wrt: str | None = None, decimals: bool = Fal
         named = tape.named
         answers = tuple((name, gradient[name]) for name in order
                         if name in gradient and (named[name] != tape.output or name in tape.inputs))
-    shown = {s.node for s in forward} | {s.node for s in backward}
-    shown |= {a for s in forward for a in tape.nodes[s.node].args}
-    unnamed = [i for i in unnamed_nodes(tape) if i in shown]
+    # the nodes the steps show: the forward steps' (the given values', the computed nodes') and their operands',
+    # and the backward steps'
+    shown = [False] * len(tape.nodes)
+    for i in tape.inputs.values():
+        shown[i] = True
+    for i in computed:
+        shown[i] = True
+        for a in tape.nodes[i].args:
+            shown[a] = True
+    for i in backward_nodes:
+        shown[i] = True
+    del computed, backward_nodes
+    unnamed = [i for i in unnamed_nodes(tape) if shown[i]]
     output = tape.output
     return Worked(
         source=tape.source, output=output, output_id=tape.nodes[output].id, output_label=labels[output],
         output_value=result.values[output], inputs=tuple(result.inputs.items()), forward=forward, backward=backward,
         answers=answers, wrt=wrt, exact=result.exact, inexact=_inexact(result, labels), kinks=_kinks(result, labels),
         unnamed=tuple(labels[i] for i in unnamed), readings=tape.notes, functions=tape.functions,
-        calls=tuple(tape.nodes[i].call for i in sorted(shown) if tape.nodes[i].call and not tape.nodes[i].name),
+        calls=tuple(node.call for node, on in zip(tape.nodes, shown) if on and node.call and not node.name),
         missing=_renamed(result.causes(), tape, labels) if result.undefined else (),
         unnamed_ids=tuple(tape.nodes[i].id for i in unnamed), decimals=decimals,
+        computed=Steps(lambda: iter_forward_steps(result, labels, track, given=False), len(forward) - given),
     )
