@@ -19,7 +19,8 @@ from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
 from ..teaching.steps import BackwardStep, ForwardStep, Term, Worked
 from .explain_parts import (
-    Piece, backward_parts, forward_parts, nothing_backward, number_text, unnamed_sentence, unreached_note,
+    NumberCache, Piece, backward_parts, forward_parts, nothing_backward, number_text, unnamed_sentence,
+    unreached_note,
 )
 from .missing import cause_lines
 
@@ -100,6 +101,7 @@ class TextDialect:
     def __init__(self, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> None:
         self.digits = digits
         self.decimals = decimals  # exact values as decimals (0.6), not fractions (3/5)
+        self.number = NumberCache(self._number)
 
     def label(self, label: str) -> str:
         return label
@@ -107,7 +109,7 @@ class TextDialect:
     def literal(self, text: str) -> str:
         return text
 
-    def number(self, value) -> Piece:
+    def _number(self, value) -> Piece:
         text = number_text(value, self.digits, self.decimals)
         return Piece(text, not (text.startswith("-") or "/" in text or "≈" in text), not text.startswith("-"))
 
@@ -140,14 +142,16 @@ class TextDialect:
         return substitute_text(term.local_template, values, out=self.number(term.consumer_value).text)
 
 
-def forward_line(step: ForwardStep, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> str:
-    """`e = a + b = 5 + 1 = 6`"""
-    return " = ".join(forward_parts(step, TextDialect(digits, decimals)))
+def forward_line(step: ForwardStep, digits: int | None = DEFAULT_DIGITS, decimals: bool = False,
+                 dialect: TextDialect | None = None) -> str:
+    """`e = a + b = 5 + 1 = 6` (`dialect`: one TextDialect for many lines, which remembers numbers written)"""
+    return " = ".join(forward_parts(step, dialect or TextDialect(digits, decimals)))
 
 
-def backward_line(step: BackwardStep, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> str:
+def backward_line(step: BackwardStep, digits: int | None = DEFAULT_DIGITS, decimals: bool = False,
+                  dialect: TextDialect | None = None) -> str:
     """`∂g/∂e = ∂g/∂f · ∂f/∂e = (1/d) · c = (-1/3) · (-2) = 2/3`"""
-    line = " = ".join(backward_parts(step, TextDialect(digits, decimals)))
+    line = " = ".join(backward_parts(step, dialect or TextDialect(digits, decimals)))
     note = unreached_note(step)
     return f"{line}   ({note})" if note else line
 
@@ -222,14 +226,15 @@ def text_lines(worked: Worked, digits: int | None = DEFAULT_DIGITS):
         yield from textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False)
     yield ""
     yield "Forward pass: the value of every node, in order"
+    d = TextDialect(digits, worked.decimals)
     if worked.computed:
-        yield from (f"  {forward_line(s, digits, worked.decimals)}" for s in worked.computed)
+        yield from (f"  {forward_line(s, dialect=d)}" for s in worked.computed)
     else:
         yield "  (nothing to compute: the output is an input)"
     yield ""
     yield f"Backward pass: {backward_heading(worked)}"
     if worked.backward:
-        yield from (f"  {backward_line(s, digits, worked.decimals)}" for s in worked.backward)
+        yield from (f"  {backward_line(s, dialect=d)}" for s in worked.backward)
     else:
         yield f"  ({nothing_backward(worked)})"
     yield ""
@@ -304,14 +309,15 @@ def markdown_lines(worked: Worked, digits: int | None = DEFAULT_DIGITS):
         yield from [sentence, ""]
     number = lambda value: number_text(value, digits, worked.decimals)  # noqa: E731
     yield from ["### Forward pass", "", "The value of every node, in order:", ""]
+    d = TextDialect(digits, worked.decimals)
     if worked.computed:
-        yield from (f"{k}. {md(forward_line(s, digits, worked.decimals))}" for k, s in enumerate(worked.computed, 1))
+        yield from (f"{k}. {md(forward_line(s, dialect=d))}" for k, s in enumerate(worked.computed, 1))
     else:
         yield "Nothing to compute: the output is an input."
     heading = backward_heading(worked)
     yield from ["", "### Backward pass", "", md(heading[0].upper() + heading[1:]) + ":", ""]
     if worked.backward:
-        yield from (f"{k}. {md(backward_line(s, digits, worked.decimals))}" for k, s in enumerate(worked.backward, 1))
+        yield from (f"{k}. {md(backward_line(s, dialect=d))}" for k, s in enumerate(worked.backward, 1))
     else:
         text = nothing_backward(worked)
         yield md(text[0].upper() + text[1:] + ".")

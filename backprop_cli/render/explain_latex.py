@@ -10,7 +10,8 @@ from ..base.numbers import DEFAULT_DIGITS
 from ..engine.conventions import LABELS
 from ..teaching.steps import Term, Worked
 from .explain_parts import (
-    Piece, backward_part_terms, forward_parts, nothing_backward, number_text, unnamed_sentence, unreached_note,
+    NumberCache, Piece, backward_part_terms, forward_parts, nothing_backward, number_text, unnamed_sentence,
+    unreached_note,
 )
 from .missing import cause_lines
 from .latex import (
@@ -28,11 +29,13 @@ class LatexDialect:
     def __init__(self, digits: int | None = DEFAULT_DIGITS, decimals: bool = False) -> None:
         self.digits = digits
         self.decimals = decimals
+        self.number_tex = NumberCache(self._number_tex)
+        self.number = NumberCache(self._number)
 
-    def number_tex(self, value) -> Tex:
+    def _number_tex(self, value) -> Tex:
         return latex_number_text(number_text(value, self.digits, self.decimals))
 
-    def number(self, value) -> Piece:
+    def _number(self, value) -> Piece:
         tex = self.number_tex(value)
         return Piece(tex.text, tex.prec >= POWER and not tex.signed, not tex.signed and tex.prec > LOOSE)
 

@@ -37,6 +37,31 @@ def number_text(value, digits: int | None = DEFAULT_DIGITS, decimals: bool = Fal
         return format_number(value, digits)
 
 
+class NumberCache:
+    """What a dialect wrote for each number lately: a node's value is written in its own line and again in
+    each of its consumers' (and a gradient in the lines below), and writing a number is a fifth of a worked
+    solution's time. Bounded, so a long solution holds only the last few thousand; only exact fractions and
+    floats other than zero and NaN are kept (0.0 and -0.0 are equal keys, as NaN is no key)."""
+
+    SIZE = 4096
+
+    def __init__(self, write) -> None:
+        self.write = write  # value -> what is written
+        self.written: dict = {}
+
+    def __call__(self, value):
+        kind = type(value)
+        if kind is Fraction or (kind is float and value == value and value != 0):
+            key = (kind, value)
+            done = self.written.get(key)
+            if done is None:
+                if len(self.written) >= self.SIZE:
+                    self.written.clear()
+                done = self.written[key] = self.write(value)
+            return done
+        return self.write(value)
+
+
 def _significant(text: str) -> int:
     """The significant digits of a decimal as decimal_text writes it (`-0.0125` has 3, `1.5e-7` 2)."""
     return len(text.lstrip("-").split("e")[0].replace(".", "").strip("0")) or 1

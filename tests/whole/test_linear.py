@@ -301,3 +301,15 @@ def test_explains_memory_grows_by_far_less_than_its_text_per_node(fmt):
     explain_peak(chain(30), fmt)  # what is made once (imports, caches) is not counted below
     (small, low), (large, high) = explain_peak(chain(100), fmt), explain_peak(chain(300), fmt)
     assert (high - low) / (large - small) < 1000
+
+
+def test_the_numbers_a_dialect_remembers_are_few_and_never_confused():
+    from backprop_cli.render.explain_parts import NumberCache
+
+    cache = NumberCache(repr)
+    # equal keys of another kind or sign are not the same number written
+    assert [cache(x) for x in (Fraction(1, 2), 0.5, 0.0, -0.0, 1, float("nan"))] == \
+        ["Fraction(1, 2)", "0.5", "0.0", "-0.0", "1", "nan"]
+    for k in range(3 * NumberCache.SIZE):
+        assert cache(Fraction(k, 7)) == repr(Fraction(k, 7))
+    assert 0 < len(cache.written) <= NumberCache.SIZE
