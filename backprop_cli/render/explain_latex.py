@@ -157,7 +157,8 @@ def latex_lines(worked: Worked, digits: int | None = DEFAULT_DIGITS):
     forward_rows = (_rows([(p,) for p in forward_parts(s, d)], split=False)[0] for s in worked.computed)
     yield from _align(forward_rows, bool(worked.computed)) or ["", "Nothing to compute: the output is an input."]
     yield from ["", r"\subsection*{Backward pass}", "", _backward_heading(worked) + ":"]
-    backward_rows = (row for step in worked.backward for row in _rows(backward_part_terms(step, d), unreached_note(step)))
+    backward_rows = (row for step in worked.backward
+                     for row in _rows(backward_part_terms(step, d), unreached_note(step)))
     text = nothing_backward(worked)
     yield from _align(backward_rows, bool(worked.backward)) or ["", escape_text(text[0].upper() + text[1:]) + "."]
     yield from ["", r"\subsection*{Answer}", ""]

@@ -163,6 +163,12 @@ class Worked:
     decimals: bool = False
     computed: Steps | None = None  # the forward steps but the given values (made as they are read)
 
+    def __post_init__(self) -> None:
+        if self.computed is None:  # a Worked written out by hand, its steps in tuples: found from them
+            count = sum(1 for s in self.forward if s.kind != INPUT_STEP)
+            steps = Steps(lambda: (s for s in self.forward if s.kind != INPUT_STEP), count)
+            object.__setattr__(self, "computed", steps)
+
 
 def _literal(tape: Tape, i: int):
     node = tape.nodes[i]
