@@ -11,6 +11,14 @@
 - With --json, standard output stays one JSON document: it gains a "graph" key,
   {"format": "dot", "text": "digraph ..."} (or {"format": ..., "file": FILE}
   when --out wrote it). `--graph tree` has no JSON form and is a usage error there.
+- `dot` and `mermaid` are written a chunk of lines at a time as they are made (graph_text.dot_lines), so a
+  graph of 100,000 nodes is never held as one string (but with --json, where the text is a JSON string).
+- `svg` and `png` draw at most PICTURE_NODES nodes, those nearest the output, and fewer where long edges
+  would make Graphviz's layout slow (LAYOUT_BUDGET); the edges cut off end in one node that counts the
+  rest, and a note on standard error (and the JSON's "graph" key) says so. Graphviz's layout grows far
+  faster than the graph: on bench/scale.py's chain, 300 nodes took 2.5 s, 500 nodes 22 s and 1,000 did
+  not end in minutes; within the cap, a picture of any program is laid out in about a second. The cap is
+  its own, not --max-rows: the tables' cost grows with their rows, the picture's about as the square.
 
 The renderers are imported here only when a picture is asked for.
 """
@@ -22,6 +30,11 @@ from ..base.errors import UsageError
 
 GRAPH_FORMATS = ("tree", "dot", "mermaid", "svg", "png")
 IMAGE_FORMATS = ("svg", "png")  # as in render.graph_image, which is not imported until a picture is drawn
+# A picture draws at most PICTURE_NODES nodes, and as many as keep graph_text.layout_span within LAYOUT_BUDGET.
+# Graphviz 2.43 lays out (processor time): bench/scale.py's chain 273 nodes in 0.6 s, its MLP 70 nodes in
+# 0.75 s, `x*1 + x*2 + ... + x*399` 155 nodes in 1.1 s; at a span of 3,600, 4.6 s, and of 7,300, 80 s.
+PICTURE_NODES = 300
+LAYOUT_BUDGET = 1500
 
 
 def check_graph_options(graph: str | None, out: str | None, as_json: bool) -> None:
@@ -106,32 +119,25 @@ def emit_graph(result, graph: str, out: str | None, digits: int | None, color: s
                     make_console(color, file=handle).print(view)
             except OSError as err:
                 raise UsageError(f"cannot write {out}: {err.strerror or err}") from None
+    elif graph in IMAGE_FORMATS:
+        _emit_image(result, graph, out, digits, json_doc, progress)
     else:
-        from ..render.graph_text import mermaid_limit_note, to_dot, to_mermaid
+        from ..render.graph_text import dot_lines, mermaid_limit_note, mermaid_lines
 
-        text = (to_mermaid if graph == "mermaid" else to_dot)(result, digits, progress.track)
-        if graph == "mermaid":
-            limit = mermaid_limit_note(result, text)
-            if limit:
-                _note(limit)
-        data = text
-        if graph in IMAGE_FORMATS:
-            from ..render.graph_image import render_image
-
-            progress.stage("Graphviz draws the picture")
-            image = render_image(text, graph)
-            for line in image.warnings.splitlines():
-                _note(f"dot: {line}")
-            data = image.data
-        if out is not None:
-            _write(out, data)
-        if json_doc is not None:
-            json_doc["graph"] = {"format": graph, "file": out} if out is not None else {"format": graph, "text": text}
-        elif out is None:
-            from ..render.console import write_text
-
-            progress.output()
-            write_text(text)  # in ASCII where standard output cannot encode ∂
+        lines = (mermaid_lines if graph == "mermaid" else dot_lines)(result, digits, progress.track)
+        if json_doc is not None and out is None:
+            text = "".join(lines)
+            characters = len(text)
+            json_doc["graph"] = {"format": graph, "text": text}
+        else:
+            if out is None:
+                progress.output()
+            characters = _stream(lines, out)
+            if json_doc is not None:
+                json_doc["graph"] = {"format": graph, "file": out}
+        limit = mermaid_limit_note(result, characters) if graph == "mermaid" else None
+        if limit:
+            _note(limit)
     if json_doc is None:  # (the JSON document has the reasons under "undefined")
         from ..render.missing import missing_lines
 
@@ -139,3 +145,57 @@ def emit_graph(result, graph: str, out: str | None, digits: int | None, color: s
             _note(line)
     if report is not None and json_doc is None:
         _check_summary(report, digits)
+
+
+
+def _emit_image(result, graph: str, out: str, digits: int | None, json_doc: dict | None, progress) -> None:
+    """An SVG or PNG picture, drawn by Graphviz; of a graph bigger than PICTURE_NODES, the nodes nearest the
+    output, and one node counting the rest (said on standard error, and in the JSON's "graph" key)."""
+    from ..render.graph_image import render_image
+    from ..render.graph_text import cut_note, nearest_the_output, to_dot
+
+    cut = nearest_the_output(result, PICTURE_NODES, LAYOUT_BUDGET)
+    text = to_dot(result, digits, progress.track, cut)
+    progress.stage("Graphviz draws the picture")
+    image = render_image(text, graph)
+    for line in image.warnings.splitlines():
+        _note(f"dot: {line}")
+    _write(out, image.data)
+    if cut is not None:
+        _note(cut_note(cut, graph))
+    if json_doc is not None:
+        json_doc["graph"] = {"format": graph, "file": out}
+        if cut is not None:
+            json_doc["graph"].update(nodes=cut.total, drawn=len(cut.drawn), note=cut_note(cut, graph))
+
+
+_CHUNK = 1000  # lines written at once
+
+
+def _stream(lines, out: str | None) -> int:
+    """Write the lines to standard output (in ASCII where it cannot take more) or to the file `out`, a chunk
+    at a time, so the whole text is never held; the number of characters written."""
+    from itertools import islice
+
+    from ..render.console import write_text
+
+    characters = 0
+    try:
+        handle = sys.stdout if out is None else open(out, "w", encoding="utf-8", newline="\n")
+        try:
+            while True:
+                chunk = "".join(islice(lines, _CHUNK))
+                if not chunk:
+                    return characters
+                characters += len(chunk)
+                if out is None:
+                    write_text(chunk)
+                else:
+                    handle.write(chunk)
+        finally:
+            if out is not None:
+                handle.close()
+    except OSError as err:
+        if out is None:
+            raise
+        raise UsageError(f"cannot write {out}: {err.strerror or err}") from None

@@ -72,14 +72,14 @@ def tree_parts(result, i: int, digits: int | None) -> tuple[str, str, str | None
             None if grad is None else "grad " + elements_text(result, grad, shape, digits))
 
 
-def tensor_edges(result) -> list[tuple[int, int, str | None]]:
-    """Every argument edge, in tape order, as (argument, node, the local rule of that argument, or None where
-    no gradient went back)."""
-    out = []
-    for i, node in enumerate(result.tape.nodes):
-        if node.args:
-            out += [(a, i, rule) for a, rule in zip(node.args, result.local_rules(i))]
-    return out
+def tensor_edges(result, nodes=None):
+    """The argument edges of `nodes` (every node, by default), in tape order, one at a time, as (argument,
+    node, the local rule of that argument, or None where no gradient went back)."""
+    tape = result.tape
+    for i in range(len(tape.nodes)) if nodes is None else nodes:
+        if tape.nodes[i].args:
+            for a, rule in zip(tape.nodes[i].args, result.local_rules(i)):
+                yield a, i, rule
 
 
 def bindings(result, digits: int | None) -> list[str]:
