@@ -56,16 +56,21 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
     """
     from ..engine.bindings import select_inputs
     from ..engine.second import hessian
+    from ..render.progress import Progress
 
+    progress = ctx.with_resource(Progress("backprop hessian", as_json))  # a bar on a terminal's stderr
+    progress.stage("reading the program")
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
+    progress.stage("second derivatives")
     if loaded.tape.tensor:
-        return _tensor_hessian(loaded, wrt, as_json, exact, digits, convention, color)
+        return _tensor_hessian(loaded, wrt, as_json, exact, digits, convention, color, progress)
     tape = loaded.tape
     names = select_inputs(tape, wrt, "--wrt")
     result = differentiate(tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention)
     matrix = hessian(tape, loaded.inputs, names, arithmetic, convention).matrix
     gradient = result.gradient()
+    progress.output()
     if as_json:
         from ..base.numbers import exact_text, json_number
         from ..render.json_report import dumps
@@ -107,7 +112,7 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
     return OK
 
 
-def _tensor_hessian(loaded, wrt, as_json: bool, exact: bool, digits, convention: str, color) -> int:
+def _tensor_hessian(loaded, wrt, as_json: bool, exact: bool, digits, convention: str, color, progress) -> int:
     """A program with vectors and matrices: the matrix over the elements of its inputs (engine/tensor_second.py)."""
     from ..engine.bindings import select_inputs
     from ..engine.tensor_second import tensor_hessian
@@ -115,6 +120,7 @@ def _tensor_hessian(loaded, wrt, as_json: bool, exact: bool, digits, convention:
     arithmetic = EXACT if exact else FLOAT
     names = select_inputs(loaded.tape, wrt, "--wrt") if wrt else None
     found = tensor_hessian(loaded.tape, loaded.inputs, names, arithmetic, convention)
+    progress.output()
     if as_json:
         from ..render.json_report import dumps
         from ..render.tensor_hessian import hessian_document

@@ -42,11 +42,16 @@ def jacobian_command(ctx, program, file, color, debug, wrt, as_json, exact, digi
     """
     from ..engine.bindings import select_inputs
     from ..engine.tensor_compute import jacobian
+    from ..render.progress import Progress
 
+    progress = ctx.with_resource(Progress("backprop jacobian", as_json))  # a bar on a terminal's stderr
+    progress.stage("reading the program")
     arithmetic = EXACT if exact else FLOAT
     loaded = load(ctx, program, file, arithmetic)
     names = select_inputs(loaded.tape, wrt, "--wrt")
+    progress.stage("one reverse sweep per element of the output")
     result = jacobian(loaded.tape, loaded.inputs, arithmetic, names)
+    progress.output("writing the tables")
     if as_json:
         from ..render.json_report import dumps
         from ..render.tensor_json import jacobian_document

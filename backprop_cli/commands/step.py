@@ -61,12 +61,17 @@ def step_command(ctx, program, file, color, debug, lr, update, ascent, as_json, 
     """
     from ..engine.bindings import select_inputs
     from .options import moving_inputs
+    from ..render.progress import Progress
     from ..training.optimizers import gradient_step
 
     check_lr(lr)
+    progress = ctx.with_resource(Progress("backprop step", as_json))  # a bar on a terminal's stderr
+    progress.stage("reading the program")
     loaded = load(ctx, program, file, FLOAT)
     names = select_inputs(loaded.tape, update or moving_inputs(loaded), "--update")
+    progress.stage("the gradient and the step")
     stepped = gradient_step(loaded.tape, loaded.inputs, lr, names, ascent, convention)
+    progress.output()
     if as_json:
         from ..render.json_report import dumps
         from ..render.training import step_document

@@ -25,6 +25,7 @@ NEURON = "o = tanh(x1*w1 + x2*w2 + b)"
 NEURON_ARGS = ["x1=1", "w1=0.5", "x2=2", "w2=-0.3", "b=0.1"]
 BIG = "+".join(f"x*{k}" for k in range(1, 400))  # 800 nodes: enough loop updates to be seen
 CSI = b"\x1b["
+MLP = ["h = tanh(W @ x + b); L = sum(h*h)", "W=[[0.5, -0.25], [0.2, 0.3]]", "x=[1, -0.5]", "b=[0.1, 0.2]"]
 
 # (name, argv, what the bar says): one row per command that has a bar
 COMMANDS = [
@@ -36,6 +37,12 @@ COMMANDS = [
     ("graph dot", ["eval", BIG, "-x", "2", "--graph", "dot"], b"eval --graph"),
     ("graph mermaid", ["eval", BIG, "-x", "2", "--graph", "mermaid"], b"eval --graph"),
     ("optimize", ["optimize", "(x - 3)^2", "-x", "0", "--steps", "3000"], b"steps"),
+    ("hessian", ["hessian", BIG + "+x^3*y", "-x", "2", "-y", "1"], b"hessian"),
+    ("hessian of a tensor program", ["hessian", *MLP], b"hessian"),
+    ("jacobian", ["jacobian", *MLP], b"jacobian"),
+    ("step", ["step", BIG, "-x", "2", "--lr", "0.01"], b"step"),
+    ("step of a tensor program", ["step", *MLP, "--lr", "0.1", "--update", "W"], b"step"),
+    ("explain of a tensor program", ["explain", *MLP], b"explain"),
     ("check --class", ["check", "e = a + b; f = e * c; g = f / d", "-a", "5", "-b", "1", "-c", "-2", "-d", "-3",
                        "--class", "{class}"], b"check --class"),
     ("check --class --csv", ["check", "e = a + b; f = e * c; g = f / d", "-a", "5", "-b", "1", "-c", "-2", "-d",
@@ -98,9 +105,12 @@ def test_no_color_keeps_the_bar_without_colours(tmp_path):
     ["eval", BIG, "-x", "2", "--graph", "dot", "--json"],
     ["eval", BIG, "-x", "2", "--graph", "mermaid", "--json"],
     ["optimize", "(x - 3)^2", "-x", "0", "--steps", "3000", "--json"],
+    ["hessian", BIG + "+x^3*y", "-x", "2", "-y", "1", "--json"],
+    ["jacobian", *MLP, "--json"],
+    ["step", BIG, "-x", "2", "--lr", "0.01", "--json"],
     ["check", "e = a + b; f = e * c; g = f / d", "-a", "5", "-b", "1", "-c", "-2", "-d", "-3", "--class", "{class}",
      "--json"],
-], ids=["graph dot", "graph mermaid", "optimize", "check --class"])
+], ids=["graph dot", "graph mermaid", "optimize", "hessian", "jacobian", "step", "check --class"])
 def test_no_bar_with_json(tmp_path, prepare, argv):
     argv = prepare(argv)
     piped = in_a_pipe(argv, environment())
