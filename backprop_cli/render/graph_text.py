@@ -228,7 +228,7 @@ def cut_words(cut: Cut) -> tuple[str, str]:
 def cut_note(cut: Cut, fmt: str) -> str:
     """What standard error (and the JSON's "graph" key) says of a picture cut short."""
     return (f"the {fmt} picture draws the {len(cut.drawn):,} nodes nearest the output, of {cut.total:,} "
-            f"(Graphviz takes minutes to lay out more); the other {cut.not_drawn:,} end in one node that counts "
+            f"(Graphviz's layout time grows far faster than the graph); the other {cut.not_drawn:,} end in one node that counts "
             "them. --graph dot, --graph mermaid and --graph tree write the whole graph")
 
 
