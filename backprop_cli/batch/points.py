@@ -175,11 +175,14 @@ def fast_csv(body: bytes, names: list[str], np, first_line: int = 2, parse=None)
     text = body.rstrip(b"\r\n \t")
     if not text:
         return Rows(names, [], [], [], np.empty((0, len(names))))
-    if text.translate(None, _NUMERIC_BYTES) or b"\n\n" in text or b"\n\r\n" in text:
-        return None  # other characters (quotes, nan, letters) or blank lines: line by line
+    if text.translate(None, _NUMERIC_BYTES):
+        return None  # other characters (quotes, nan, letters): line by line
     count = text.count(b"\n") + 1
+    # a blank line goes line by line too: pyarrow's reader (`parse`) refuses one, NumPy's would skip it
     matrix = parse(text, names) if parse is not None else None
     if matrix is None:
+        if b"\n\n" in text or b"\n\r\n" in text:
+            return None
         matrix = _loadtxt(text, np)
     if matrix is None or matrix.shape != (count, len(names)) or not np.isfinite(matrix).all():
         return None
