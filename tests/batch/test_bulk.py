@@ -152,6 +152,21 @@ def test_chunked_output_equals_one_chunk_on_every_path(cli, points, hide, monkey
     assert (scalar.code, scalar.out, scalar.err) == (whole.code, whole.out, whole.err)
 
 
+@pytest.mark.parametrize("body", ["1,2\n\n3,4\n5,6\n", "1,2\r\n\r\n3,4\r\n", "1,2\r3,4\n\n5,6\n7,8,9\n",
+                                  "1,2\n3,4\r5,6\n", "1,2\n\n\n3,4\r\n1e-400,1\n"])
+def test_blank_lines_and_lone_carriage_returns_are_read_as_without_numpy(cli, points, hide, monkeypatch, body):
+    """pyarrow's reader refuses a blank line and ends a line at a lone CR: such pieces go line by line."""
+    path = points("x,y\n" + body * 3)
+    with hide("pyarrow", "numpy"):
+        scalar = cli("eval", "x/y", "--batch", str(path))
+    for size in ("", "7"):
+        monkeypatch.setenv(chunks.CHUNK_VARIABLE, size)
+        for hidden in ((), ("pyarrow",)):
+            with hide(*hidden):
+                fast = cli("eval", "x/y", "--batch", str(path))
+            assert (fast.code, fast.out, fast.err) == (scalar.code, scalar.out, scalar.err), (size, hidden)
+
+
 def test_the_pieces_end_at_line_ends_and_count_lines():
     text = b"a,b\n" + b"".join(b"%d,%d\n" % (k, k) for k in range(1000))
     lines = chunks.Lines(io.BytesIO(text), "x", 50)
@@ -392,6 +407,12 @@ def test_pyarrow_only_for_a_batch_that_uses_it():
     assert not {"pyarrow", "numpy"} & loaded("eval", "x*y", "-x", "1", "-y", "2")
     assert "pyarrow" in loaded("eval", "x*y", "--batch", "-", stdin="x,y\n1,2\n")
     assert "pyarrow" not in loaded("eval", "x*y", "--batch", "-", stdin='{"x": 1, "y": 2}\n')
+
+
+def test_a_csv_batch_does_not_import_pandas():
+    """pyarrow's to_numpy and pa.array import pandas when it is installed (a quarter of a second): the batch
+    builds its arrays from buffers instead."""
+    assert "pandas" not in loaded("eval", "x*y", "--batch", "-", stdin="x,y\n1,2\n3,4\n")
 
 
 def test_the_docs_show_the_note_the_tool_prints():
