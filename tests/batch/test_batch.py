@@ -13,6 +13,7 @@ import io
 import json
 import math
 import random
+import struct
 import sys
 
 import pytest
@@ -208,7 +209,7 @@ def test_vector_rules_equal_the_scalar_rules():
 def test_every_restated_rule_is_used():
     """ops.py's rules for + - * / and the signs agree with VECTOR_OPS, so none is mapped element by element
     (if this fails, ops.py changed a rule: restate it in vectorized.py, or --batch gets slower)."""
-    for name, (value_rule, partial_rules) in vectorized.VECTOR_OPS.items():
+    for name, (value_rule, partial_rules) in [*vectorized.VECTOR_OPS.items(), *vectorized.MATH_OPS.items()]:
         used_value, used_partials = vectorized.vector_rules(name)
         assert used_value is value_rule, name
         assert all(used is rule for used, rule in zip(used_partials, partial_rules)), name
@@ -225,6 +226,71 @@ def test_a_restated_rule_that_disagrees_with_ops_is_not_used(monkeypatch):
     x, y = np.array([3.0, 0.1]), np.array([7.0, 13.7])
     assert used_y(x, y, x / y).tolist() == [OPS["div"].partials[1](a, b, a / b) for a, b in zip([3.0, 0.1], [7.0, 13.7])]
     monkeypatch.setattr(vectorized, "_VERIFIED", None)
+
+
+def tanh_grid() -> list[float]:
+    """Every branch of ops.py's tanh and tanh' (0, -0, subnormal, |x| near 20, beyond 354 where tanh'
+    underflows), and many random doubles of every size."""
+    rnd = random.Random(16)
+    edges = [0.0, -0.0, 5e-324, 1e-310, 1e-17, 0.3, 1.0, 19.999999999999996, 20.0, 20.000000000000004, 30.0,
+             354.0, 354.5, 355.0, 709.0, 710.0, 1e300]
+    randoms = [rnd.uniform(-25, 25) for _ in range(3000)] + [rnd.gauss(0, 1) * 10.0 ** rnd.randint(-320, 300)
+                                                              for _ in range(1000)]
+    return [s * x for x in edges + randoms for s in (1.0, -1.0)]
+
+
+def test_restated_functions_give_ops_bits():
+    """MATH_OPS (tanh on the math library, mapped at C speed) gives ops.py's own numbers, bit for bit, on
+    every branch; where ops.py raises it gives NaN (Plan flags the row, the scalar engine redoes it)."""
+    grid = tanh_grid()
+    for name in vectorized.MATH_OPS:
+        value_rule, (partial_rule,) = vectorized.vector_rules(name)
+        assert (value_rule, (partial_rule,)) == vectorized.MATH_OPS[name], name
+        op = OPS[name]
+        x = np.array(grid)
+        with np.errstate(all="ignore"):
+            values = value_rule(x).tolist()
+            partials = partial_rule(x, np.array(values)).tolist()
+        for point, value, partial in zip(grid, values, partials):
+            want = float(op.value(point))
+            assert struct.pack("<d", value) == struct.pack("<d", want), (name, point)
+            try:
+                want = float(op.partials[0](point, want))
+            except Exception:
+                assert math.isnan(partial), (name, point)
+                continue
+            assert struct.pack("<d", partial) == struct.pack("<d", want), (name, point)
+
+
+def test_a_restated_function_that_disagrees_with_ops_is_not_used(monkeypatch):
+    value_rule, (d_tanh,) = vectorized.MATH_OPS["tanh"]
+    wrong = lambda x, out: 1.0 - out * out  # noqa: E731  (the same number? not near |x| = 1 and beyond)
+    monkeypatch.setitem(vectorized.MATH_OPS, "tanh", (value_rule, (wrong,)))
+    monkeypatch.setattr(vectorized, "_VERIFIED", None)
+    used_value, (used_d,) = vectorized.vector_rules("tanh")
+    assert used_value is value_rule and used_d is not wrong and used_d is not d_tanh
+    x = np.array([3.0, -10.0, 0.0])
+    assert used_d(x, np.tanh(x)).tolist() == [OPS["tanh"].partials[0](v, math.tanh(v)) for v in x.tolist()]
+    monkeypatch.setattr(vectorized, "_VERIFIED", None)
+
+
+def test_tanh_rows_equal_the_scalar_engine_on_every_branch(batch):
+    program = "tanh(x) * w + tanh(x*w)"
+    xs = [x for x in tanh_grid() if abs(x) < 1e300][:1200]
+    rows = [[x, w] for x, w in zip(xs, xs[7:] + xs[:7])]
+    run = batch(program, csv_text(["x", "w"], rows))
+    header, out = read_csv_rows(run.out)
+    assert len(out) == len(rows) and header == ["value", "grad_x", "grad_w"]
+    failed = 0
+    for row, line in zip(rows, out):
+        expected = scalar(program, {"x": row[0], "w": row[1]})
+        if isinstance(expected, str):
+            assert line == ["", "", ""], row
+            failed += 1
+        else:
+            value, gradient = expected
+            assert [float(x) for x in line] == [float(value), float(gradient["x"]), float(gradient["w"])], row
+    assert run.code == (4 if failed else 0), run.err
 
 
 def test_every_other_operation_is_ops_own_rule_mapped():
