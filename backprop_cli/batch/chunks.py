@@ -102,11 +102,12 @@ def csv_chunks(lines: Lines, names: list[str], np, parse=None) -> Iterator[Rows]
     """The rows of each piece after the header (line 1), their line numbers those of the file."""
     first_line = 2
     for piece in lines.pieces():
-        rows = points.fast_csv(piece, names, np, first_line, parse)
+        newlines = piece.count(b"\n")
+        rows = points.fast_csv(piece, names, np, first_line, parse, newlines)
         if rows is None:
             rows = points.slow_csv(points.decode(piece, lines.where), names, first_line)
             rows.matrix = np.array(rows.values, dtype=np.float64).reshape(len(rows.values), len(names))
-        first_line += piece.count(b"\n")
+        first_line += newlines
         yield rows
 
 

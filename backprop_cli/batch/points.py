@@ -32,6 +32,7 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _BOM = b"\xef\xbb\xbf"
 # the bytes of a CSV body the fast reader takes; anything else goes line by line
 _NUMERIC_BYTES = b"0123456789.eE+-,\n\r \t"
+_TRAILING = frozenset(b"\r\n \t")
 # A literal that may round to 0 as a float although it is not 0 (1e-400, 0.000...0001): its exponent has
 # three digits or more, or it has 100 zeros in a row (below 1e-323 it needs one or the other). The fast reader
 # looks for one only when NumPy read some 0, and reads again only the rows that hold a 0 and one of these.
@@ -168,25 +169,30 @@ def _split(line: str):
         return _csv_error(err)
 
 
-def fast_csv(body: bytes, names: list[str], np, first_line: int = 2, parse=None):
+def fast_csv(body: bytes, names: list[str], np, first_line: int = 2, parse=None, newlines: int | None = None):
     """Every row well formed (the common case): the rows read by `parse` (columnar.py's pyarrow reader, when
     the extra is installed) or NumPy's own reader, or None to go line by line. `first_line`: the line number
-    of the body's first row in the input."""
-    text = body.rstrip(b"\r\n \t")
-    if not text:
+    of the body's first row in the input; `newlines`: body.count(b"\\n"), when the caller has counted."""
+    end = len(body)
+    while end and body[end - 1] in _TRAILING:  # the body without its trailing blanks, not copied
+        end -= 1
+    if not end:
         return Rows(names, [], [], [], np.empty((0, len(names))))
-    if text.translate(None, _NUMERIC_BYTES):
+    if body.translate(None, _NUMERIC_BYTES):
         return None  # other characters (quotes, nan, letters): line by line
-    count = text.count(b"\n") + 1
+    newlines = body.count(b"\n") if newlines is None else newlines
+    count = newlines - body.count(b"\n", end) + 1
+    text = body if end == len(body) else memoryview(body)[:end]
     # a blank line goes line by line too: pyarrow's reader (`parse`) refuses one, NumPy's would skip it
     matrix = parse(text, names) if parse is not None else None
     if matrix is None:
+        text = bytes(text)
         if b"\n\n" in text or b"\n\r\n" in text:
             return None
         matrix = _loadtxt(text, np)
     if matrix is None or matrix.shape != (count, len(names)) or not np.isfinite(matrix).all():
         return None
-    problems = _zeros_that_are_not(text, matrix, names, np, first_line)
+    problems = [] if matrix.all() else _zeros_that_are_not(bytes(text), matrix, names, np, first_line)
     if not problems:
         return Rows(names, None, range(first_line, first_line + count), [], matrix)
     keep = np.ones(count, dtype=bool)

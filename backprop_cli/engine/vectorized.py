@@ -226,7 +226,10 @@ def _tiny(x):
 
 
 def _flag_not_finite(bad, x) -> None:
-    bad |= ~(np.abs(x) <= HUGE)  # inf and NaN
+    """Rows where x is inf or NaN. A finite sum has only finite terms: one pass, no temporary arrays, in the
+    common case."""
+    if not abs(float(np.add.reduce(x, axis=None))) <= HUGE:
+        bad |= ~(np.abs(x) <= HUGE)
 
 
 def _flag_subnormal(bad, x) -> None:
