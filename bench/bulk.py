@@ -7,7 +7,8 @@
 
 bench/run.py prints the same rows in its table (the 10,000,000-point row with --full). Each measurement is a
 fresh process, the commands interleaved run by run so that load hits all alike; time is the median wall
-time, memory the largest resident size. The program is bench/run.py's neuron,
+time, "cpu" beside it the median processor time (user + system, from the child's rusage: what load does not
+change, so a run on a busy machine can still be judged), memory the largest resident size. The program is bench/run.py's neuron,
 tanh(w0*x0 + w1*x1 + b) * (a + b) / c, over points with 6 decimals:
 
 - backprop (CSV in, CSV out) / bench/numpy_baseline.py (np.loadtxt, the gradient by hand, np.savetxt):
@@ -69,7 +70,8 @@ def make_points(path: str, count: int, parquet: str | None = None) -> None:
 
 
 def measure(commands: dict, out: str, runs: int) -> dict:
-    """Median wall time and largest resident memory of each command (standard output to a file)."""
+    """Median wall time, median processor time (user + system) and largest resident memory of each command
+    (standard output to a file)."""
     seen = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
@@ -77,14 +79,22 @@ def measure(commands: dict, out: str, runs: int) -> dict:
                 start = time.perf_counter()
                 proc = subprocess.Popen(command, stdout=handle, stderr=subprocess.DEVNULL)
                 _, status, usage = os.wait4(proc.pid, 0)
-                seen[name].append((time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status)))
-    return {name: {"seconds": statistics.median(t for t, _, _ in values), "rss_kib": max(m for _, m, _ in values),
-                   "ok": all(code in (0, None) for _, _, code in values)}
+                seen[name].append((time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status),
+                                   usage.ru_utime + usage.ru_stime))
+    return {name: {"seconds": statistics.median(t for t, _, _, _ in values),
+                   "cpu": statistics.median(c for _, _, _, c in values),
+                   "rss_kib": max(m for _, m, _, _ in values),
+                   "ok": all(code in (0, None) for _, _, code, _ in values)}
             for name, values in seen.items()}
 
 
 def seconds(s: float) -> str:
     return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def timed(result: dict) -> str:
+    """Wall time with the processor time beside it."""
+    return f"{seconds(result['seconds'])} (cpu {seconds(result['cpu'])})"
 
 
 def mib(result: dict) -> str:
@@ -111,24 +121,27 @@ def rows(backprop: list[str], work: str, points: int, ten_million: bool, runs: i
     mine = times["backprop"]
     global last_seconds
     last_seconds = mine["seconds"]
-    found.append((label, "backprop eval --batch (CSV in, CSV out)", seconds(mine["seconds"]),
+    found.append((label, "backprop eval --batch (CSV in, CSV out)", timed(mine),
                   f"{mine['seconds'] / times['numpy']['seconds']:.2f}x the NumPy script (target <= 0.5x)"
                   + (f", {mine['seconds'] / times['pyarrow']['seconds']:.2f}x the pyarrow script (target <= 1.0x)"
-                     if have_arrow else "") + f"; {mib(mine)}"))
-    found.append((label, "NumPy script by hand (bench/numpy_baseline.py)", seconds(times["numpy"]["seconds"]),
+                     if have_arrow else "")
+                  + f"; cpu {mine['cpu'] / times['numpy']['cpu']:.2f}x"
+                  + (f", {mine['cpu'] / times['pyarrow']['cpu']:.2f}x" if have_arrow else "") + f"; {mib(mine)}"))
+    found.append((label, "NumPy script by hand (bench/numpy_baseline.py)", timed(times["numpy"]),
                   mib(times["numpy"])))
     if have_arrow:
         found.append((label, "pyarrow + NumPy script by hand (bench/pyarrow_baseline.py)",
-                      seconds(times["pyarrow"]["seconds"]), mib(times["pyarrow"])))
+                      timed(times["pyarrow"]), mib(times["pyarrow"])))
         pout = os.path.join(work, "grads.parquet")
         parquet = measure({"backprop": [*backprop, "eval", NEURON, "--batch", parquet_path, "--out", pout],
                            "pyarrow": [PYTHON, os.path.join(HERE, "pyarrow_baseline.py"), parquet_path, pout]},
                           out, runs)
         first = min(points, 1_000_000)
         found.append((f"batch, {first:,} points", "backprop eval --batch points.parquet --out grads.parquet",
-                      seconds(parquet["backprop"]["seconds"]),
+                      timed(parquet["backprop"]),
                       f"{parquet['backprop']['seconds'] / parquet['pyarrow']['seconds']:.2f}x the pyarrow script "
-                      f"(Parquet in and out, {seconds(parquet['pyarrow']['seconds'])}); {mib(parquet['backprop'])}"))
+                      f"(Parquet in and out, {timed(parquet['pyarrow'])}; cpu "
+                      f"{parquet['backprop']['cpu'] / parquet['pyarrow']['cpu']:.2f}x); {mib(parquet['backprop'])}"))
     # without the extra: the note's figures, on 100,000 points (the scalar engine takes a while)
     small = min(points, 100_000)
     small_path = os.path.join(work, "small.csv")
@@ -141,7 +154,7 @@ def rows(backprop: list[str], work: str, points: int, ten_million: bool, runs: i
                      "no extra": [*python, "numpy,pyarrow", "eval", NEURON, "--batch", small_path]}, out, 1)
     for name, what in (("no extra", "without the extra (pip install ., no NumPy, no pyarrow)"),
                        ("no pyarrow", "NumPy without pyarrow")):
-        found.append((f"batch, {small:,} points", f"backprop eval --batch, {what}", seconds(plain[name]["seconds"]),
+        found.append((f"batch, {small:,} points", f"backprop eval --batch, {what}", timed(plain[name]),
                       f"{plain[name]['seconds'] / plain['extra']['seconds']:.1f}x the time with the extra "
                       f"({seconds(plain['extra']['seconds'])})"))
     if ten_million:
@@ -150,7 +163,7 @@ def rows(backprop: list[str], work: str, points: int, ten_million: bool, runs: i
         os.remove(csv_path)
         huge = measure({"backprop": [*backprop, "eval", NEURON, "--batch", big]}, out, 1)["backprop"]
         found.append(("batch, 10,000,000 points", "backprop eval --batch (CSV in, CSV out): peak memory",
-                      seconds(huge["seconds"]), f"{mib(huge)} largest resident size (target <= 500 MB); "
+                      timed(huge), f"{mib(huge)} largest resident size (target <= 500 MB); "
                       f"{os.path.getsize(big) / 2 ** 20:.0f} MiB in, {os.path.getsize(out) / 2 ** 20:.0f} MiB out"))
     return found
 
