@@ -390,9 +390,9 @@ def _vector_rows(tape, rows: Rows, constants: dict, grads: list, failures: _Fail
         columns = {**{name: block[k] for name, k in columns_of.items()}, **fixed}
         value, gradient, bad = plan.run(columns, count)
         part = table[start:start + count]
-        part[:, 0] = value
+        np.add(value, 0.0, out=part[:, 0])  # + 0.0: -0.0 is written 0, as eval --json does
         for j, name in enumerate(grads, start=1):  # by name: the header's order, whatever the columns'
-            part[:, j] = gradient[name]
+            np.add(gradient[name], 0.0, out=part[:, j])
         for r in np.flatnonzero(bad).tolist():  # the scalar engine says what went wrong, or fixes the row
             point = {**{name: float(block[k, r]) for name, k in columns_of.items()}, **constants}
             numbers = _scalar_point(tape, point, grads, convention)
@@ -401,7 +401,6 @@ def _vector_rows(tape, rows: Rows, constants: dict, grads: list, failures: _Fail
                 failed[start + r] = numbers
             else:
                 part[r] = numbers
-    table += 0.0  # -0.0 is written 0, as eval --json does
     failures.math_errors(errors)
     inputs = matrix + 0.0 if with_inputs else None
     all_lines, placed = _order(rows)

@@ -107,7 +107,16 @@ _PROBES = (3.0, -7.25, 0.1, 1e10, 2.5e-5, 13.7, -0.3, 123456.789, 1.1, -2.9e-3)
 
 def _math_map(function, x):
     """function(element) for each element of the array x: a math library function mapped at C speed."""
-    return np.fromiter(map(function, x.tolist()), np.float64, x.shape[0])
+    return np.fromiter(map(function, _elements(x)), np.float64, x.shape[0])
+
+
+_LAST: list = [None, None]  # the last array mapped and its elements as Python floats (tanh' uses tanh's)
+
+
+def _elements(x) -> list:
+    if _LAST[0] is not x:
+        _LAST[0], _LAST[1] = x, x.tolist()
+    return _LAST[1]
 
 
 def _tanh(x):
@@ -123,8 +132,10 @@ def _d_tanh(x, out):
     """ops.py's tanh' on floats: 1 / cosh(x)^2 for 0 < |x| < 20; ops.py's rule itself at 0 and beyond 20."""
     if np.ndim(x) != 1:
         return _OWN["tanh"][1][0](x, out)
-    common = (np.abs(x) < 20) & (x != 0)
-    c = _math_map(math.cosh, np.where(common, x, 0.0))
+    size = np.abs(x)
+    common = (size < 20) & (x != 0)
+    # math.cosh raises beyond 710: those elements (ops.py's rule gives them their number) are not mapped
+    c = _math_map(math.cosh, x if size.max(initial=0.0) < 700 else np.where(common, x, 0.0))
     d = 1.0 / (c * c)
     rest = ~common
     if rest.any():
@@ -346,4 +357,5 @@ class Plan:
             out = values[tape.output]
             if np.ndim(out) == 0:
                 out = np.full(rows, float(out))
+        _LAST[0] = _LAST[1] = None
         return out, gradient, bad
