@@ -92,10 +92,30 @@ def run_batch(ctx, program: str | None, file: str | None, batch: str, as_json: b
         import numpy as np
     except ImportError:  # the scalar engine, row by row
         np = None
+    if np is not None:
+        _keep_freed_memory()
     with paused_gc(), contextlib.ExitStack() as stack:
         points_in = _open(batch, tape, constants, np, out_kind, stack)
         kind = out_kind or ("jsonl" if as_json or points_in.jsonl else "csv")
         return _compute(tape, constants, points_in, np, convention, kind, out, with_inputs, on_progress)
+
+
+def _keep_freed_memory() -> None:
+    """Ask glibc's allocator to keep memory that is freed for the next piece. By default it hands the top of its
+    heap back to the system as soon as 128 KiB to a few MiB are free, so every piece's arrays (and the
+    evaluation's temporary ones) fault their pages in afresh: 80,000 page faults and about a tenth of a second
+    of system time per million rows, against 25,000 with these settings (bench/bulk.py, issue 16). Memory stays
+    bounded: at most 64 MiB free is kept, and an allocation above 32 MiB still gets pages of its own, given back
+    when freed. Elsewhere than glibc (no mallopt), nothing is done."""
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (ImportError, OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    mallopt(m_mmap_threshold, 32 << 20)  # the largest glibc takes; a fixed one also stops its sliding threshold
+    mallopt(m_trim_threshold, 64 << 20)
 
 
 class _Points(NamedTuple):

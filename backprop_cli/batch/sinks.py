@@ -47,9 +47,10 @@ class _Output:
         else:
             self.write_bytes(text.encode())
 
-    def write_bytes(self, data: bytes) -> None:
+    def write_bytes(self, data) -> None:
+        """`data`: bytes, or any buffer of them (an Arrow buffer)."""
         if self.binary is None:
-            self.text.write(data.decode())
+            self.text.write(bytes(data).decode())
             return
         if self.text is not None:
             self.text.flush()
@@ -113,9 +114,9 @@ class _ArrowCsv:
 
     def write(self, columns: list, masks: list, workers=None) -> None:
         if workers is None:
-            self.output.write_bytes(self.arrow.csv_bytes(columns, masks))
+            self.output.write_bytes(self.arrow.csv_buffer(columns, masks))
             return
-        self.pending.append(workers.submit(self.arrow.csv_bytes, columns, masks))
+        self.pending.append(workers.submit(self.arrow.csv_buffer, columns, masks))
         while len(self.pending) > 1:
             self.output.write_bytes(self.pending.pop(0).result())
 

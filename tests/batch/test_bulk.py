@@ -118,6 +118,18 @@ def test_pyarrow_writes_the_same_bytes_as_python():
     assert csv_rows(table.tolist(), 2, None) == ours  # without NumPy too
 
 
+def test_the_widest_numbers_fit_the_writers_buffer_and_a_tight_one_falls_back(monkeypatch):
+    """csv_buffer writes into memory sized for the widest numbers; were it too small, the rows are the same."""
+    arrow = columnar.load(np)
+    widest = np.array([-2.2250738585072014e-308, -1.2345678901234567e-100, -1.7976931348623157e308, -1 / 3])
+    columns, masks = [widest] * 5, [np.zeros(len(widest), dtype=bool)] * 5
+    assert max(len(shortest(x)) for x in widest.tolist()) == columnar.WIDEST - 1
+    text = bytes(arrow.csv_buffer(columns, masks))
+    assert text == csv_rows(np.column_stack(columns), 5, np).encode()
+    monkeypatch.setattr(columnar, "WIDEST", 1)
+    assert bytes(arrow.csv_buffer(columns, masks)) == text
+
+
 def test_a_pyarrow_that_writes_otherwise_is_not_used_for_csv(monkeypatch):
     monkeypatch.setattr(columnar, "_PROBE", [*columnar._PROBE, 7.0])
     monkeypatch.setattr(columnar.Arrow, "csv_bytes", lambda self, columns, masks: b"7.0\n" * len(columns[0]))
