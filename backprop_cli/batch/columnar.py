@@ -11,6 +11,8 @@ pyarrow writes exactly what shortest.csv_rows writes, and uses it for CSV only i
 """
 from __future__ import annotations
 
+import math
+
 from ..base.errors import UsageError
 from .points import Rows
 
@@ -91,9 +93,21 @@ class Arrow:
 
 
 def _numbers_of(chunk, np):
-    """A float64 Arrow array without nulls as a NumPy view of its memory. (Not to_numpy(): in pyarrow 26 that
-    imports pandas when it is installed, a quarter of a second.)"""
-    return np.frombuffer(chunk.buffers()[1], dtype=np.float64, count=len(chunk), offset=8 * chunk.offset)
+    """A float64 Arrow array as a NumPy view of its memory (what a null holds is undefined: see _nulls_of).
+    (Not to_numpy(): in pyarrow 26 that imports pandas when it is installed, a quarter of a second.)"""
+    data = chunk.buffers()[1]
+    if data is None or not len(chunk):
+        return np.zeros(len(chunk))
+    return np.frombuffer(data, dtype=np.float64, count=len(chunk), offset=8 * chunk.offset)
+
+
+def _nulls_of(chunk, np):
+    """Where an Arrow array is null (a bool array), from its validity bitmap."""
+    valid = chunk.buffers()[0]
+    if valid is None:
+        return np.zeros(len(chunk), dtype=bool)
+    bits = np.unpackbits(np.frombuffer(valid, dtype=np.uint8), bitorder="little")
+    return bits[chunk.offset:chunk.offset + len(chunk)] == 0
 
 
 def _writes_like_us(arrow: Arrow, np) -> bool:
@@ -184,9 +198,11 @@ def _parquet_rows(arrow, batch, names: list[str], first: int) -> Rows:
                 if value is not None and float(value) != value:
                     why.setdefault(r, f"malformed row: {names[k]} is {value}, which a 64-bit float would round")
             floats = column.cast(pa.float64(), safe=False)
-        numbers = floats.to_numpy(zero_copy_only=False)  # nulls are NaN
-        matrix[:, k] = numbers
-        nulls = column.is_null().to_numpy(zero_copy_only=False) if column.null_count else None
+        matrix[:, k] = _numbers_of(floats, np)
+        nulls = _nulls_of(floats, np) if floats.null_count else None
+        if nulls is not None:
+            matrix[nulls, k] = math.nan
+        numbers = matrix[:, k]
         for r in np.flatnonzero(~np.isfinite(numbers)).tolist():
             text = "empty" if nulls is not None and nulls[r] else f"{float(numbers[r])!r}, not a finite number"
             why.setdefault(r, f"malformed row: {names[k]} is {text}")

@@ -407,10 +407,10 @@ sys.exit(code)
 """
 
 
-def loaded(*argv: str, stdin: str | None = None) -> set[str]:
+def loaded(*argv: str, stdin: str | None = None, code: int = 0) -> set[str]:
     proc = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, input=stdin,
                           timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == code, proc.stderr
     return set(proc.stderr.rsplit("MODULES ", 1)[1].split())
 
 
@@ -421,10 +421,13 @@ def test_pyarrow_only_for_a_batch_that_uses_it():
     assert "pyarrow" not in loaded("eval", "x*y", "--batch", "-", stdin='{"x": 1, "y": 2}\n')
 
 
-def test_a_csv_batch_does_not_import_pandas():
+def test_a_batch_does_not_import_pandas(tmp_path):
     """pyarrow's to_numpy and pa.array import pandas when it is installed (a quarter of a second): the batch
     builds its arrays from buffers instead."""
     assert "pandas" not in loaded("eval", "x*y", "--batch", "-", stdin="x,y\n1,2\n3,4\n")
+    pq.write_table(pa.table({"x": [1.0, None, 3.0], "y": [2.0, 2.0, 2.0]}), tmp_path / "in.parquet")
+    assert "pandas" not in loaded("eval", "x*y", "--batch", str(tmp_path / "in.parquet"), "--out",
+                                  str(tmp_path / "out.parquet"), code=2)
 
 
 def test_the_docs_show_the_note_the_tool_prints():
