@@ -165,7 +165,7 @@ def test_chunked_output_equals_one_chunk_on_every_path(cli, points, hide, monkey
 
 
 @pytest.mark.parametrize("body", ["1,2\n\n3,4\n5,6\n", "1,2\r\n\r\n3,4\r\n", "1,2\r3,4\n\n5,6\n7,8,9\n",
-                                  "1,2\n3,4\r5,6\n", "1,2\n\n\n3,4\r\n1e-400,1\n"])
+                                  "1,2\n3,4\r5,6\n", "1,2\n\n\n3,4\r\n1e-400,1\n", "1,2\r\n3,0\r\n"])
 def test_blank_lines_and_lone_carriage_returns_are_read_as_without_numpy(cli, points, hide, monkeypatch, body):
     """pyarrow's reader refuses a blank line and ends a line at a lone CR: such pieces go line by line."""
     path = points("x,y\n" + body * 3)
