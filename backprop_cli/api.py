@@ -316,15 +316,9 @@ class Result:
 
     def document(self, check=None, extras=None) -> dict:
         """The `eval --json` document (with a check report and extras as --check, --symbolic give them)."""
-        from .render.json_report import eval_document, extras_document
+        from .render.json_report import eval_document, with_extras
 
-        doc = eval_document(self.raw, check)
-        if extras is not None:
-            more = extras_document(extras)
-            if "undefined" in more:  # the reasons of both, in one object
-                more["undefined"] = {**doc.get("undefined", {}), **more["undefined"]}
-            doc.update(more)
-        return doc
+        return with_extras(eval_document(self.raw, check), extras)
 
     def to_json(self, *, check=None, indent: bool = False) -> str:
         """The `backprop eval --json` document, byte for byte as the command prints it to a pipe (one line;

@@ -126,12 +126,12 @@ def eval_command(ctx, program, file, color, debug, as_json, exact, check, rtol, 
     extras = evaluated.extras(symbolic, direction) if symbolic or direction is not None else None
     report = evaluated.check(rtol, atol, sample=sample, seed=seed) if check else None
     if as_json:
-        from ..render.json_report import dumps
+        from ..render.json_report import eval_document, with_extras, write
 
-        doc = evaluated.document(report, extras)
+        doc = with_extras(eval_document(result, report, lazy=True), extras)  # evaluated.document(), made as written
         if graph is not None:
             emit_graph(result, graph, out, digits, color, doc, progress=progress)
-        sys.stdout.write(dumps(doc, pretty=sys.stdout.isatty()) + "\n")
+        write(doc, sys.stdout, pretty=sys.stdout.isatty())
     elif graph is not None:
         emit_graph(result, graph, out, digits, color, None, report, progress)
     else:

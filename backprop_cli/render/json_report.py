@@ -30,12 +30,52 @@ def _check_document(report: CheckReport) -> dict:
     }
 
 
-def eval_document(result: Result, report: CheckReport | None = None) -> dict:
+class Rows:
+    """A long list of a document made one element at a time, as it is read: `write` encodes each and
+    drops it, so a 100,000-node document never holds all its rows at once (issue 16: a row dict of
+    `nodes` costs about 700 bytes while it lives). Reads as a sequence; `list(rows)` makes them all."""
+
+    __slots__ = ("_count", "_row")
+
+    def __init__(self, count: int, row) -> None:
+        self._count, self._row = count, row
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, i: int):
+        if not -self._count <= i < self._count:
+            raise IndexError(i)
+        return self._row(i % self._count)
+
+    def __iter__(self):
+        return map(self._row, range(self._count))
+
+
+def eval_document(result: Result, report: CheckReport | None = None, *, lazy: bool = False) -> dict:
+    """eval's --json document; with `lazy`, its per-node lists are Rows, made as `write` writes them."""
     if result.tensor:  # vectors and matrices: nested lists and shapes (tensor_json.py)
         from .tensor_json import eval_document as tensor_document
 
-        return tensor_document(result, report)
+        return tensor_document(result, report, rows=Rows if lazy else None)
     tape = result.tape
+
+    def node_row(i: int) -> dict:
+        node = tape.nodes[i]
+        local = result.partials[i]
+        return {
+            "id": node.id,
+            "name": node.name,
+            **({"call": node.call} if node.call else {}),  # the result of a call of the program's function
+            "op": node.op,
+            "args": [tape.nodes[a].id for a in node.args],
+            "expr": tape.expression(i),
+            "value": json_number(result.values[i]),
+            "grad": json_number(result.grads[i]),
+            "local": None if local is None else [json_number(d) for d in local],
+        }
+
+    count = len(tape.nodes)
     doc = {
         "program": tape.source,
         "value": json_number(result.value),
@@ -48,20 +88,7 @@ def eval_document(result: Result, report: CheckReport | None = None) -> dict:
             None if result.forward_gradient is None
             else {name: json_number(g) for name, g in result.forward_gradient.items()}
         ),
-        "nodes": [
-            {
-                "id": node.id,
-                "name": node.name,
-                **({"call": node.call} if node.call else {}),  # the result of a call of the program's function
-                "op": node.op,
-                "args": [tape.nodes[a].id for a in node.args],
-                "expr": tape.expression(i),
-                "value": json_number(result.values[i]),
-                "grad": json_number(result.grads[i]),
-                "local": None if result.partials[i] is None else [json_number(d) for d in result.partials[i]],
-            }
-            for i, node in enumerate(tape.nodes)
-        ],
+        "nodes": Rows(count, node_row) if lazy else [node_row(i) for i in range(count)],
         "kinks": [
             {
                 "id": tape.nodes[k.node].id,
@@ -139,10 +166,55 @@ def dumps(doc: dict, pretty: bool = False) -> str:
             return "".join(encode(doc, 0))
     import json
 
-    return json.dumps(doc, allow_nan=False, indent=2 if pretty else None)
+    return json.dumps(doc, allow_nan=False, indent=2 if pretty else None, default=_not_serializable)
+
+
+# A list or dict of a document longer than this is written element by element, in batches of this many.
+_LONG = 512
+
+
+def write(doc: dict, stream, pretty: bool = False) -> None:
+    """`dumps(doc, pretty)` and a new line, written to `stream` byte for byte, but in pieces: a long list
+    or dict of the document (and its Rows, made only now) is encoded an element at a time, so the whole
+    text never exists at once (at 100,000 nodes it is 17 MB, and its pieces as many again while joined)."""
+    encode = None if pretty else _one_line_encoder()
+    if encode is None or any(type(key) is not str for key in doc):  # indented, or not CPython: at once
+        stream.write(dumps(doc, pretty) + "\n")
+        return
+    from _json import encode_basestring_ascii as key_text
+
+    stream.write("{")
+    for k, (key, value) in enumerate(doc.items()):
+        stream.write((", " if k else "") + key_text(key) + ": ")
+        kind = type(value)
+        if kind is Rows or kind is list and len(value) > _LONG:
+            _write_items(stream, "[", "]", ("".join(encode(item, 0)) for item in value))
+        elif kind is dict and len(value) > _LONG and all(type(name) is str for name in value):
+            _write_items(stream, "{", "}", (key_text(name) + ": " + "".join(encode(item, 0))
+                                            for name, item in value.items()))
+        else:
+            stream.write("".join(encode(value, 0)))
+    stream.write("}\n")
+
+
+def _write_items(stream, opening: str, closing: str, texts) -> None:
+    stream.write(opening)
+    batch: list[str] = []
+    first = True
+    for text in texts:
+        batch.append(text)
+        if len(batch) == _LONG:
+            stream.write(("" if first else ", ") + ", ".join(batch))
+            batch.clear()
+            first = False
+    if batch:
+        stream.write(("" if first else ", ") + ", ".join(batch))
+    stream.write(closing)
 
 
 def _not_serializable(value):
+    if type(value) is Rows:  # a lazy document given to dumps: its rows, all at once
+        return list(value)
     raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
 
 
@@ -171,4 +243,15 @@ def extras_document(extras) -> dict:
         exact = exact_text(extras.directional)
         if exact is not None:
             doc["directional"]["exact"] = exact
+    return doc
+
+
+def with_extras(doc: dict, extras) -> dict:
+    """eval's document with the keys of --symbolic and --direction added (extras None: unchanged); the
+    reasons of what is undefined in both, in one "undefined" object."""
+    if extras is not None:
+        more = extras_document(extras)
+        if "undefined" in more:
+            more["undefined"] = {**doc.get("undefined", {}), **more["undefined"]}
+        doc.update(more)
     return doc

@@ -58,8 +58,27 @@ def check_document(report) -> dict:
             "sample": report.sample, "limit": report.limit, "sampled": report.sampled, "inputs": inputs}
 
 
-def eval_document(result, report=None) -> dict:
+def eval_document(result, report=None, *, rows=None) -> dict:
+    """eval's --json document; with `rows` (json_report.Rows), its nodes are rows(count, row), made one at a
+    time as they are written."""
     tape = result.tape
+
+    def node_row(i: int) -> dict:
+        node = tape.nodes[i]
+        return {
+            "id": node.id,
+            "name": node.name,
+            **({"call": node.call} if node.call else {}),
+            "op": node.op,
+            "args": [tape.nodes[a].id for a in node.args],
+            "expr": tape.expression(i),
+            "shape": list(node.shape),
+            "value": nested_numbers(result, result.values[i], node.shape),
+            "grad": nested_numbers(result, result.grads[i], node.shape),
+            "rules": [text for _, text in result.rules(i)],
+        }
+
+    count = len(tape.nodes)
     inputs = {name: tape.nodes[at].shape for name, at in tape.inputs.items()}
     gradient = result.gradient()
     named = {node.name: node.shape for node in tape.nodes if node.name is not None}
@@ -78,21 +97,7 @@ def eval_document(result, report=None) -> dict:
         ),
         **({"forward_skipped": result.forward_skipped} if result.forward_skipped else {}),
         **({"no_gradient": sorted(result.no_gradient)} if result.no_gradient else {}),
-        "nodes": [
-            {
-                "id": node.id,
-                "name": node.name,
-                **({"call": node.call} if node.call else {}),
-                "op": node.op,
-                "args": [tape.nodes[a].id for a in node.args],
-                "expr": tape.expression(i),
-                "shape": list(node.shape),
-                "value": nested_numbers(result, result.values[i], node.shape),
-                "grad": nested_numbers(result, result.grads[i], node.shape),
-                "rules": [text for _, text in result.rules(i)],
-            }
-            for i, node in enumerate(tape.nodes)
-        ],
+        "nodes": rows(count, node_row) if rows is not None else [node_row(i) for i in range(count)],
         "kinks": [_kink(result, k) for k in result.kinks],
     }
     if result.exact:
