@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from ..base.errors import OK
+from ..base.errors import OK, BackpropError
 from ..engine.arithmetic import EXACT, FLOAT
 from ..engine.compute import differentiate
 from ..engine.conventions import LABELS
@@ -67,8 +67,15 @@ def hessian_command(ctx, program, file, color, debug, wrt, as_json, exact, digit
         return _tensor_hessian(loaded, wrt, as_json, exact, digits, convention, color, progress)
     tape = loaded.tape
     names = select_inputs(tape, wrt, "--wrt")
+    # The matrix first, so its gradient graph is gone before the first derivatives are held (the peak
+    # memory is the larger of the two, not their sum); a program whose first derivatives fail still
+    # reports their error, as it did when they came first.
+    try:
+        matrix = hessian(tape, loaded.inputs, names, arithmetic, convention).matrix
+    except BackpropError:
+        differentiate(tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention)
+        raise
     result = differentiate(tape, loaded.inputs, arithmetic, forward_mode=False, convention=convention)
-    matrix = hessian(tape, loaded.inputs, names, arithmetic, convention).matrix
     gradient = result.gradient()
     progress.output()
     if as_json:

@@ -17,18 +17,19 @@ from .printer import short_text
 
 
 def evaluate(graph: Graph, roots, inputs: Mapping[str, object], arithmetic=FLOAT,
-             what: str = "the formula") -> dict[int, object]:
-    """The value of every node the roots need, at the given inputs."""
-    needed: set[int] = set()
+             what: str = "the formula", dense: bool = False) -> dict[int, object] | list:
+    """The value of every node the roots need, at the given inputs: node -> value, or with `dense` a list
+    by node (None where not needed), which for a big graph is a third of the dict's memory."""
+    needed = bytearray(len(graph))
     stack = list(roots)
     while stack:
         i = stack.pop()
-        if i in needed:
+        if needed[i]:
             continue
-        needed.add(i)
+        needed[i] = 1
         stack.extend(graph.args[i])
-    values: dict[int, object] = {}
-    for i in sorted(needed):
+    values: dict[int, object] | list = [None] * len(graph) if dense else {}
+    for i in [i for i, wanted in enumerate(needed) if wanted]:
         op = graph.op[i]
         payload = graph.payload[i]
         try:

@@ -43,8 +43,15 @@ class Graph:
     def __len__(self) -> int:
         return len(self.op)
 
+    def seal(self) -> None:
+        """Drop the lookup table of hash-consing (a key and an entry per node, about 150 bytes each) when
+        only reading is left to do, as for the Hessian; building again makes it anew."""
+        self._index = None
+
     def _node(self, op: str, args: tuple, payload=None) -> int:
         key = (op, args, payload)
+        if self._index is None:  # sealed, and now built on again
+            self._index = {(o, a, p): i for i, (o, a, p) in enumerate(zip(self.op, self.args, self.payload))}
         found = self._index.get(key)
         if found is not None:
             return found
