@@ -124,4 +124,5 @@ def formula(derivatives: Derivatives, node: int, share_limit: int = SHARE_LIMIT)
 def gradient_formulas(tape: Tape, share_limit: int = SHARE_LIMIT) -> dict[str, Formula]:
     """d output / d input for every input, as formulas."""
     d = differentiate_symbolically(tape)
+    d.graph.seal()  # only written from here on (its hash-consing table is a third of its memory)
     return {name: formula(d, node, share_limit) for name, node in d.gradient.items()}

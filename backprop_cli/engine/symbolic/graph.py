@@ -65,8 +65,9 @@ class Graph:
         else:
             left = args[0]
             self.spine.append(1 + self.spine[left] if _FAMILY.get(self.op[left]) == family else 1)
-        self._index[key] = len(self.op) - 1
-        return len(self.op) - 1
+        node = len(self.op) - 1  # one int object for the table and the callers (ids past 256 are not shared)
+        self._index[key] = node
+        return node
 
     def input(self, name: str) -> int:
         return self._node(INPUT, (), name)

@@ -7,9 +7,13 @@ written only where precedence needs them. The walk is an explicit stack.
 """
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from itertools import compress
 from typing import Mapping
 
 from ...base.numbers import decimal_text
@@ -26,11 +30,48 @@ _SYMBOL = {"add": " + ", "sub": " - ", "mul": "*", "div": "/"}
 _OVERHEAD = {"add": 3, "sub": 3, "mul": 1, "div": 1, "neg": 1, "pow": 1}  # characters an operation adds
 
 
+class Definitions(Sequence):
+    """A formula's shared parts, (name, expression) pairs in order, each written when it is read.
+
+    The table of `eval --symbolic` shows a few of a big formula's parts and counts the rest: a 100,000-node
+    program's ten formulas have 450,000 parts, and writing them all was most of the command's time and
+    memory (issue 16). Equal to the tuple of its pairs."""
+
+    __slots__ = ("_printer",)
+
+    def __init__(self, printer: _Printer) -> None:
+        self._printer = printer
+
+    def __len__(self) -> int:
+        return len(self._printer.named_nodes)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return tuple(self[j] for j in range(*k.indices(len(self))))
+        i = self._printer.named_nodes[k]
+        return self._printer.name(i), self._printer.write(i, define=True)
+
+    def __iter__(self):
+        printer = self._printer
+        return ((printer.name(i), printer.write(i, define=True)) for i in printer.named_nodes)
+
+    def __eq__(self, other):
+        if isinstance(other, (tuple, Definitions)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
 @dataclass(frozen=True)
 class Formula:
     """A formula in the tool's language: definitions of shared parts, then the expression."""
 
-    definitions: tuple[tuple[str, str], ...]  # (name, expression), in order
+    definitions: Sequence[tuple[str, str]]  # (name, expression), in order: a tuple, or Definitions
     expression: str
 
     @property
@@ -64,65 +105,91 @@ class _Printer:
         """share_limit None: name nothing (for the start of a node's text in a message)."""
         self.g = graph
         self.root = root
-        self.named: dict[int, str] = {}
-        self.order: list[int] = []
+        # Which nodes are named, compactly: ten formulas of a 100,000-node program are held at once and
+        # name 45,000 parts each, which as dicts of name strings took 60 MB (issue 16). marks[i] is 1 for
+        # a named node; named_nodes are they in increasing order, and codes their names: 0 for the
+        # program's own name (in `names`), k for `tk`.
+        self.marks = bytearray(len(graph))
+        self.named_nodes = array("q")
+        self._codes = array("q")
+        self._program_names = names
         self._minus: dict[int, bool] = {}  # _leading_minus, remembered
         if share_limit is None:
             return
+        # Lists by node, not dicts: a gradient graph of 270,000 nodes (a 100,000-node program) is walked
+        # once per input, and a dict entry costs several times a list slot in memory and in time.
         order = self._reachable(root)
-        uses: dict[int, int] = {i: 0 for i in order}
+        uses = [0] * len(graph)
+        args_of = graph.args
         for i in order:
-            for a in graph.args[i]:
+            for a in args_of[i]:
                 uses[a] += 1
-        # Decide, children first, which nodes are named: shared, and too long to repeat.
-        size: dict[int, int] = {}
+        # Decide, children first, which nodes are named: shared, and too long to repeat. size[i] is how many
+        # characters node i adds to its users' text: its length, or its name's once it is named.
+        size = [0] * len(graph)
+        ops, payload, marks = graph.op, graph.payload, self.marks
+        add_node, add_code = self.named_nodes.append, self._codes.append
         used_names: set[str] = set()
         counter = 0
         for i in order:  # increasing ids: arguments before their users
-            op = graph.op[i]
+            op = ops[i]
             if op == INPUT:
-                size[i] = len(graph.payload[i])
+                size[i] = len(payload[i])
                 continue
             if op == CONST:
-                size[i] = len(constant_text(graph.payload[i])[0])
+                size[i] = len(constant_text(payload[i])[0])
                 continue
-            inner = sum(len(self.named[a]) if a in self.named else size[a] for a in graph.args[i])
-            # the length of its text, give or take parentheses
-            size[i] = inner + _OVERHEAD.get(op, len(op) + 2 * len(graph.args[i]))
+            args = args_of[i]
+            length = _OVERHEAD.get(op)  # the length of its text, give or take parentheses
+            if length is None:
+                length = len(op) + 2 * len(args)
+            for a in args:
+                length += size[a]
+            size[i] = length
             # shared and too long to repeat, or shared and named by the program itself (h, not its formula)
-            if i != root and uses[i] >= 2 and (size[i] > share_limit or i in names):
+            if i != root and uses[i] >= 2 and (length > share_limit or i in names):
                 name = names.get(i)
+                code = 0
                 if name is None or name in used_names:
                     while True:
                         counter += 1
                         name = f"t{counter}"
                         if name not in reserved and name not in used_names:
                             break
+                    code = counter
                 used_names.add(name)
-                self.named[i] = name
-        self.order = order
+                marks[i] = 1
+                add_node(i)
+                add_code(code)
+                size[i] = len(name)
+
+    def name(self, i: int) -> str:
+        """The name of named node i."""
+        code = self._codes[bisect_left(self.named_nodes, i)]
+        return self._program_names[i] if code == 0 else f"t{code}"
 
     def _reachable(self, root: int) -> list[int]:
-        seen = {root}
+        """The nodes `root` depends on, itself included, in increasing order."""
+        seen = bytearray(len(self.g))
+        seen[root] = 1
         stack = [root]
+        args_of = self.g.args
         while stack:
-            i = stack.pop()
-            for a in self.g.args[i]:
-                if a not in seen:
-                    seen.add(a)
+            for a in args_of[stack.pop()]:
+                if not seen[a]:
+                    seen[a] = 1
                     stack.append(a)
-        return sorted(seen)
+        return list(compress(range(len(seen)), seen))
 
     def formula(self) -> Formula:
-        definitions = [(self.named[i], self.write(i, define=True)) for i in self.order if i in self.named]
-        return Formula(tuple(definitions), self.write(self.root, define=True))
+        return Formula(Definitions(self), self.write(self.root, define=True))
 
     def _shape(self, i: int, define: bool = False) -> tuple[int, bool]:
         """(precedence, starts with a minus sign) of node i as written inline."""
         g = self.g
         negated = False
         while True:  # down a chain of minus signs (the rules never build one) by a loop, not recursion
-            if (i in self.named and not define) or g.op[i] == INPUT:
+            if (self.marks[i] and not define) or g.op[i] == INPUT:
                 prec, minus = _ATOM, False
             elif g.op[i] == CONST:
                 text, prec = constant_text(g.payload[i])
@@ -144,57 +211,60 @@ class _Printer:
         """The text of node `root` (its definition, if it is named and define is set); with `limit`, only
         about that many characters of it."""
         g = self.g
+        ops, args_of, payload, marks, shape = g.op, g.args, g.payload, self.marks, self._shape
         out: list[str] = []
-        length = 0
+        emit = out.append
+        length = 0  # counted only with a limit
         stack: list = [(root, 0, define)]
+        pop, extend = stack.pop, stack.extend
         while stack:
             if limit is not None and length > limit:
                 break
-            item = stack.pop()
-            if isinstance(item, str):
-                out.append(item)
-                length += len(item)
+            item = pop()
+            if type(item) is str:
+                emit(item)
+                if limit is not None:
+                    length += len(item)
                 continue
             i, need, defining = item
-            op = g.op[i]
-            if i in self.named and not defining:
-                out.append(self.named[i])
-                length += len(out[-1])
-                continue
-            if op == INPUT:
-                out.append(g.payload[i])
-                length += len(out[-1])
-                continue
-            prec, _ = self._shape(i, defining)
-            parens = prec < need
-            if op == CONST:
-                text = constant_text(g.payload[i])[0]
-                out.append(f"({text})" if parens else text)
-                length += len(out[-1])
-                continue
-            pieces: list = []
-            args = g.args[i]
-            if op in _BINARY_PREC:
-                left_need = _BINARY_PREC[op]
-                pieces = [(args[0], left_need, False), _SYMBOL[op], (args[1], left_need + 1, False)]
-            elif op == "neg":
-                inner_prec, inner_minus = self._shape(args[0])
-                if inner_prec >= _PRODUCT and not inner_minus and not self._leading_minus(args[0]):
-                    pieces = ["-", (args[0], inner_prec, False)]
-                else:
-                    pieces = ["-(", (args[0], 0, False), ")"]
-            elif op == "pow":
-                pieces = [(args[0], _ATOM, False), "^", (args[1], _UNARY, False)]
+            op = ops[i]
+            if marks[i] and not defining:
+                text = self.name(i)
+            elif op == INPUT:
+                text = payload[i]
+            elif op == CONST:
+                text, prec = constant_text(payload[i])
+                if prec < need:
+                    text = f"({text})"
             else:
-                pieces = [OPS[op].spelled if op in OPS else op, "("]  # log_base is written log(x, b)
-                for k, a in enumerate(args):
-                    if k:
-                        pieces.append(", ")
-                    pieces.append((a, 0, False))
-                pieces.append(")")
-            if parens:
-                pieces = ["("] + pieces + [")"]
-            stack.extend(reversed(pieces))
+                args = args_of[i]
+                prec = _BINARY_PREC.get(op)
+                if prec is not None:  # what _shape says of a sum or a product written out
+                    pieces = [(args[0], prec, False), _SYMBOL[op], (args[1], prec + 1, False)]
+                else:
+                    prec = shape(i, defining)[0]
+                    if op == "neg":
+                        inner_prec, inner_minus = shape(args[0])
+                        if inner_prec >= _PRODUCT and not inner_minus and not self._leading_minus(args[0]):
+                            pieces = ["-", (args[0], inner_prec, False)]
+                        else:
+                            pieces = ["-(", (args[0], 0, False), ")"]
+                    elif op == "pow":
+                        pieces = [(args[0], _ATOM, False), "^", (args[1], _UNARY, False)]
+                    else:
+                        pieces = [OPS[op].spelled if op in OPS else op, "("]  # log_base is written log(x, b)
+                        for k, a in enumerate(args):
+                            if k:
+                                pieces.append(", ")
+                            pieces.append((a, 0, False))
+                        pieces.append(")")
+                if prec < need:
+                    pieces = ["(", *pieces, ")"]
+                extend(reversed(pieces))
+                continue
+            emit(text)
+            if limit is not None:
+                length += len(text)
         return "".join(out)
 
     def _leading_minus(self, i: int) -> bool:
@@ -206,12 +276,12 @@ class _Printer:
         known = self._minus
         path: list[int] = []
         while True:
-            if i in known:
-                answer = known[i]
+            answer = known.get(i)
+            if answer is not None:
                 break
             path.append(i)
             op = g.op[i]
-            if i in self.named or op == INPUT:
+            if self.marks[i] or op == INPUT:
                 answer = False
                 break
             if op == CONST:
