@@ -233,9 +233,47 @@ def step_lines(parts: list[str], shapes: str, column: int, indent: str = "  ") -
     return [head, *(f"{indent}{under}= {part}" for part in rest)]
 
 
-def _section(steps: list[tuple[list[str], str]]) -> list[str]:
-    column = _column([_first(parts) for parts, _ in steps])
-    return [line for parts, shapes in steps for line in step_lines(parts, shapes, column)]
+def _section(steps, written):
+    """The lines of `steps`, each written by `written(step) -> (parts, shapes)`, the shapes in one column.
+    Two passes, the first for the column, so the steps and their texts are made and dropped one at a time
+    (teaching/tensor_steps.Steps) rather than all held at once."""
+    column = _column([_first(written(step)[0]) for step in steps])
+    return _section_lines(steps, written, column)
+
+
+def _section_lines(steps, written, column: int):
+    for step in steps:
+        parts, shapes = written(step)
+        yield from step_lines(parts, shapes, column)
+
+
+class _Lines:
+    """Lines to be joined by new lines, joined as they come in batches: a worked solution of a 100,000-node
+    program has a million lines, and a str per line costs more than its characters (issue 16)."""
+
+    __slots__ = ("_chunks", "_batch")
+
+    def __init__(self, lines=()) -> None:
+        self._chunks: list[str] = []
+        self._batch: list[str] = list(lines)
+
+    def __iadd__(self, lines):
+        for line in lines:
+            self.append(line)
+        return self
+
+    def append(self, line: str) -> None:
+        self._batch.append(line)
+        if len(self._batch) >= 4096:
+            self._chunks.append("\n".join(self._batch))
+            self._batch = []
+
+    def text(self) -> str:
+        """Every line, each ended by a new line (the batches are let go of as they are joined)."""
+        self._batch.append("")  # the last line's new line, in the same join (`text + "\n"` would copy it all)
+        self._chunks.append("\n".join(self._batch))
+        chunks, self._chunks, self._batch = self._chunks, [], []
+        return "\n".join(chunks)
 
 
 def _row(body: str, shape: str, column: int) -> str:
@@ -301,7 +339,8 @@ def note_sentences(worked: TensorWorked, d: TensorTextDialect) -> list[str]:
 def render_text(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
     d = TensorTextDialect(digits, worked.decimals)
     program = _program_lines(worked.source)
-    lines = [f"Program: {program[0].strip()}"] if len(program) == 1 else ["Program:", *(f"  {p}" for p in program)]
+    lines = _Lines([f"Program: {program[0].strip()}"] if len(program) == 1 else
+                   ["Program:", *(f"  {p}" for p in program)])
     lines += _given_lines(worked, d)
     if worked.functions:
         lines += ["Functions:" if len(worked.functions) > 1 else "Function:",
@@ -309,10 +348,10 @@ def render_text(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> st
     for sentence in intro_sentences(worked):
         lines += textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False)
     lines += ["", "Forward pass: the value of every node, in order (the shapes on the right)"]
-    lines += _section([(forward_parts(s, d), forward_shapes(s, d)) for s in worked.forward]) or [
+    lines += _section(worked.forward, lambda s: (forward_parts(s, d), forward_shapes(s, d))) if worked.forward else [
         "  (nothing to compute: the output is an input)"]
     lines += ["", f"Backward pass: {backward_heading(worked)}"]
-    lines += _section([(backward_parts(s, d), backward_shapes(s, d)) for s in worked.backward])
+    lines += _section(worked.backward, lambda s: (backward_parts(s, d), backward_shapes(s, d)))
     if worked.element is not None:
         lines += ["", element_heading(worked)[0].upper() + element_heading(worked)[1:]]
         lines += element_lines(worked, d)
@@ -327,7 +366,7 @@ def render_text(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> st
         lines.append("")
         for sentence in notes:
             lines += textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False, break_long_words=False)
-    return "\n".join(lines) + "\n"
+    return lines.text()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,7 +379,7 @@ def _item(k: int, parts: list[str], shapes: str) -> str:
 def render_markdown(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
     d = TensorTextDialect(digits, worked.decimals)
     md = escape_markdown
-    out = [f"## Worked solution: {md(worked.output_label)} and its gradient", ""]
+    out = _Lines([f"## Worked solution: {md(worked.output_label)} and its gradient", ""])
     out += ["Program:", "", *_fence(worked.source), ""]
     out += ["**Given:**", ""]
     out += [f"- {md(name)} = {md(d.value(value, shape))} — `{shape_text(shape)}`"
@@ -353,11 +392,11 @@ def render_markdown(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -
     for sentence in markdown_intro(worked):
         out += [sentence, ""]
     out += ["### Forward pass", "", "The value of every node, in order, with the shapes:", ""]
-    out += [_item(k, forward_parts(s, d), forward_shapes(s, d)) for k, s in enumerate(worked.forward, 1)] or [
-        "Nothing to compute: the output is an input."]
+    out += (_item(k, forward_parts(s, d), forward_shapes(s, d)) for k, s in enumerate(worked.forward, 1)) \
+        if worked.forward else ["Nothing to compute: the output is an input."]
     heading = backward_heading(worked)
     out += ["", "### Backward pass", "", md(heading[0].upper() + heading[1:]) + ", with the shapes:", ""]
-    out += [_item(k, backward_parts(s, d), backward_shapes(s, d)) for k, s in enumerate(worked.backward, 1)]
+    out += (_item(k, backward_parts(s, d), backward_shapes(s, d)) for k, s in enumerate(worked.backward, 1))
     if worked.element is not None:
         heading = element_heading(worked)
         out += ["", f"### {md(heading[0].upper() + heading[1:])}", ""]
@@ -369,4 +408,4 @@ def render_markdown(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -
             for lhs, value, shape in answer_rows(worked, d)]
     for sentence in note_sentences(worked, d):
         out += ["", f"> {markdown_sentence(sentence)}"]
-    return "\n".join(out) + "\n"
+    return out.text()

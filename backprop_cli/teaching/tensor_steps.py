@@ -18,6 +18,7 @@ renderers (render/explain_tensor*.py) write them, in full or abbreviated, and co
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..base.errors import UsageError
@@ -136,8 +137,8 @@ class TensorWorked:
     output_value: object
     output_shape: tuple
     inputs: tuple  # (name, value, shape) in order of first use
-    forward: tuple[TensorForwardStep, ...]
-    backward: tuple[TensorBackwardStep, ...]
+    forward: Sequence[TensorForwardStep]  # Steps: each made when read
+    backward: Sequence[TensorBackwardStep]
     element: ElementStep | None  # with --wrt NAME[i, j]
     # (label, gradient or None for an index, shape (None for an element)): the inputs, then named intermediates
     answers: tuple
@@ -198,6 +199,52 @@ def check_wrt(tape, wrt: str, no_gradient=frozenset()) -> None:
 
 # -- the steps ----------------------------------------------------------------------------------------------
 
+class Steps(Sequence):
+    """A worked solution's steps, each made when it is read: a renderer writes one and drops it, so the whole
+    solution is never held as records (issue 16: a 100,000-node MLP's steps took 2.6 KiB a node). Equal to
+    the tuple of its steps; `nodes` are the nodes they are of, in order."""
+
+    __slots__ = ("nodes", "_make")
+
+    def __init__(self, nodes: list[int], make) -> None:
+        self.nodes, self._make = nodes, make
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return tuple(map(self._make, self.nodes[k]))
+        return self._make(self.nodes[k])
+
+    def __iter__(self):
+        return map(self._make, self.nodes)
+
+    def __eq__(self, other):
+        if isinstance(other, (tuple, Steps)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+class _Nested:
+    """Node i's value as nested lists, made when asked (`nested[i]`), not kept for every node."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: TensorResult) -> None:
+        self._result = result
+
+    def __getitem__(self, i: int):
+        value = self._result.values[i]
+        return None if value is None else self._result.nested(value)
+
+
 def _literal(tape, i: int):
     node = tape.nodes[i]
     return node.text if node.op == CONST and node.name is None else None
@@ -214,23 +261,27 @@ def _expression(tape, i: int, labels: list[str]) -> str:
 def forward_steps(result: TensorResult, nested: list, labels: list[str] | None = None) -> list[TensorForwardStep]:
     """Every computed node and named constant, in evaluation order (unnamed literals appear in the expressions
     that use them); `labels` (steps.key_labels) are how nodes are called."""
+    labels = labels or key_labels(result.tape)
+    return [_forward_step(result, nested, labels, i) for i in _forward_nodes(result.tape)]
+
+
+def _forward_nodes(tape) -> list[int]:
+    return [i for i, node in enumerate(tape.nodes)
+            if not (node.op == INPUT or (node.op == CONST and node.name is None and i != tape.output))]
+
+
+def _forward_step(result: TensorResult, nested, labels: list[str], i: int) -> TensorForwardStep:
     tape = result.tape
-    labels = labels or key_labels(tape)
-    steps = []
-    for i, node in enumerate(tape.nodes):
-        if node.op == INPUT or (node.op == CONST and node.name is None and i != tape.output):
-            continue
-        if node.op == CONST:
-            steps.append(TensorForwardStep(i, node.id, labels[i], node.name, CONSTANT_STEP, node.text, None,
-                                           (), (), (), (), nested[i], node.shape))
-            continue
-        template = TENSOR_OPS[node.op].written(len(node.args), dict(node.params))
-        steps.append(TensorForwardStep(
-            i, node.id, labels[i], node.name, OPERATION_STEP, _expression(tape, i, labels), template,
-            tuple(labels[a] for a in node.args), tuple(nested[a] for a in node.args),
-            tuple(_literal(tape, a) for a in node.args), tuple(tape.nodes[a].shape for a in node.args),
-            nested[i], node.shape))
-    return steps
+    node = tape.nodes[i]
+    if node.op == CONST:
+        return TensorForwardStep(i, node.id, labels[i], node.name, CONSTANT_STEP, node.text, None,
+                                 (), (), (), (), nested[i], node.shape)
+    template = TENSOR_OPS[node.op].written(len(node.args), dict(node.params))
+    return TensorForwardStep(
+        i, node.id, labels[i], node.name, OPERATION_STEP, _expression(tape, i, labels), template,
+        tuple(labels[a] for a in node.args), tuple(nested[a] for a in node.args),
+        tuple(_literal(tape, a) for a in node.args), tuple(tape.nodes[a].shape for a in node.args),
+        nested[i], node.shape)
 
 
 def _on_paths(result: TensorResult, target: int) -> list[bool]:
@@ -289,29 +340,32 @@ def backward_steps(result: TensorResult, nested: list, target: int | None = None
                    labels: list[str] | None = None) -> list[TensorBackwardStep]:
     """The chain rule at tensor level, node by node from the output (seed 1) down to the inputs; with
     `target`, only the nodes on the paths from the output to it."""
-    tape = result.tape
-    labels = labels or key_labels(tape)
-    keep = _on_paths(result, target) if target is not None else None
+    labels = labels or key_labels(result.tape)
     received = result.received()
-    output_label = labels[tape.output]
-    steps = []
-    for i in range(len(tape.nodes) - 1, -1, -1):
-        if result.grads[i] is None or (keep is not None and not keep[i]):
-            continue
-        node = tape.nodes[i]
-        terms = []
-        if i != tape.output:
-            position: dict[int, int] = {}  # consumer -> next argument slot, for a node used twice by one consumer
-            for consumer, contribution in received[i]:
-                cnode = tape.nodes[consumer]
-                start = position.get(consumer, 0)
-                k = next(k for k in range(start, len(cnode.args)) if cnode.args[k] == i
-                         and result.contributions[consumer][k] is not None)
-                position[consumer] = k + 1
-                terms.append(_term(result, nested, consumer, k, contribution, labels))
-        steps.append(TensorBackwardStep(i, node.id, labels[i], node.name, node.shape, tuple(terms),
-                                        _gradient(result, i), i == tape.output, output_label))
-    return steps
+    return [_backward_step(result, nested, labels, received, i) for i in _backward_nodes(result, target)]
+
+
+def _backward_nodes(result: TensorResult, target: int | None) -> list[int]:
+    keep = _on_paths(result, target) if target is not None else None
+    return [i for i in range(len(result.tape.nodes) - 1, -1, -1)
+            if result.grads[i] is not None and (keep is None or keep[i])]
+
+
+def _backward_step(result: TensorResult, nested, labels: list[str], received: list, i: int) -> TensorBackwardStep:
+    tape = result.tape
+    node = tape.nodes[i]
+    terms = []
+    if i != tape.output:
+        position: dict[int, int] = {}  # consumer -> next argument slot, for a node used twice by one consumer
+        for consumer, contribution in received[i]:
+            cnode = tape.nodes[consumer]
+            start = position.get(consumer, 0)
+            k = next(k for k in range(start, len(cnode.args)) if cnode.args[k] == i
+                     and result.contributions[consumer][k] is not None)
+            position[consumer] = k + 1
+            terms.append(_term(result, nested, consumer, k, contribution, labels))
+    return TensorBackwardStep(i, node.id, labels[i], node.name, node.shape, tuple(terms),
+                              _gradient(result, i), i == tape.output, labels[tape.output])
 
 
 def element_step(result: TensorResult, target: int, element: tuple, labels: list[str]) -> ElementStep:
@@ -367,11 +421,12 @@ def _inexact(result: TensorResult, labels: list[str]) -> Inexact | None:
 def tensor_worked(result: TensorResult, wrt: str | None = None, decimals: bool = False) -> TensorWorked:
     """The whole worked solution at tensor level (see the module's docstring)."""
     tape = result.tape
-    nested = [None if v is None else result.nested(v) for v in result.values]
+    nested = _Nested(result)
     labels = key_labels(tape)
     target, element = parse_wrt(tape, wrt) if wrt is not None else (None, None)
-    forward = tuple(forward_steps(result, nested, labels))
-    backward = tuple(backward_steps(result, nested, target, labels))
+    received = result.received()
+    forward = Steps(_forward_nodes(tape), lambda i: _forward_step(result, nested, labels, i))
+    backward = Steps(_backward_nodes(result, target), lambda i: _backward_step(result, nested, labels, received, i))
     step = None
     if element is not None and result.grads[target] is not None and target != tape.output:
         step = element_step(result, target, element, labels)
@@ -387,8 +442,8 @@ def tensor_worked(result: TensorResult, wrt: str | None = None, decimals: bool =
         answers += tuple((node.name, _gradient(result, i), node.shape) for i, node in enumerate(tape.nodes)
                          if node.name and node.name not in tape.inputs and i != tape.output
                          and result.grads[i] is not None)
-    shown = {s.node for s in forward} | {s.node for s in backward}
-    shown |= {a for s in forward for a in tape.nodes[s.node].args}
+    shown = set(forward.nodes) | set(backward.nodes)
+    shown |= {a for i in forward.nodes for a in tape.nodes[i].args}
     unnamed = [i for i in unnamed_nodes(tape) if i in shown]
     output = tape.output
     return TensorWorked(
