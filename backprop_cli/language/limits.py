@@ -98,10 +98,22 @@ def _too_long(what: str, limit: int) -> LimitError:
 def read_limited(stream, where: str) -> bytes:
     """Read a binary stream to its end, but never more than the longest program allowed (4 bytes a character)."""
     limit = max_program_chars()
-    data = stream.read(limit * BYTES_PER_CHAR + 1) or b""
-    if len(data) > limit * BYTES_PER_CHAR:
-        raise _too_long(f"{where} holds more than {limit * BYTES_PER_CHAR:,} bytes", limit)
-    return data
+    most = limit * BYTES_PER_CHAR
+    # In pieces of at most a MiB: `read(most + 1)` sets aside `most` bytes first (400 MB for a limit of
+    # 100 million characters), whatever the program's length.
+    pieces, size = [], 0
+    while size <= most:
+        piece = stream.read(min(_READ_PIECE, most + 1 - size))
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    if size > most:
+        raise _too_long(f"{where} holds more than {most:,} bytes", limit)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
+_READ_PIECE = 1 << 20
 
 
 DEFAULT_MAX_BATCH_BYTES = 1 << 30  # 1 GiB of points for `eval --batch`
