@@ -171,12 +171,18 @@ def test_vectors_and_matrices_get_the_sign_and_the_value_element_by_element():
     assert answers["W[1, 0]"]["diagnoses"] == []
 
 
-def test_one_diagnoser_answers_many_students_from_one_table():
-    tape, shown, truth = _results(SEED, SEED_AT)
+def _counting_builds(shown, truth):
+    """A Diagnoser, and the list of the nodes whose candidate tables it builds, in order."""
     diagnoser = Diagnoser(shown, truth)
     built = []
     build = diagnoser._build
     diagnoser._build = lambda a: built.append(a) or build(a)
+    return diagnoser, built
+
+
+def test_one_diagnoser_answers_many_students_from_one_table():
+    tape, shown, truth = _results(SEED, SEED_AT)
+    diagnoser, built = _counting_builds(shown, truth)
     for answer, mistake in [("d=108", "quotient-power-multiplied"), ("d=-4/3", "quotient-sign-dropped"),
                             ("d=7", None)] * 3:
         found = diagnoses(SEED, SEED_AT, answer, diagnoser)
@@ -188,10 +194,7 @@ def test_a_diagnoser_keeps_one_table_at_a_time():
     # a table holds a few numbers per edge above its node: a class of 21 questions on 100,000 nodes kept
     # 0.5 GB of them; a question asked again is built again
     tape, shown, truth = _results(SEED, SEED_AT)
-    diagnoser = Diagnoser(shown, truth)
-    built = []
-    build = diagnoser._build
-    diagnoser._build = lambda a: built.append(a) or build(a)
+    diagnoser, built = _counting_builds(shown, truth)
     for answer in ["d=108", "e=7", "d=-4/3"]:
         diagnoses(SEED, SEED_AT, answer, diagnoser)
     assert built == [tape.named["d"], tape.named["e"], tape.named["d"]]
