@@ -23,12 +23,13 @@ tanh(w0*x0 + w1*x1 + b) * (a + b) / c, over points with 6 decimals:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+
+import child  # bench/child.py: each command's own time and memory
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = sys.executable
@@ -69,26 +70,6 @@ def make_points(path: str, count: int, parquet: str | None = None) -> None:
                 pq.write_table(pa.table(dict(zip(COLUMNS, columns))), parquet)
 
 
-# Each command is started by this small launcher, which reports its wall time, largest resident size, exit code
-# and processor time: a child started straight from this process (which may hold NumPy, pyarrow and the points
-# it wrote, or all of bench/run.py) would count this process's size as its own largest resident size.
-LAUNCH = """
-import json, os, sys, time
-quiet = os.open(os.devnull, os.O_WRONLY)
-start = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    os.dup2(quiet, 2)
-    try:
-        os.execvp(sys.argv[1], sys.argv[1:])
-    finally:
-        os._exit(127)
-_, status, usage = os.wait4(pid, 0)
-wall = time.perf_counter() - start
-sys.stderr.write(json.dumps([wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime]))
-"""
-
-
 def measure(commands: dict, out: str, runs: int) -> dict:
     """Median wall time, median processor time (user + system) and largest resident memory of each command
     (standard output to a file)."""
@@ -96,9 +77,8 @@ def measure(commands: dict, out: str, runs: int) -> dict:
     for _ in range(runs):
         for name, command in commands.items():
             with open(out, "wb") as handle:
-                report = subprocess.run([PYTHON, "-c", LAUNCH, *command], stdout=handle, stderr=subprocess.PIPE,
-                                        check=True).stderr
-                seen[name].append(tuple(json.loads(report)))
+                done = child.run(command, stdout=handle)
+                seen[name].append((done["wall"], done["rss_kib"], done["code"], done["cpu"]))
     return {name: {"seconds": statistics.median(t for t, _, _, _ in values),
                    "cpu": statistics.median(c for _, _, _, c in values),
                    "rss_kib": max(m for _, m, _, _ in values),

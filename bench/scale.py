@@ -23,12 +23,13 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+
+import child  # bench/child.py: each command's own time and memory
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -97,12 +98,11 @@ MLP_VALUES = {"W": [[0.5, -0.25, 0.1], [0.2, 0.3, -0.4], [-0.1, 0.6, 0.2]], "x":
 
 
 def count_nodes(path: str) -> int:
-    sys.path.insert(0, ROOT)
-    from backprop_cli.engine.tape import lower
-    from backprop_cli.language.parser import parse
-
-    with open(path) as handle:
-        return len(lower(parse(handle.read())).nodes)
+    """The tape nodes of the program in `path` (lowered in a child process, so this one stays small)."""
+    code = ("import sys; from backprop_cli.engine.tape import lower; from backprop_cli.language.parser import parse; "
+            "print(len(lower(parse(open(sys.argv[1]).read())).nodes))")
+    return int(subprocess.run([PYTHON, "-c", code, path], capture_output=True, text=True, env=dict(ENV, PYTHONPATH=ROOT),
+                              check=True).stdout)
 
 
 def truths(path: str, convention: str = "pytorch") -> dict:
@@ -163,29 +163,17 @@ def backprop_command() -> list[str]:
 
 
 def measure(command: list[str], timeout: float) -> dict:
-    """One run of `command`: its wall time, its processor time (user + system, from os.wait4's rusage of
-    this child alone) and its largest resident size in KiB. Processor time is what load on a shared machine
-    changes least: the ratios are taken on it."""
-    with tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=ENV)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() - start > timeout:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                proc.returncode = -9
-                return {"error": f"> {timeout:.0f} s"}
-            time.sleep(0.02)
-        wall = time.perf_counter() - start
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        if code not in (0, 1):
-            errors.seek(0)
-            last = (errors.read().decode(errors="replace").strip().splitlines() or ["failed"])[-1]
-            return {"error": f"exit {code}: {last[:60]}"}
-    return {"seconds": usage.ru_utime + usage.ru_stime, "wall": wall, "rss_kib": usage.ru_maxrss}
+    """One run of `command` through bench/child.py: its processor time (user + system, what load on a shared
+    machine changes least: the ratios are taken on it), its wall time and its own largest resident size."""
+    with tempfile.NamedTemporaryFile() as errors:
+        try:
+            done = child.run(command, timeout=timeout, errors=errors.name, env=ENV)
+        except subprocess.TimeoutExpired:
+            return {"error": f"> {timeout:.0f} s"}
+        if done["code"] not in (0, 1):
+            last = (open(errors.name, errors="replace").read().strip().splitlines() or ["failed"])[-1]
+            return {"error": f"exit {done['code']}: {last[:60]}"}
+    return {"seconds": done["cpu"], "wall": done["wall"], "rss_kib": done["rss_kib"]}
 
 
 def commands(work: str, size: int) -> dict[str, list[str]]:
