@@ -63,9 +63,10 @@ MAX_REPORTED = 100  # failed rows described one by one on standard error; the re
 SCALAR_CHUNK = 4096  # rows the scalar engine computes between two steps of the progress bar
 LARGE = 10_000  # rows above which a batch without the extra says how much faster the extra makes it
 # How much faster `pip install 'backprop-cli[batch]'` makes --batch: measured by bench/bulk.py for issue 16 on
-# 100,000 rows of the neuron (CSV in and out, a shared 2-core machine, start-up included): 8.0x without NumPy
-# and pyarrow, 1.7x with NumPy alone (docs/speed.md). On more rows the first figure only grows.
-FASTER_WITHOUT_NUMPY = "about 8 times"
+# 100,000 rows of the neuron (CSV in and out, a shared 2-core machine, start-up included): 8.5-10x without NumPy
+# and pyarrow, 1.6-1.8x with NumPy alone (issue 16, after the fast path got faster; docs/speed.md). On more rows
+# the first figure only grows.
+FASTER_WITHOUT_NUMPY = "about 9 times"
 FASTER_WITHOUT_PYARROW = "about 1.7 times"
 _OUT_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", **{s: "jsonl" for s in JSONL_SUFFIXES}}
 
