@@ -178,3 +178,26 @@ def test_overflow_is_a_math_error_never_infinity_in_the_json(cli):
     run = cli("hessian", "x^3*y", "-x", "1e100", "-y", "1e200", "--json")
     assert run.code == 4, run.out  # x^3*y = 1e500 is too large for a float
     assert run.json()["error"]["kind"] == "math"  # with --json, the error is a JSON document (issue 13)
+
+
+def test_a_second_derivative_beyond_even_wide_decimals_is_a_math_error_not_a_crash():
+    # found by the fuzz test (issue 16): hessian computed the matrix first, and in x^x^x^x^x^x at 2 the
+    # wide decimals' own overflow (decimal.Overflow) escaped the formula's evaluation as an internal error
+    from backprop_cli.base.errors import MathError
+    from backprop_cli.engine.arithmetic import FLOAT
+    from backprop_cli.engine.second import hessian
+    from backprop_cli.engine.tape import lower
+    from backprop_cli.language.parser import parse
+
+    tape = lower(parse("x^x^x^x^x^x"))
+    with pytest.raises(MathError, match="too large"):
+        hessian(tape, {"x": 2.0}, ["x"], FLOAT, "pytorch")
+
+
+def test_hessian_reports_the_first_derivatives_error_exit_4_as_eval():
+    from tests.clirun import run_main
+
+    done = run_main(["hessian", "--", "x^x^x^x^x^x", "-x", "2.0"])
+    evaluated = run_main(["eval", "--", "x^x^x^x^x^x", "-x", "2.0"])
+    assert done.code == evaluated.code == 4
+    assert "too large for a 64-bit float (overflow) in v5 = x^v4 where x = 2.0, v4 = 65536.0" in done.err

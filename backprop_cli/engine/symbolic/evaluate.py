@@ -5,6 +5,7 @@ value that overflows or underflows raises arithmetic.OutOfRange: the caller redo
 """
 from __future__ import annotations
 
+import decimal
 from fractions import Fraction
 from typing import Mapping
 
@@ -53,12 +54,12 @@ def evaluate(graph: Graph, roots, inputs: Mapping[str, object], arithmetic=FLOAT
             raise _graph_error(graph, i, values, what, str(err)) from None
         except MathError as err:
             raise _graph_error(graph, i, values, what, err.message) from None
-        except OverflowError:
+        except (OverflowError, decimal.Overflow):  # (decimal's: beyond even wide decimals)
             if arithmetic is FLOAT:
                 raise OutOfRange from None  # an intermediate of the formula: wide decimals may hold it
             reason = "the result is too large for a 64-bit float (overflow)"
             raise _graph_error(graph, i, values, what, reason) from None
-        except (ZeroDivisionError, ValueError):
+        except (ZeroDivisionError, ValueError, decimal.InvalidOperation):
             raise _graph_error(graph, i, values, what, f"{op} is not defined here") from None
     return values
 
