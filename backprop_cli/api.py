@@ -410,39 +410,48 @@ def _plain(renderable) -> str:
 
 def explanation(raw, fmt: str, wrt: str | None, digits: int, exact: bool) -> str:
     """The worked solution of an engine result in a format (`backprop explain` writes it; the symbolic
-    formulas of --symbolic are added by the command); `exact` writes exact values as fractions, not decimals."""
+    formulas of --symbolic are added by the command); `exact` writes exact values as fractions, not decimals.
+    explanation_lines joined."""
+    from .render.explain_tensor import joined
+
+    return joined(explanation_lines(raw, fmt, wrt, digits, exact))
+
+
+def explanation_lines(raw, fmt: str, wrt: str | None, digits: int, exact: bool):
+    """explanation's lines, one at a time (each step made as its line is); a bad format or --wrt is an error
+    now, before the first line."""
     if fmt not in EXPLAIN_FORMATS:
         raise UsageError(f"format must be one of {', '.join(EXPLAIN_FORMATS)}, not {fmt!r}")
     if raw.tensor:
         from .engine.shaping import index_only
         from .teaching.tensor_steps import check_wrt, tensor_worked
 
-        if fmt == "latex":
-            from .render.explain_tensor_latex import render_latex as render
-        elif fmt == "html":
-            from .render.explain_html import render_tensor_html as render
-        else:
-            from .render.explain_tensor import render_markdown, render_text
-
-            render = render_markdown if fmt == "markdown" else render_text
         if wrt is not None:
             check_wrt(raw.tape, wrt, index_only(raw.tape))
-        return render(tensor_worked(raw, wrt, decimals=not exact), digits)
+        return worked_lines(tensor_worked(raw, wrt, decimals=not exact), raw, fmt, digits)
     from .teaching.steps import resolve_wrt, worked_solution
 
     if wrt is not None:
         resolve_wrt(raw.tape, wrt)
-    return worked_text(worked_solution(raw, wrt, decimals=not exact), raw, fmt, digits)
-
-
-def worked_text(worked, raw, fmt: str, digits: int) -> str:
-    """A scalar program's worked solution (teaching/steps.Worked) in a format, as one text."""
-    return "\n".join(worked_lines(worked, raw, fmt, digits)) + "\n"
+    return worked_lines(worked_solution(raw, wrt, decimals=not exact), raw, fmt, digits)
 
 
 def worked_lines(worked, raw, fmt: str, digits: int):
-    """worked_text's lines, one at a time, each step made as its line is (`backprop explain` writes them as they
-    come, so a long program's solution is never held whole)."""
+    """A worked solution (teaching/steps.Worked, or tensor_steps.TensorWorked for a tensor program) in a format,
+    a line at a time, each step made as its line is (`backprop explain` writes them as they come, so a long
+    program's solution is never held whole)."""
+    if raw.tensor:
+        if fmt == "latex":
+            from .render.explain_tensor_latex import latex_lines
+
+            return latex_lines(worked, digits)
+        if fmt == "html":
+            from .render.explain_html import tensor_html_lines
+
+            return tensor_html_lines(worked, digits)
+        from .render.explain_tensor import markdown_lines, text_lines
+
+        return (markdown_lines if fmt == "markdown" else text_lines)(worked, digits)
     if fmt == "html":
         from .render.explain_html import html_lines
 

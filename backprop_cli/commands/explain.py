@@ -8,7 +8,7 @@ import click
 from ..base.errors import MATH, OK, MathError, UsageError
 from ..base.numbers import DEFAULT_DIGITS
 from ..engine.arithmetic import EXACT, FLOAT
-from ..api import explanation, worked_lines
+from ..api import explanation_lines, worked_lines
 from ..engine.compute import differentiate
 from .options import ProgramCommand, convention_option, exact_option, load, program_options, refuse_tensors
 
@@ -75,9 +75,10 @@ def explain_command(ctx, program, file, color, debug, fmt, wrt, exact, floats, d
         loaded = load(ctx, program, file, arithmetic)
         if loaded.tape.tensor:
             progress.stage("computing")
-            text = _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact)
-            progress.finish()
-            _write(text)
+            lines = _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact)
+            del loaded
+            progress.output("writing the worked solution")  # the steps are made as their lines are written
+            _write_lines(lines)
             return OK
         lines, undefined = _explain_numbers(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact,
                                             progress)
@@ -131,8 +132,8 @@ def _differentiate(loaded, arithmetic, convention, strict: bool):
 EXACT_WORK = 200_000
 
 
-def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact) -> str:
-    """The worked solution at tensor level (teaching/tensor_steps.py)."""
+def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention, exact):
+    """The worked solution at tensor level (teaching/tensor_steps.py), as its lines (made as they are read)."""
     from ..engine.shaping import index_only
     from ..engine.tensor.shapes import shape_text
     from ..teaching.tensor_steps import check_wrt
@@ -149,7 +150,7 @@ def _explain_tensors(loaded, fmt, wrt, arithmetic, digits, symbolic, convention,
     if wrt is not None:
         check_wrt(tape, wrt, index_only(tape))  # before any arithmetic
     result = _differentiate_tensors(tape, loaded.inputs, arithmetic, convention, exact)
-    return explanation(result, fmt, wrt, digits, exact)  # as the public API's Result.explain writes it
+    return explanation_lines(result, fmt, wrt, digits, exact)  # as the public API's Result.explain writes them
 
 
 def _differentiate_tensors(tape, inputs, arithmetic, convention, exact: bool):

@@ -159,17 +159,34 @@ def _body(worked: Worked, result: Result, digits: int | None):
     yield from (f'<p class="note">{sentence(s)}</p>' for s in note_sentences(worked, digits))
 
 
-def render_tensor_html(worked, digits: int | None = DEFAULT_DIGITS) -> str:
-    """A program with vectors and matrices: the text format's steps, with their shapes, on a page; the circuit
-    picture is drawn for programs of numbers only (backprop eval --graph svg draws these, with shapes)."""
-    from .explain_tensor import render_text
-
+def tensor_html_lines(worked, digits: int | None = DEFAULT_DIGITS):
+    """A program with vectors and matrices: the text format's steps, with their shapes, on a page, a line at a
+    time; the circuit picture is drawn for programs of numbers only (backprop eval --graph svg draws these,
+    with shapes)."""
     title = f"Worked solution: {worked.output_label} and its gradient"
-    body = ["<p>The circuit picture is drawn for programs of numbers; this one has vectors or matrices, so the "
-            "page has the worked solution with its shapes (<code>backprop eval … --graph svg</code> draws its "
-            "graph, each node with its shape).</p>",
-            f'<pre class="steps">{escape(render_text(worked, digits))}</pre>']
-    return _page(title, body)
+    return _page_lines(title, _tensor_body(worked, digits))
+
+
+def render_tensor_html(worked, digits: int | None = DEFAULT_DIGITS) -> str:
+    """tensor_html_lines as one text."""
+    from .explain_tensor import joined
+
+    return joined(tensor_html_lines(worked, digits))
+
+
+def _tensor_body(worked, digits: int | None):
+    from .explain_tensor import text_lines
+
+    yield ("<p>The circuit picture is drawn for programs of numbers; this one has vectors or matrices, so the "
+           "page has the worked solution with its shapes (<code>backprop eval … --graph svg</code> draws its "
+           "graph, each node with its shape).</p>")
+    # the text format in a <pre>, its lines escaped one at a time (escape leaves a new line as it is): the
+    # first after the tag, and the text's last new line before the closing one
+    opening = '<pre class="steps">'
+    for line in text_lines(worked, digits):
+        yield opening + escape(line)
+        opening = ""
+    yield opening + "</pre>"
 
 
 def formulas_html(formulas: dict, output_label: str) -> list[str]:

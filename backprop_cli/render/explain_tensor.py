@@ -209,9 +209,10 @@ class TensorTextDialect:
 # ---------------------------------------------------------------------------------------------
 # Plain text
 
-def _column(firsts: list[str]) -> int:
-    """Where the shapes start: after the longest first line that is short enough."""
-    return max([len(f) for f in firsts if len(f) <= SHAPE_COLUMN] or [0]) + 3
+def _column(firsts) -> int:
+    """Where the shapes start: after the longest first line that is short enough (`firsts` read as they come,
+    none of them kept)."""
+    return max((n for n in map(len, firsts) if n <= SHAPE_COLUMN), default=0) + 3
 
 
 def _first(parts: list[str]) -> str:
@@ -237,7 +238,7 @@ def _section(steps, written):
     """The lines of `steps`, each written by `written(step) -> (parts, shapes)`, the shapes in one column.
     Two passes, the first for the column, so the steps and their texts are made and dropped one at a time
     (teaching/tensor_steps.Steps) rather than all held at once."""
-    column = _column([_first(written(step)[0]) for step in steps])
+    column = _column(_first(written(step)[0]) for step in steps)
     return _section_lines(steps, written, column)
 
 
@@ -247,33 +248,21 @@ def _section_lines(steps, written, column: int):
         yield from step_lines(parts, shapes, column)
 
 
-class _Lines:
-    """Lines to be joined by new lines, joined as they come in batches: a worked solution of a 100,000-node
-    program has a million lines, and a str per line costs more than its characters (issue 16)."""
-
-    __slots__ = ("_chunks", "_batch")
-
-    def __init__(self, lines=()) -> None:
-        self._chunks: list[str] = []
-        self._batch: list[str] = list(lines)
-
-    def __iadd__(self, lines):
-        for line in lines:
-            self.append(line)
-        return self
-
-    def append(self, line: str) -> None:
-        self._batch.append(line)
-        if len(self._batch) >= 4096:
-            self._chunks.append("\n".join(self._batch))
-            self._batch = []
-
-    def text(self) -> str:
-        """Every line, each ended by a new line (the batches are let go of as they are joined)."""
-        self._batch.append("")  # the last line's new line, in the same join (`text + "\n"` would copy it all)
-        self._chunks.append("\n".join(self._batch))
-        chunks, self._chunks, self._batch = self._chunks, [], []
-        return "\n".join(chunks)
+def joined(lines) -> str:
+    """Lines, each ended by a new line, as one text. Joined in batches as they come: a worked solution of a
+    100,000-node program has a million lines, and a str per line costs more than its characters (issue 16);
+    the last new line goes into the same join (`text + "\\n"` would copy it all)."""
+    chunks: list[str] = []
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= 4096:
+            chunks.append("\n".join(batch))
+            batch = []
+    batch.append("")
+    chunks.append("\n".join(batch))
+    del batch
+    return "\n".join(chunks)
 
 
 def _row(body: str, shape: str, column: int) -> str:
@@ -336,37 +325,48 @@ def note_sentences(worked: TensorWorked, d: TensorTextDialect) -> list[str]:
     return out
 
 
-def render_text(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
+def text_lines(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS):
+    """The worked solution in plain text, a line at a time: each step is made as its line is, and dropped
+    (`backprop explain` writes them as they come, so a long program's text is never held whole)."""
     d = TensorTextDialect(digits, worked.decimals)
     program = _program_lines(worked.source)
-    lines = _Lines([f"Program: {program[0].strip()}"] if len(program) == 1 else
-                   ["Program:", *(f"  {p}" for p in program)])
-    lines += _given_lines(worked, d)
+    if len(program) == 1:
+        yield f"Program: {program[0].strip()}"
+    else:
+        yield "Program:"
+        yield from (f"  {p}" for p in program)
+    yield from _given_lines(worked, d)
     if worked.functions:
-        lines += ["Functions:" if len(worked.functions) > 1 else "Function:",
-                  *(f"  {definition}" for definition in worked.functions)]
+        yield "Functions:" if len(worked.functions) > 1 else "Function:"
+        yield from (f"  {definition}" for definition in worked.functions)
     for sentence in intro_sentences(worked):
-        lines += textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False)
-    lines += ["", "Forward pass: the value of every node, in order (the shapes on the right)"]
-    lines += _section(worked.forward, lambda s: (forward_parts(s, d), forward_shapes(s, d))) if worked.forward else [
-        "  (nothing to compute: the output is an input)"]
-    lines += ["", f"Backward pass: {backward_heading(worked)}"]
-    lines += _section(worked.backward, lambda s: (backward_parts(s, d), backward_shapes(s, d)))
+        yield from textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False)
+    yield from ["", "Forward pass: the value of every node, in order (the shapes on the right)"]
+    if worked.forward:
+        yield from _section(worked.forward, lambda s: (forward_parts(s, d), forward_shapes(s, d)))
+    else:
+        yield "  (nothing to compute: the output is an input)"
+    yield from ["", f"Backward pass: {backward_heading(worked)}"]
+    yield from _section(worked.backward, lambda s: (backward_parts(s, d), backward_shapes(s, d)))
     if worked.element is not None:
-        lines += ["", element_heading(worked)[0].upper() + element_heading(worked)[1:]]
-        lines += element_lines(worked, d)
-    lines += ["", f"Answer: {worked.output_label} = {d.value(worked.output_value, worked.output_shape)}"]
+        yield from ["", element_heading(worked)[0].upper() + element_heading(worked)[1:]]
+        yield from element_lines(worked, d)
+    yield from ["", f"Answer: {worked.output_label} = {d.value(worked.output_value, worked.output_shape)}"]
     answers = answer_rows(worked, d)
     width = max((len(lhs) for lhs, _, _ in answers), default=0)
     rows = [(f"{lhs:<{width}} = {value}", shape) for lhs, value, shape in answers]
     column = _column([body for body, _ in rows])
-    lines += [_row(body, shape, column) for body, shape in rows]
+    yield from (_row(body, shape, column) for body, shape in rows)
     notes = note_sentences(worked, d)
     if notes:
-        lines.append("")
+        yield ""
         for sentence in notes:
-            lines += textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False, break_long_words=False)
-    return lines.text()
+            yield from textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False, break_long_words=False)
+
+
+def render_text(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
+    """text_lines as one text."""
+    return joined(text_lines(worked, digits))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,36 +376,44 @@ def _item(k: int, parts: list[str], shapes: str) -> str:
     return f"{k}. {escape_markdown(' = '.join(parts))} — `{shapes}`"
 
 
-def render_markdown(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
+def markdown_lines(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS):
+    """The worked solution in Markdown, a line at a time (as text_lines)."""
     d = TensorTextDialect(digits, worked.decimals)
     md = escape_markdown
-    out = _Lines([f"## Worked solution: {md(worked.output_label)} and its gradient", ""])
-    out += ["Program:", "", *_fence(worked.source), ""]
-    out += ["**Given:**", ""]
-    out += [f"- {md(name)} = {md(d.value(value, shape))} — `{shape_text(shape)}`"
-            for name, value, shape in worked.inputs]
-    out += ["- no inputs"] if not worked.inputs else []
-    out.append("")
+    yield from [f"## Worked solution: {md(worked.output_label)} and its gradient", ""]
+    yield from ["Program:", "", *_fence(worked.source), ""]
+    yield from ["**Given:**", ""]
+    yield from (f"- {md(name)} = {md(d.value(value, shape))} — `{shape_text(shape)}`"
+                for name, value, shape in worked.inputs)
+    if not worked.inputs:
+        yield "- no inputs"
+    yield ""
     if worked.functions:
         heading = "Function" if len(worked.functions) == 1 else "Functions"
-        out += [f"**{heading}:** " + ", ".join(f"`{definition}`" for definition in worked.functions), ""]
+        yield from [f"**{heading}:** " + ", ".join(f"`{definition}`" for definition in worked.functions), ""]
     for sentence in markdown_intro(worked):
-        out += [sentence, ""]
-    out += ["### Forward pass", "", "The value of every node, in order, with the shapes:", ""]
-    out += (_item(k, forward_parts(s, d), forward_shapes(s, d)) for k, s in enumerate(worked.forward, 1)) \
-        if worked.forward else ["Nothing to compute: the output is an input."]
+        yield from [sentence, ""]
+    yield from ["### Forward pass", "", "The value of every node, in order, with the shapes:", ""]
+    if worked.forward:
+        yield from (_item(k, forward_parts(s, d), forward_shapes(s, d)) for k, s in enumerate(worked.forward, 1))
+    else:
+        yield "Nothing to compute: the output is an input."
     heading = backward_heading(worked)
-    out += ["", "### Backward pass", "", md(heading[0].upper() + heading[1:]) + ", with the shapes:", ""]
-    out += (_item(k, backward_parts(s, d), backward_shapes(s, d)) for k, s in enumerate(worked.backward, 1))
+    yield from ["", "### Backward pass", "", md(heading[0].upper() + heading[1:]) + ", with the shapes:", ""]
+    yield from (_item(k, backward_parts(s, d), backward_shapes(s, d)) for k, s in enumerate(worked.backward, 1))
     if worked.element is not None:
         heading = element_heading(worked)
-        out += ["", f"### {md(heading[0].upper() + heading[1:])}", ""]
-        out += [md(line.strip()) for line in element_lines(worked, d)]
-    out += ["", "### Answer", "", "| quantity | value | shape |", "| --- | ---: | --- |",
-            f"| {md(worked.output_label)} | {md(d.value(worked.output_value, worked.output_shape))} | "
-            f"`{shape_text(worked.output_shape)}` |"]
-    out += [f"| {md(lhs)} | {md(value)} | {f'`{shape}`' if shape else ''} |"
-            for lhs, value, shape in answer_rows(worked, d)]
+        yield from ["", f"### {md(heading[0].upper() + heading[1:])}", ""]
+        yield from (md(line.strip()) for line in element_lines(worked, d))
+    yield from ["", "### Answer", "", "| quantity | value | shape |", "| --- | ---: | --- |",
+                f"| {md(worked.output_label)} | {md(d.value(worked.output_value, worked.output_shape))} | "
+                f"`{shape_text(worked.output_shape)}` |"]
+    yield from (f"| {md(lhs)} | {md(value)} | {f'`{shape}`' if shape else ''} |"
+                for lhs, value, shape in answer_rows(worked, d))
     for sentence in note_sentences(worked, d):
-        out += ["", f"> {markdown_sentence(sentence)}"]
-    return out.text()
+        yield from ["", f"> {markdown_sentence(sentence)}"]
+
+
+def render_markdown(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
+    """markdown_lines as one text."""
+    return joined(markdown_lines(worked, digits))

@@ -16,7 +16,7 @@ from ..engine.tensor.shapes import element_text, shape_text
 from ..teaching.tensor_steps import UPSTREAM, TensorTerm, TensorWorked
 from .explain_parts import number_text, unnamed_sentence
 from .explain_latex import _rows
-from .explain_tensor import TensorTextDialect, split_prose
+from .explain_tensor import TensorTextDialect, joined, split_prose
 from .explain_tensor_parts import (
     answer_rows, backward_part_terms, backward_shapes, element_left_out, element_part_terms, forward_parts,
     forward_shapes,
@@ -290,16 +290,26 @@ def _step_rows(parts: list[str], shapes: str) -> list[str]:
     return rows + [f"&= {part}" for part in parts[2:]]
 
 
-def _align(rows: list[str]) -> list[str]:
-    if not rows:
-        return []
-    return [r"\begin{align*}", *[f"  {row} \\\\" for row in rows[:-1]], f"  {rows[-1]}", r"\end{align*}"]
+def _align(rows):
+    """An align* environment of `rows` (read as they come, one held back: the last has no `\\\\`); nothing
+    for no rows."""
+    rows = iter(rows)
+    last = next(rows, None)
+    if last is None:
+        return
+    yield r"\begin{align*}"
+    for row in rows:
+        yield f"  {last} \\\\"
+        last = row
+    yield f"  {last}"
+    yield r"\end{align*}"
 
 
-def render_latex(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
+def latex_lines(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS):
+    """The LaTeX document, a line at a time: each step is made as its rows are, and dropped."""
     d = TensorLatexDialect(digits, worked.decimals)
     out_label = worked.output_label
-    lines = [
+    yield from [
         "% The worked solution printed by `backprop explain --format latex`. Compile as is: pdflatex FILE.tex",
         r"\documentclass{article}",
         r"\usepackage{amsmath}",
@@ -310,41 +320,45 @@ def render_latex(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> s
         rf"\section*{{Worked solution: ${latex_name(out_label)}$ and its gradient}}",
         "",
     ]
-    lines += _program_block(worked.source)
-    lines += [r"\noindent Given:" if worked.inputs else r"\noindent Given: no inputs.", ""]
-    lines += _align([f"{d.label(name)} &= {d.value(value, shape)}{_shapes(shape_text(shape))}"
-                     for name, value, shape in worked.inputs])
-    lines += _intro(worked)
-    lines += ["", r"\subsection*{Forward pass}", "", "The value of every node, in order, with the shapes:"]
-    rows = [row for s in worked.forward for row in _step_rows(forward_parts(s, d), forward_shapes(s, d))]
-    lines += _align(rows) or ["", "Nothing to compute: the output is an input."]
+    yield from _program_block(worked.source)
+    yield from [r"\noindent Given:" if worked.inputs else r"\noindent Given: no inputs.", ""]
+    yield from _align(f"{d.label(name)} &= {d.value(value, shape)}{_shapes(shape_text(shape))}"
+                      for name, value, shape in worked.inputs)
+    yield from _intro(worked)
+    yield from ["", r"\subsection*{Forward pass}", "", "The value of every node, in order, with the shapes:"]
+    if worked.forward:
+        yield from _align(row for s in worked.forward for row in _step_rows(forward_parts(s, d), forward_shapes(s, d)))
+    else:
+        yield from ["", "Nothing to compute: the output is an input."]
     heading = (f"The chain rule at tensor level, from the output ${latex_name(out_label)}$ down to every input"
                if worked.wrt is None else
                f"The chain rule at tensor level, only along the paths from the output ${latex_name(out_label)}$ to "
                f"${d.label(worked.element.label if worked.element else worked.wrt)}$")
-    lines += ["", r"\subsection*{Backward pass}", "", heading + ", with the shapes:"]
-    rows = []
-    for step in worked.backward:
-        parts = [" + ".join(terms) for terms in backward_part_terms(step, d)]
-        rows += _step_rows(parts, backward_shapes(step, d))
-    lines += _align(rows)
+    yield from ["", r"\subsection*{Backward pass}", "", heading + ", with the shapes:"]
+    yield from _align(row for step in worked.backward
+                      for row in _step_rows([" + ".join(terms) for terms in backward_part_terms(step, d)],
+                                            backward_shapes(step, d)))
     if worked.element is not None:
         step = worked.element
         name = step.label + element_text(step.at)
-        lines += ["", rf"\subsection*{{The element ${d.label(name)}$}}", "",
-                  "The sum over the elements it reaches:"]
-        lines += _align(_rows(element_part_terms(step, out_label, d)))
+        yield from ["", rf"\subsection*{{The element ${d.label(name)}$}}", "",
+                    "The sum over the elements it reaches:"]
+        yield from _align(_rows(element_part_terms(step, out_label, d)))
         left = element_left_out(step)
         if left:
-            lines += ["", rf"\noindent ({len(step.terms)} terms: {left} are written as $\cdots$.)"]
-    lines += ["", r"\subsection*{Answer}", ""]
+            yield from ["", rf"\noindent ({len(step.terms)} terms: {left} are written as $\cdots$.)"]
+    yield from ["", r"\subsection*{Answer}", ""]
     answers = [f"{latex_name(out_label)} &= {d.value(worked.output_value, worked.output_shape)}"]
     answers += [f"{lhs} &= {value}{_shapes(shape)}" for lhs, value, shape in answer_rows(worked, d)]
-    lines += _align(answers)
+    yield from _align(answers)
     for sentence in _notes(worked, d):
-        lines += ["", r"\noindent " + sentence]
-    lines += ["", r"\end{document}"]
-    return "\n".join(lines) + "\n"
+        yield from ["", r"\noindent " + sentence]
+    yield from ["", r"\end{document}"]
+
+
+def render_latex(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
+    """latex_lines as one text."""
+    return joined(latex_lines(worked, digits))
 
 
 def _intro(worked: TensorWorked) -> list[str]:

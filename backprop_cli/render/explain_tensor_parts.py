@@ -76,9 +76,11 @@ def backward_part_terms(step: TensorBackwardStep, d) -> list[tuple[str, ...]]:
     if step.is_output or not step.terms:
         return [lhs, result]
     several = len(step.terms) > 1
-    symbolic = tuple(d.in_sum(d.term_symbolic(t, step.output_label), several) for t in step.terms)
-    numbers = tuple(d.in_sum(d.term_numbers(t, step.output_label), several) for t in step.terms)
-    return dedupe([lhs, symbolic, numbers, result])
+    symbolic, numbers = [], []
+    for t in step.terms:  # once: each term is made as it is read (tensor_steps.Steps)
+        symbolic.append(d.in_sum(d.term_symbolic(t, step.output_label), several))
+        numbers.append(d.in_sum(d.term_numbers(t, step.output_label), several))
+    return dedupe([lhs, tuple(symbolic), tuple(numbers), result])
 
 
 def backward_parts(step: TensorBackwardStep, d) -> list[str]:
