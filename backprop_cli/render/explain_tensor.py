@@ -25,7 +25,7 @@ from .explain import (PROSE_WIDTH, _fence, _program_lines, escape_markdown, intr
                       markdown_sentence)
 from .explain_parts import number_text
 from .explain_tensor_parts import (
-    answer_rows, backward_parts, backward_shapes, element_left_out, element_part_terms, forward_parts, forward_shapes,
+    answer_rows, backward_texts, element_left_out, element_part_terms, forward_parts, forward_shapes,
 )
 from .tensor_text import abbreviated, nested_text
 
@@ -347,21 +347,29 @@ def text_lines(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS):
     else:
         yield "  (nothing to compute: the output is an input)"
     yield from ["", f"Backward pass: {backward_heading(worked)}"]
-    yield from _section(worked.backward, lambda s: (backward_parts(s, d), backward_shapes(s, d)))
+    yield from _section(worked.backward, lambda s: backward_texts(s, d))
     if worked.element is not None:
         yield from ["", element_heading(worked)[0].upper() + element_heading(worked)[1:]]
         yield from element_lines(worked, d)
     yield from ["", f"Answer: {worked.output_label} = {d.value(worked.output_value, worked.output_shape)}"]
-    answers = answer_rows(worked, d)
-    width = max((len(lhs) for lhs, _, _ in answers), default=0)
-    rows = [(f"{lhs:<{width}} = {value}", shape) for lhs, value, shape in answers]
-    column = _column([body for body, _ in rows])
-    yield from (_row(body, shape, column) for body, shape in rows)
+    yield from _answer_lines(worked, d)
     notes = note_sentences(worked, d)
     if notes:
         yield ""
         for sentence in notes:
             yield from textwrap.wrap(sentence, PROSE_WIDTH, break_on_hyphens=False, break_long_words=False)
+
+
+def _answer_lines(worked: TensorWorked, d: TensorTextDialect):
+    """The answer's rows, the names padded to one width and the shapes in one column: three passes over the
+    answers (made when read: tensor_steps.Steps), none of them kept."""
+    width = max((len(lhs) for lhs, _, _ in answer_rows(worked, d)), default=0)
+
+    def rows():
+        return ((f"{lhs:<{width}} = {value}", shape) for lhs, value, shape in answer_rows(worked, d))
+
+    column = _column(body for body, _ in rows())
+    return (_row(body, shape, column) for body, shape in rows())
 
 
 def render_text(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS) -> str:
@@ -400,7 +408,7 @@ def markdown_lines(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS):
         yield "Nothing to compute: the output is an input."
     heading = backward_heading(worked)
     yield from ["", "### Backward pass", "", md(heading[0].upper() + heading[1:]) + ", with the shapes:", ""]
-    yield from (_item(k, backward_parts(s, d), backward_shapes(s, d)) for k, s in enumerate(worked.backward, 1))
+    yield from (_item(k, *backward_texts(s, d)) for k, s in enumerate(worked.backward, 1))
     if worked.element is not None:
         heading = element_heading(worked)
         yield from ["", f"### {md(heading[0].upper() + heading[1:])}", ""]

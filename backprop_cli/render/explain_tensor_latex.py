@@ -8,6 +8,7 @@ is needed; the document is plain ASCII.
 """
 from __future__ import annotations
 
+import itertools
 import re
 
 from ..base.numbers import DEFAULT_DIGITS
@@ -18,8 +19,7 @@ from .explain_parts import number_text, unnamed_sentence
 from .explain_latex import _rows
 from .explain_tensor import TensorTextDialect, joined, split_prose
 from .explain_tensor_parts import (
-    answer_rows, backward_part_terms, backward_shapes, element_left_out, element_part_terms, forward_parts,
-    forward_shapes,
+    answer_rows, backward_written, element_left_out, element_part_terms, forward_parts, forward_shapes,
 )
 from .latex import (
     ATOM, PRODUCT, UNARY, Tex, escape_text, latex_expression, latex_name, latex_number_text, latex_template,
@@ -290,6 +290,11 @@ def _step_rows(parts: list[str], shapes: str) -> list[str]:
     return rows + [f"&= {part}" for part in parts[2:]]
 
 
+def _backward_rows(step, d: TensorLatexDialect) -> list[str]:
+    part_terms, shapes = backward_written(step, d)
+    return _step_rows([" + ".join(terms) for terms in part_terms], shapes)
+
+
 def _align(rows):
     """An align* environment of `rows` (read as they come, one held back: the last has no `\\\\`); nothing
     for no rows."""
@@ -335,9 +340,7 @@ def latex_lines(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS):
                f"The chain rule at tensor level, only along the paths from the output ${latex_name(out_label)}$ to "
                f"${d.label(worked.element.label if worked.element else worked.wrt)}$")
     yield from ["", r"\subsection*{Backward pass}", "", heading + ", with the shapes:"]
-    yield from _align(row for step in worked.backward
-                      for row in _step_rows([" + ".join(terms) for terms in backward_part_terms(step, d)],
-                                            backward_shapes(step, d)))
+    yield from _align(row for step in worked.backward for row in _backward_rows(step, d))
     if worked.element is not None:
         step = worked.element
         name = step.label + element_text(step.at)
@@ -348,9 +351,9 @@ def latex_lines(worked: TensorWorked, digits: int | None = DEFAULT_DIGITS):
         if left:
             yield from ["", rf"\noindent ({len(step.terms)} terms: {left} are written as $\cdots$.)"]
     yield from ["", r"\subsection*{Answer}", ""]
-    answers = [f"{latex_name(out_label)} &= {d.value(worked.output_value, worked.output_shape)}"]
-    answers += [f"{lhs} &= {value}{_shapes(shape)}" for lhs, value, shape in answer_rows(worked, d)]
-    yield from _align(answers)
+    output = f"{latex_name(out_label)} &= {d.value(worked.output_value, worked.output_shape)}"
+    answers = (f"{lhs} &= {value}{_shapes(shape)}" for lhs, value, shape in answer_rows(worked, d))
+    yield from _align(itertools.chain([output], answers))
     for sentence in _notes(worked, d):
         yield from ["", r"\noindent " + sentence]
     yield from ["", r"\end{document}"]

@@ -62,29 +62,27 @@ def term_shapes(term: TensorTerm, d) -> str:
     return d.arrow(chain)
 
 
-def backward_shapes(step: TensorBackwardStep, d) -> str:
-    if step.is_output or not step.terms:
-        return d.shape(step.shape)
-    return d.several([term_shapes(t, d) for t in step.terms])
-
-
-def backward_part_terms(step: TensorBackwardStep, d) -> list[tuple[str, ...]]:
-    """The parts of a backward line, each as the terms of its sum (one term unless the node feeds several):
-    ∂out/∂node, the rules over labels, the rules over numbers, the result; equal neighbours written once."""
+def backward_written(step: TensorBackwardStep, d) -> tuple[list[tuple[str, ...]], str]:
+    """A backward line's parts, each as the terms of its sum (one term unless the node feeds several): ∂out/∂node,
+    the rules over labels, the rules over numbers, the result, equal neighbours written once; and its shapes.
+    One pass over the terms, each made as it is read (tensor_steps.Steps)."""
     lhs = (d.partial(step.output_label, step.label),)
     result = (d.value(step.gradient, step.shape),)
     if step.is_output or not step.terms:
-        return [lhs, result]
+        return [lhs, result], d.shape(step.shape)
     several = len(step.terms) > 1
-    symbolic, numbers = [], []
-    for t in step.terms:  # once: each term is made as it is read (tensor_steps.Steps)
+    symbolic, numbers, shapes = [], [], []
+    for t in step.terms:
         symbolic.append(d.in_sum(d.term_symbolic(t, step.output_label), several))
         numbers.append(d.in_sum(d.term_numbers(t, step.output_label), several))
-    return dedupe([lhs, tuple(symbolic), tuple(numbers), result])
+        shapes.append(term_shapes(t, d))
+    return dedupe([lhs, tuple(symbolic), tuple(numbers), result]), d.several(shapes)
 
 
-def backward_parts(step: TensorBackwardStep, d) -> list[str]:
-    return dedupe([d.plus(terms) for terms in backward_part_terms(step, d)])
+def backward_texts(step: TensorBackwardStep, d) -> tuple[list[str], str]:
+    """A backward line's parts, each sum written out, and its shapes."""
+    part_terms, shapes = backward_written(step, d)
+    return dedupe([d.plus(terms) for terms in part_terms]), shapes
 
 
 def _shown(terms: tuple) -> tuple[list, int]:
@@ -122,12 +120,10 @@ def element_left_out(step: ElementStep) -> int:
     return _shown(step.terms)[1]
 
 
-def answer_rows(worked: TensorWorked, d) -> list[tuple[str, str, str]]:
-    """(∂out/∂name, its value, its shape) for each answer; an index has none."""
-    rows = []
+def answer_rows(worked: TensorWorked, d):
+    """(∂out/∂name, its value, its shape) for each answer, one at a time; an index has none."""
     for label, gradient, shape in worked.answers:
         value = d.none_index() if gradient is None and label in worked.no_gradient else (
             d.value(gradient, shape) if gradient is not None else d.no_effect(label, worked.output_label))
         shown = "" if shape is None or abbreviated(shape) else d.shape(shape)  # an abbreviated value has its shape
-        rows.append((d.partial(worked.output_label, label), value, shown))
-    return rows
+        yield d.partial(worked.output_label, label), value, shown

@@ -18,6 +18,7 @@ renderers (render/explain_tensor*.py) write them, in full or abbreviated, and co
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -141,7 +142,7 @@ class TensorWorked:
     backward: Sequence[TensorBackwardStep]
     element: ElementStep | None  # with --wrt NAME[i, j]
     # (label, gradient or None for an index, shape (None for an element)): the inputs, then named intermediates
-    answers: tuple
+    answers: Sequence[tuple]  # Steps: each made when read
     wrt: str | None
     exact: bool
     inexact: Inexact | None
@@ -342,7 +343,7 @@ def backward_steps(result: TensorResult, nested: list, target: int | None = None
     """The chain rule at tensor level, node by node from the output (seed 1) down to the inputs; with
     `target`, only the nodes on the paths from the output to it."""
     labels = labels or key_labels(result.tape)
-    received = result.received()
+    received = _Received(result)
     return [_backward_step(result, nested, labels, received, i) for i in _backward_nodes(result, target)]
 
 
@@ -352,22 +353,46 @@ def _backward_nodes(result: TensorResult, target: int | None) -> list[int]:
             if result.grads[i] is not None and (keep is None or keep[i])]
 
 
-def _backward_step(result: TensorResult, nested, labels: list[str], received: list, i: int) -> TensorBackwardStep:
+class _Received:
+    """Per node, the (consumer, argument) slots its gradient is the sum of, in the order the sweep sent them
+    (engine/reverse.received, without a list of pairs for every node: two arrays and where each node's start)."""
+
+    __slots__ = ("starts", "consumers", "arguments")
+
+    def __init__(self, result: TensorResult) -> None:
+        nodes = result.tape.nodes
+        starts = array("q", bytes(8 * (len(nodes) + 1)))
+        for i, sent in enumerate(result.contributions):
+            if sent is not None:
+                for a, c in zip(nodes[i].args, sent):
+                    if c is not None:
+                        starts[a + 1] += 1
+        for i in range(len(nodes)):
+            starts[i + 1] += starts[i]
+        filled = array("q", starts[:-1])
+        self.consumers, self.arguments = array("q", bytes(8 * starts[-1])), array("q", bytes(8 * starts[-1]))
+        for i, sent in enumerate(result.contributions):
+            if sent is not None:
+                for k, (a, c) in enumerate(zip(nodes[i].args, sent)):
+                    if c is not None:
+                        self.consumers[filled[a]], self.arguments[filled[a]] = i, k
+                        filled[a] += 1
+        self.starts = starts
+
+    def of(self, i: int) -> range:
+        """Where node i's slots are in `consumers` and `arguments`."""
+        return range(self.starts[i], self.starts[i + 1])
+
+
+def _backward_step(result: TensorResult, nested, labels: list[str], received: _Received, i: int) -> TensorBackwardStep:
     tape = result.tape
     node = tape.nodes[i]
-    # the terms as (consumer, argument, contribution), each made when read: a node such as an MLP's W feeds every
-    # layer (33,000 terms at 100,000 nodes, some 2 KiB each as records)
-    sent = []
-    if i != tape.output:
-        position: dict[int, int] = {}  # consumer -> next argument slot, for a node used twice by one consumer
-        for consumer, contribution in received[i]:
-            cnode = tape.nodes[consumer]
-            start = position.get(consumer, 0)
-            k = next(k for k in range(start, len(cnode.args)) if cnode.args[k] == i
-                     and result.contributions[consumer][k] is not None)
-            position[consumer] = k + 1
-            sent.append((consumer, k, contribution))
-    terms = Steps(sent, lambda term: _term(result, nested, *term, labels))
+    # the terms, each made when read: a node such as an MLP's W feeds every layer (33,000 terms at 100,000 nodes,
+    # some 2 KiB each as records)
+    consumers, arguments = received.consumers, received.arguments
+    terms = Steps(received.of(i) if i != tape.output else range(0),
+                  lambda j: _term(result, nested, consumers[j], arguments[j],
+                                  result.contributions[consumers[j]][arguments[j]], labels))
     return TensorBackwardStep(i, node.id, labels[i], node.name, node.shape, terms,
                               _gradient(result, i), i == tape.output, labels[tape.output])
 
@@ -428,7 +453,7 @@ def tensor_worked(result: TensorResult, wrt: str | None = None, decimals: bool =
     nested = _Nested(result)
     labels = key_labels(tape)
     target, element = parse_wrt(tape, wrt) if wrt is not None else (None, None)
-    received = result.received()
+    received = _Received(result)
     forward = Steps(_forward_nodes(tape), lambda i: _forward_step(result, nested, labels, i))
     backward = Steps(_backward_nodes(result, target), lambda i: _backward_step(result, nested, labels, received, i))
     step = None
@@ -441,11 +466,12 @@ def tensor_worked(result: TensorResult, wrt: str | None = None, decimals: bool =
         label = labels[target] + (sh.element_text(element) if element else "")
         answers = ((label, gradient, None if element else tape.nodes[target].shape),)
     else:
-        answers = tuple((name, _gradient(result, at) if name not in result.no_gradient else None,
-                         tape.nodes[at].shape) for name, at in tape.inputs.items())
-        answers += tuple((node.name, _gradient(result, i), node.shape) for i, node in enumerate(tape.nodes)
-                         if node.name and node.name not in tape.inputs and i != tape.output
-                         and result.grads[i] is not None)
+        # made when read, as the steps are: an MLP names every layer (33,000 gradients at 100,000 nodes)
+        named = [(name, at) for name, at in tape.inputs.items()]
+        named += [(node.name, i) for i, node in enumerate(tape.nodes)
+                  if node.name and node.name not in tape.inputs and i != tape.output and result.grads[i] is not None]
+        answers = Steps(named, lambda answer: (answer[0], None if answer[0] in result.no_gradient
+                                               else _gradient(result, answer[1]), tape.nodes[answer[1]].shape))
     shown = set(forward.nodes) | set(backward.nodes)
     shown |= {a for i in forward.nodes for a in tape.nodes[i].args}
     unnamed = [i for i in unnamed_nodes(tape) if i in shown]
