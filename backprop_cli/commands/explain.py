@@ -171,6 +171,7 @@ def _differentiate_tensors(tape, inputs, arithmetic, convention, exact: bool):
 
 _ASCII = str.maketrans({"∂": "d", "·": "*", "≈": "~", "—": "-"})
 CHUNK = 2000  # lines written at a time: few calls to write, and little text held
+LONG_LINE = 100_000  # characters: a longer line is written by itself
 
 
 def _write(text: str) -> None:
@@ -190,6 +191,12 @@ def _write_lines(lines, end: str = "\n") -> None:
     encoding = encoding or "ascii"
     chunk: list[str] = []
     for line in lines:
+        if len(line) > LONG_LINE:  # written as it is, not copied into a chunk (an MLP's ∂L/∂W sums every layer)
+            chunk.append("")
+            _write_text("\n".join(chunk), plain, encoding)
+            chunk.clear()
+            _write_text(line, plain, encoding)
+            line = ""
         chunk.append(line)
         if len(chunk) >= CHUNK:
             _write_text("\n".join(chunk) + "\n", plain, encoding)

@@ -208,7 +208,7 @@ class Steps(Sequence):
 
     __slots__ = ("nodes", "_make")
 
-    def __init__(self, nodes: list[int], make) -> None:
+    def __init__(self, nodes: Sequence, make) -> None:
         self.nodes, self._make = nodes, make
 
     def __len__(self) -> int:
@@ -267,9 +267,10 @@ def forward_steps(result: TensorResult, nested: list, labels: list[str] | None =
     return [_forward_step(result, nested, labels, i) for i in _forward_nodes(result.tape)]
 
 
-def _forward_nodes(tape) -> list[int]:
-    return [i for i, node in enumerate(tape.nodes)
-            if not (node.op == INPUT or (node.op == CONST and node.name is None and i != tape.output))]
+def _forward_nodes(tape) -> array:
+    """In an array, not a list of ints: 36 bytes a node less."""
+    return array("q", (i for i, node in enumerate(tape.nodes)
+                       if not (node.op == INPUT or (node.op == CONST and node.name is None and i != tape.output))))
 
 
 def _forward_step(result: TensorResult, nested, labels: list[str], i: int) -> TensorForwardStep:
@@ -347,10 +348,10 @@ def backward_steps(result: TensorResult, nested: list, target: int | None = None
     return [_backward_step(result, nested, labels, received, i) for i in _backward_nodes(result, target)]
 
 
-def _backward_nodes(result: TensorResult, target: int | None) -> list[int]:
+def _backward_nodes(result: TensorResult, target: int | None) -> array:
     keep = _on_paths(result, target) if target is not None else None
-    return [i for i in range(len(result.tape.nodes) - 1, -1, -1)
-            if result.grads[i] is not None and (keep is None or keep[i])]
+    return array("q", (i for i in range(len(result.tape.nodes) - 1, -1, -1)
+                       if result.grads[i] is not None and (keep is None or keep[i])))
 
 
 class _Received:
