@@ -11,6 +11,7 @@ the one thing these records do not support).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import FrozenInstanceError
 
 set_field = object.__setattr__
@@ -43,3 +44,22 @@ class FrozenRecord:
 
     def __reduce__(self):
         return self.__class__, self._fields()
+
+
+class LazyTuple(Sequence):
+    """A read-only sequence whose items are made when they are read (a subclass gives __len__ and
+    __getitem__, and __iter__ if it has a faster way), so a long one is never held whole; it is equal to,
+    hashes and prints as the tuple of its items."""
+
+    __slots__ = ()
+
+    def __eq__(self, other):
+        if isinstance(other, (tuple, LazyTuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..base.errors import UsageError
+from ..base.records import LazyTuple
 from ..engine.ops import CONST, INPUT, OPS
 from ..engine.tensor import shapes as sh
 from ..engine.tensor.elements import element_partials, elementwise_partial, factor_shapes
@@ -200,7 +201,7 @@ def check_wrt(tape, wrt: str, no_gradient=frozenset()) -> None:
 
 # -- the steps ----------------------------------------------------------------------------------------------
 
-class Steps(Sequence):
+class Steps(LazyTuple):
     """A worked solution's steps, each made when it is read: a renderer writes one and drops it, so the whole
     solution is never held as records (issue 16: a 100,000-node MLP's steps took 2.6 KiB a node). Equal to
     the tuple of its steps; `nodes` are what they are made of, in order (the nodes; a step's terms: their
@@ -221,17 +222,6 @@ class Steps(Sequence):
 
     def __iter__(self):
         return map(self._make, self.nodes)
-
-    def __eq__(self, other):
-        if isinstance(other, (tuple, Steps)):
-            return tuple(self) == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))
 
 
 class _Nested:

@@ -17,6 +17,7 @@ from itertools import compress
 from typing import Mapping
 
 from ...base.numbers import decimal_text
+from ...base.records import LazyTuple
 from ..ops import OPS
 from ..tape import CONST, INPUT
 from .graph import Graph
@@ -30,7 +31,7 @@ _SYMBOL = {"add": " + ", "sub": " - ", "mul": "*", "div": "/"}
 _OVERHEAD = {"add": 3, "sub": 3, "mul": 1, "div": 1, "neg": 1, "pow": 1}  # characters an operation adds
 
 
-class Definitions(Sequence):
+class Definitions(LazyTuple):
     """A formula's shared parts, (name, expression) pairs in order, each written when it is read.
 
     The table of `eval --symbolic` shows a few of a big formula's parts and counts the rest: a 100,000-node
@@ -54,17 +55,6 @@ class Definitions(Sequence):
     def __iter__(self):
         printer = self._printer
         return ((printer.name(i), printer.write(i, define=True)) for i in printer.named_nodes)
-
-    def __eq__(self, other):
-        if isinstance(other, (tuple, Definitions)):
-            return tuple(self) == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))
 
 
 @dataclass(frozen=True)
