@@ -23,6 +23,7 @@ from .tables import whole_words
 from .tensor_tables import nested_text
 
 WRONG_LISTED = 8  # wrong elements listed per answer; past this, how many more
+RULES_LISTED = 20  # local rules listed for how a gradient is computed; past this, how many more
 
 
 GIVEN_WIDTH = 80  # a `Given:` line longer than this has an input a line
@@ -83,24 +84,36 @@ def elements_table(verdict: Verdict, digits: int | None) -> Table:
     return whole_words(table)
 
 
-def computed_by(result, verdict: Verdict) -> list[str]:
+def computed_by(result, verdict: Verdict) -> tuple[list[str], int]:
     """How the correct tensor is computed, one line per way: the local rules at tensor level that send a
-    gradient to the node (`∂L/∂W = ∂L/∂D · Xᵀ   (in D = W @ X)`), or the node's forward expression."""
+    gradient to the node (`∂L/∂W = ∂L/∂D · Xᵀ   (in D = W @ X)`), or the node's forward expression; the
+    first RULES_LISTED of them, and how many there are (a bias shared by every layer of a 100,000-node MLP
+    gets 33,333, a list no one reads)."""
     tape = result.tape
     e = verdict.expectation
     node = e.node
     if e.kind != GRADIENT:
         if tape.nodes[node].op in ("input", "const"):
-            return []
-        return [f"{tape.label(node)} = {tape.expression(node)}"]
+            return [], 0
+        return [f"{tape.label(node)} = {tape.expression(node)}"], 1
     if node == tape.output:
-        return []
-    lines = []
+        return [], 0
+    lines, total = [], 0
     for consumer, _ in result.received()[node]:
         for argument, text in result.rules(consumer):
             if argument == node:
-                lines.append(f"{text}   (in {tape.label(consumer)} = {tape.expression(consumer)})")
-    return lines
+                total += 1
+                if len(lines) < RULES_LISTED:
+                    lines.append(f"{text}   (in {tape.label(consumer)} = {tape.expression(consumer)})")
+    return lines, total
+
+
+def more_rules(result, verdict: Verdict, shown: int, total: int) -> list[str]:
+    """The line saying how many local rules computed_by left out, if it left any out."""
+    if total <= shown:
+        return []
+    name = result.tape.label(verdict.expectation.node)
+    return [f"... and {total - shown:,} more (`backprop explain --wrt {name}` works out each)"]
 
 
 def wrong_section(result, verdict: Verdict, what: str, digits: int | None) -> Group:
@@ -116,11 +129,11 @@ def wrong_section(result, verdict: Verdict, what: str, digits: int | None) -> Gr
     if verdict.transposed:
         parts.append(Text(f"Your answer is the transpose of {what}: each element is right in the mirrored place. "
                           "Check the order of the factors and the transposes."))
-    lines = computed_by(result, verdict)
+    lines, total = computed_by(result, verdict)
     if lines:
-        parts.append(Text(("It is computed by " if len(lines) == 1 else "It is the sum of ") + "the local "
-                          f"rule{'s' * (len(lines) != 1)}:"))
-        parts += [Padding(Text(line), (0, 0, 0, 2)) for line in lines]
+        parts.append(Text(("It is computed by " if total == 1 else "It is the sum of ") + "the local "
+                          f"rule{'s' * (total != 1)}:"))
+        parts += [Padding(Text(line), (0, 0, 0, 2)) for line in lines + more_rules(result, verdict, len(lines), total)]
     return Group(title, *(_indented(part) for part in parts))
 
 

@@ -288,14 +288,16 @@ def steps_section(result: Result, verdict: Verdict, digits: int | None) -> Group
 
 
 def _tensor_section(result, verdict: Verdict, digits: int | None) -> Group:
-    from .check_tensors import computed_by, wrong_section
+    from .check_tensors import computed_by, more_rules, wrong_section
 
     if verdict.elements:
         return wrong_section(result, verdict, meaning(result, verdict), digits)
     title = Text()
     title.append(f"How {meaning(result, verdict)} = {format_number(verdict.correct, digits)} is found", style="bold")
     title.append(f" (you wrote {verdict.expectation.answer.text}):")
-    return Group(title, *(Text(f"  {line}") for line in computed_by(result, verdict) or ["(it is given)"]))
+    lines, total = computed_by(result, verdict)
+    lines += more_rules(result, verdict, len(lines), total)
+    return Group(title, *(Text(f"  {line}") for line in lines or ["(it is given)"]))
 
 
 def check_view(result: Result, grade: Grade, digits: int | None, diagnoses: dict | None = None) -> Group:

@@ -313,3 +313,22 @@ def test_the_numbers_a_dialect_remembers_are_few_and_never_confused():
     for k in range(3 * NumberCache.SIZE):
         assert cache(Fraction(k, 7)) == repr(Fraction(k, 7))
     assert 0 < len(cache.written) <= NumberCache.SIZE
+
+
+def _recurrent(layers: int) -> str:
+    lines = ["h0 = tanh(W @ x + b)"] + [f"h{k} = tanh(W @ h{k - 1} + b)" for k in range(1, layers)]
+    return "\n".join(lines) + f"\nL = sum(h{layers - 1})\n"
+
+
+@pytest.mark.parametrize("layers, more", [(30, 10), (20, 0)])
+def test_the_local_rules_of_a_shared_tensor_are_listed_up_to_20_with_a_count_of_the_rest(tmp_path, layers, more):
+    # b feeds every layer: a 100,000-node MLP listed 33,333 rules under a wrong answer (and held them)
+    values = tmp_path / "values.json"
+    values.write_text('{"W": [[0.5, -0.25], [0.2, 0.3]], "x": [1.0, -0.5], "b": [0.1, 0.0]}')
+    done = run_main(["check", _recurrent(layers), "--values", str(values), "--expect", "b=[1, 2]",
+                     "--color", "never"])
+    assert done.code == 1, done.err
+    assert "It is the sum of the local rules:" in done.out
+    assert done.out.count("∂L/∂b = ") == 20
+    note = f"... and {more} more (`backprop explain --wrt b` works out each)"
+    assert (note in done.out) == (more > 0)
