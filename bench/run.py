@@ -455,14 +455,9 @@ def main(argv: list[str]) -> int:
     import scale
 
     sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000]
-    header, table, scale_notes = scale.rows(sizes, timeout * 2.5, lambda text: say(text))
+    table = scale.rows(sizes, timeout * 2.5, lambda text: say(text))
     print("\n## Every command, by the program's size (bench/scale.py)\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + " --- |" * len(header))
-    for row in table:
-        print("| " + " | ".join(row) + " |")
-    for note in scale_notes:
-        print(f"\n{note}")
+    scale.print_table(*table)
     return 0
 
 

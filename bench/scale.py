@@ -27,7 +27,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import child  # bench/child.py: each command's own time and memory
 
@@ -50,7 +49,7 @@ def chain_program(nodes: int, seed: int = 7) -> str:
     after a few thousand lines, and the engine then redoes the forward-mode tangents in wider arithmetic,
     which would time that instead of the command."""
     rnd = random.Random(seed)
-    lines = [f"h0 = x0*x1 - x2"]
+    lines = ["h0 = x0*x1 - x2"]
     for k in range(1, max(2, int(nodes / NODES_PER_LINE))):
         i = rnd.randrange(INPUTS)
         j = rnd.randrange(max(0, k - 20), k)
@@ -305,6 +304,16 @@ def rows(sizes: list[int], timeout: float, say=lambda text: None, only=()) -> tu
     return header, out, notes
 
 
+def print_table(header: list[str], table: list[tuple], notes: list[str]) -> None:
+    """rows()'s table in Markdown, then its notes (bench/run.py prints it too)."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + " --- |" * len(header))
+    for row in table:
+        print("| " + " | ".join(row) + " |")
+    for note in notes:
+        print(f"\n{note}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1e3 and 1e4 nodes only")
@@ -313,13 +322,7 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     sizes = [1_000, 10_000] if options.quick else [1_000, 10_000, 100_000]
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
-    header, table, notes = rows(sizes, options.timeout, say, options.only)
-    print("| " + " | ".join(header) + " |")
-    print("|" + " --- |" * len(header))
-    for row in table:
-        print("| " + " | ".join(row) + " |")
-    for note in notes:
-        print(f"\n{note}")
+    print_table(*rows(sizes, options.timeout, say, options.only))
     return 0
 
 

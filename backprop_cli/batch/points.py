@@ -21,12 +21,10 @@ from __future__ import annotations
 import math
 import os
 import re
-import sys
 
 from ..base.errors import UsageError
 from ..engine.bindings import DECIMAL, NAME
 from ..engine.tape import Tape
-from ..language.limits import read_batch_limited
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _BOM = b"\xef\xbb\xbf"
@@ -53,20 +51,6 @@ class Rows:
         self.lines = lines  # per row: its line number in the input
         self.problems = problems  # (line, message) for each malformed row
         self.matrix = matrix  # NumPy: rows x columns
-
-
-def read_input(batch: str) -> tuple[bytes, str]:
-    if batch == "-":
-        if sys.stdin is None:
-            raise UsageError("--batch - reads the points from standard input, but standard input is closed")
-        stream = getattr(sys.stdin, "buffer", None)
-        return (read_batch_limited(stream, "standard input") if stream is not None  # bounded: /dev/zero ends
-                else sys.stdin.read().encode()), "standard input"
-    try:
-        with open(batch, "rb") as handle:
-            return read_batch_limited(handle, batch), batch
-    except OSError as err:
-        raise UsageError(f"cannot read the --batch file {batch}: {err.strerror or err}") from None
 
 
 def is_jsonl(batch: str, data: bytes) -> bool:

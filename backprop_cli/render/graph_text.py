@@ -26,7 +26,6 @@ quickly (layout_span estimates its work), and dot_lines draws those, the rest co
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 from ..base.numbers import DEFAULT_DIGITS, format_number

@@ -32,7 +32,7 @@ element, and says whether a wrong square matrix is right as its transpose.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable, Sequence
 
